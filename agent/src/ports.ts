@@ -1,0 +1,65 @@
+/**
+ * What the slot workflow needs from the outside world. The real implementations
+ * are HaproxyClient (haproxy/) and DockerRuntime (docker/); unit tests use fakes.
+ */
+
+/** One server's line of HAProxy's `show stat`, reduced to what the workflow reads. */
+export interface ServerStat {
+  backend: string;
+  server: string;
+  /** Current sessions: the connections still open to this server. */
+  scur: number;
+  /** UP, DOWN, MAINT, DRAIN, "UP 1/2" (going down), "DOWN 1/2" (going up), "no check". */
+  status: string;
+  /** Last health check result, e.g. L7OK, L4CON; empty when the server is not checked. */
+  checkStatus: string;
+  weight: number;
+}
+
+export interface LoadBalancer {
+  getWeight(backend: string, server: string): Promise<number>;
+  setWeight(backend: string, server: string, weight: number): Promise<void>;
+  serverStat(backend: string, server: string): Promise<ServerStat>;
+}
+
+export type HealthState = 'healthy' | 'unhealthy' | 'starting' | 'none';
+
+export interface ContainerSnapshot {
+  id: string;
+  /** Without Docker's leading slash. */
+  name: string;
+  /** The reference the container was created from, e.g. 127.0.0.1:5000/app:v1. */
+  image: string;
+  /** The content id (sha256:...) of that image. */
+  imageId: string;
+  running: boolean;
+  /** Docker's State.Status: created, running, exited, ... */
+  state: string;
+  exitCode: number;
+  /** 'none' when the container has no HEALTHCHECK. */
+  health: HealthState;
+  /** When the container last started (ms since epoch); 0 if never. */
+  startedAtMs: number;
+}
+
+export interface ContainerRuntime {
+  /** Throws ContainerNotFoundError when there is no such container. */
+  inspect(nameOrId: string): Promise<ContainerSnapshot>;
+  /** Like inspect, but null when there is no such container. */
+  find(nameOrId: string): Promise<ContainerSnapshot | null>;
+  /** The content id of a local image, or null when it is not present. */
+  imageId(ref: string): Promise<string | null>;
+  /** Pulls the image unless it is already present; throws ImagePullError. */
+  ensureImage(ref: string): Promise<{ pulled: boolean }>;
+  /** Graceful stop (SIGTERM, then SIGKILL after timeoutS); no-op if already stopped. */
+  stop(id: string, timeoutS: number): Promise<void>;
+  rename(id: string, newName: string): Promise<void>;
+  /**
+   * Creates (does not start) a container named `name` with the full configuration
+   * of `templateId` but running `image`. Returns the new container's id.
+   */
+  createFrom(templateId: string, name: string, image: string): Promise<string>;
+  start(id: string): Promise<void>;
+  /** Force-removes; no-op when the container is already gone. */
+  remove(id: string): Promise<void>;
+}

@@ -1,0 +1,28 @@
+import { z } from 'zod';
+
+/**
+ * Names travel into HAProxy runtime commands and Docker API paths. A strict
+ * pattern (no spaces, semicolons, slashes or newlines) makes injection impossible
+ * rather than merely escaped.
+ */
+export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+
+export const nameSchema = z
+  .string()
+  .regex(
+    NAME_PATTERN,
+    'must be 1-63 characters of letters, digits, ".", "_" or "-", starting with a letter or digit',
+  );
+
+// The Docker reference grammar (distribution/reference), without the rarely used IPv6 hosts.
+const component = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
+const domain =
+  '(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)(?:\\.(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?))*(?::[0-9]+)?';
+const IMAGE_REF = new RegExp(
+  `^(?:${domain}/)?${component}(?:/${component})*(?::[\\w][\\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$`,
+);
+
+export const imageRefSchema = z
+  .string()
+  .max(255, 'an image reference is at most 255 characters')
+  .regex(IMAGE_REF, 'is not a valid image reference (expected e.g. registry:5000/app:v2)');

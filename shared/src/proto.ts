@@ -1,0 +1,23 @@
+import { fileURLToPath } from 'node:url';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import type { ProtoGrpcType as AgentProto } from './generated/agent.js';
+
+/** Must match the flags in scripts/gen-proto.mjs, or the generated types lie. */
+export const PROTO_LOADER_OPTIONS: protoLoader.Options = {
+  keepCase: false,
+  longs: Number,
+  enums: String,
+  defaults: true,
+  oneofs: true,
+};
+
+export const PROTO_DIR = fileURLToPath(new URL('../../../proto/', import.meta.url));
+
+export function loadAgentProto(): AgentProto {
+  const definition = protoLoader.loadSync('fleetroll/v1/agent.proto', {
+    ...PROTO_LOADER_OPTIONS,
+    includeDirs: [PROTO_DIR],
+  });
+  return grpc.loadPackageDefinition(definition) as unknown as AgentProto;
+}

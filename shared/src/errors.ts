@@ -64,6 +64,11 @@ export class ImagePullError extends FleetrollError {
   readonly code = 'IMAGE_PULL_FAILED';
 }
 
+/** Docker refused a stop, rename, remove or inspect that should have worked. */
+export class DockerOperationError extends FleetrollError {
+  readonly code = 'DOCKER_OPERATION_FAILED';
+}
+
 export class ContainerStartError extends FleetrollError {
   readonly code = 'CONTAINER_START_FAILED';
 }

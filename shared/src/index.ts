@@ -6,3 +6,7 @@ export * from './proto.js';
 export * from './config/agent.js';
 export * from './config/durations.js';
 export * from './rpc/agent.js';
+export * from './rpc/grpc-errors.js';
+export * from './rpc/agent-grpc-client.js';
+export * from './serial.js';
+export * from './config/inventory.js';

@@ -7,6 +7,12 @@ import { z } from 'zod';
  */
 export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 
+/**
+ * Docker container names may be longer than the names operators configure, so
+ * that the agent can park a container under `<name>-fleetroll-old`.
+ */
+export const CONTAINER_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,126}$/;
+
 export const nameSchema = z
   .string()
   .regex(

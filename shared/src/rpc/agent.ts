@@ -61,3 +61,4 @@ export function toUpdateCommand(
 }
 
 export type UpdateHostRequestMessage = UpdateHostRequest__Output;
+export type { UpdateHostRequest } from '../generated/fleetroll/v1/UpdateHostRequest.js';

@@ -1,0 +1,76 @@
+import { HaproxyUnknownServerError, InvalidInputError } from '@fleetroll/shared';
+import type { LoadBalancer, ServerStat } from '../ports.js';
+import { excerpt } from './excerpt.js';
+import { checkName, serverRef } from './names.js';
+import { expectEmptyReply, parseWeightReply, type ReplyContext } from './reply.js';
+import { sendCommand, type SocketOptions } from './socket.js';
+import { parseShowStat } from './stat.js';
+
+export type HaproxyClientOptions = SocketOptions;
+
+// The range HAProxy accepts for an absolute weight (it answers
+// "Absolute weight can only be between 0 and 256 inclusive." otherwise).
+export const MAX_WEIGHT = 256;
+
+// `-1 4 -1`: servers only, of every proxy. Filtering by backend here rather than with
+// `show stat <backend>` because HAProxy reads an all-digit proxy argument as a numeric id.
+const SHOW_SERVERS = 'show stat -1 4 -1';
+
+/** The agent's LoadBalancer: HAProxy's runtime API over its admin Unix socket. */
+export class HaproxyClient implements LoadBalancer {
+  private readonly options: SocketOptions;
+
+  constructor(options: HaproxyClientOptions) {
+    if (typeof options.socketPath !== 'string' || options.socketPath === '') {
+      throw new InvalidInputError('haproxy socketPath: must be a non-empty path');
+    }
+    if (!Number.isInteger(options.timeoutMs) || options.timeoutMs <= 0) {
+      throw new InvalidInputError(`haproxy timeoutMs: must be a positive integer, got ${options.timeoutMs}`);
+    }
+    this.options = { socketPath: options.socketPath, timeoutMs: options.timeoutMs };
+  }
+
+  get socketPath(): string {
+    return this.options.socketPath;
+  }
+
+  async getWeight(backend: string, server: string): Promise<number> {
+    const command = `get weight ${serverRef(backend, server)}`;
+    return parseWeightReply(await this.send(command), this.context(command, backend, server));
+  }
+
+  async setWeight(backend: string, server: string, weight: number): Promise<void> {
+    const ref = serverRef(backend, server);
+    if (!Number.isInteger(weight) || weight < 0 || weight > MAX_WEIGHT) {
+      throw new InvalidInputError(`weight: must be an integer from 0 to ${MAX_WEIGHT}, got ${weight}`);
+    }
+    const command = `set weight ${ref} ${weight}`;
+    expectEmptyReply(await this.send(command), this.context(command, backend, server));
+  }
+
+  async serverStat(backend: string, server: string): Promise<ServerStat> {
+    checkName('backend', backend);
+    checkName('server', server);
+    const inBackend = (await this.showStat()).filter((stat) => stat.backend === backend);
+    const found = inBackend.find((stat) => stat.server === server);
+    if (found) return found;
+    throw new HaproxyUnknownServerError(
+      inBackend.length === 0
+        ? `HAProxy has no backend ${excerpt(backend)} (or it has no servers)`
+        : `HAProxy has no server ${excerpt(server)} in backend ${excerpt(backend)}`,
+    );
+  }
+
+  /** Every server of every proxy, for callers that watch several slots at once. */
+  async showStat(): Promise<ServerStat[]> {
+    return parseShowStat(await this.send(SHOW_SERVERS), this.context(SHOW_SERVERS));
+  }
+
+  private send(command: string): Promise<string> {
+    return sendCommand(this.options, command);
+  }
+
+  private context(command: string, backend?: string, server?: string): ReplyContext {
+    return { command, socketPath: this.options.socketPath, backend, server };
+  }
+}

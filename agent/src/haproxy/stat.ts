@@ -1,0 +1,52 @@
+import type { ServerStat } from '../ports.js';
+import { splitCsvLine } from './csv.js';
+import { checkReply, unexpectedReply, type ReplyContext } from './reply.js';
+
+// The `type` column tells servers from FRONTEND/BACKEND/listener rows; svname cannot,
+// because a server may legally be named "BACKEND".
+const COLUMNS = ['pxname', 'svname', 'scur', 'status', 'check_status', 'weight', 'type'] as const;
+type Column = (typeof COLUMNS)[number];
+const SERVER_TYPE = '2';
+
+/**
+ * Parses `show stat` CSV into one row per server, skipping frontends, backends and
+ * listeners. Columns are found by header name: their positions change between versions.
+ */
+export function parseShowStat(reply: string, ctx: ReplyContext): ServerStat[] {
+  const [header, ...rows] = checkReply(reply, ctx).split('\n');
+  if (!header?.startsWith('# '))
+    throw unexpectedReply('expected a CSV header starting with "# "', reply, ctx);
+  const names = splitCsvLine(header.slice(2));
+  const index = {} as Record<Column, number>;
+  for (const column of COLUMNS) {
+    const at = names.indexOf(column);
+    if (at < 0) throw unexpectedReply(`no "${column}" column`, reply, ctx);
+    index[column] = at;
+  }
+
+  const stats: ServerStat[] = [];
+  for (const row of rows) {
+    if (row === '') continue;
+    const fields = splitCsvLine(row);
+    const get = (column: Column): string => {
+      const value = fields[index[column]];
+      if (value === undefined) throw unexpectedReply(`a row has no "${column}" field`, row, ctx);
+      return value;
+    };
+    const count = (column: Column): number => {
+      const value = get(column);
+      if (!/^\d+$/.test(value)) throw unexpectedReply(`"${column}" is not a count`, row, ctx);
+      return Number(value);
+    };
+    if (get('type') !== SERVER_TYPE) continue;
+    stats.push({
+      backend: get('pxname'),
+      server: get('svname'),
+      scur: count('scur'),
+      status: get('status'),
+      checkStatus: get('check_status'),
+      weight: count('weight'),
+    });
+  }
+  return stats;
+}

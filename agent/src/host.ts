@@ -1,0 +1,191 @@
+import pLimit from 'p-limit';
+import {
+  AgentBusyError,
+  UnknownSlotError,
+  asFleetrollError,
+  type AgentConfig,
+  type HostDescription,
+  type PrePullResult,
+  type SlotConfig,
+  type SlotStatus,
+  type UpdateCommand,
+} from '@fleetroll/shared';
+import { stepEmitter, type EmitStep } from './events.js';
+import { replaceSlot, type SlotOutcome } from './slot.js';
+import type { SlotDeps } from './slot-deps.js';
+
+export type HostOutcome = { status: 'done' | 'failed' | 'aborted'; slots: SlotOutcome[] };
+
+export const AGENT_VERSION = '0.1.0';
+
+/**
+ * A host's slots in turn (or slotParallelism at a time). One update at a time per
+ * host; a failed slot stops the host so that at most one slot's worth of damage
+ * is ever done before the controller decides what to do.
+ */
+export class HostAgent {
+  private active: { rolloutId: string; aborted: boolean; done: Promise<unknown> } | null = null;
+
+  constructor(
+    private readonly config: AgentConfig,
+    private readonly deps: SlotDeps,
+  ) {}
+
+  get hostId(): string {
+    return this.config.hostId;
+  }
+
+  async describe(): Promise<HostDescription> {
+    const slots = await Promise.all(this.config.slots.map((slot) => this.slotStatus(slot)));
+    return {
+      hostId: this.config.hostId,
+      groups: this.config.groups,
+      slots,
+      activeRolloutId: this.active?.rolloutId ?? '',
+      agentVersion: AGENT_VERSION,
+    };
+  }
+
+  async prePull(image: string): Promise<PrePullResult> {
+    const start = Date.now();
+    const { pulled } = await this.deps.runtime.ensureImage(image);
+    return { pulled, durationMs: Date.now() - start };
+  }
+
+  /** Asks the running update of that rollout to stop at the next slot boundary. */
+  abort(rolloutId: string): boolean {
+    if (!this.active || this.active.rolloutId !== rolloutId) return false;
+    this.active.aborted = true;
+    return true;
+  }
+
+  /**
+   * Checks everything that can be checked before touching anything (slot ids,
+   * containers, HAProxy servers, the image), so that bad input changes nothing.
+   * Throws for those; once slots start, failures are reported as events instead.
+   */
+  async update(cmd: UpdateCommand, emit: EmitStep): Promise<HostOutcome> {
+    if (this.active) {
+      throw new AgentBusyError(
+        `host ${this.hostId} is already updating for rollout ${this.active.rolloutId}`,
+      );
+    }
+    const run = { rolloutId: cmd.rolloutId, aborted: false, done: Promise.resolve() as Promise<unknown> };
+    this.active = run;
+    const done = (async () => {
+      const slots = this.selectSlots(cmd.slots);
+      await this.preflight(slots);
+      return this.runSlots(slots, cmd, run, emit);
+    })().finally(() => {
+      this.active = null;
+    });
+    run.done = done.catch(() => undefined);
+    return done;
+  }
+
+  /** For shutdown: lets the slot in flight finish, starts no other, and resolves when idle. */
+  async stop(): Promise<void> {
+    const run = this.active;
+    if (!run) return;
+    run.aborted = true;
+    await run.done;
+  }
+
+  private async runSlots(
+    slots: SlotConfig[],
+    cmd: UpdateCommand,
+    run: { aborted: boolean },
+    emit: EmitStep,
+  ): Promise<HostOutcome> {
+    const log = this.deps.log.child({ rolloutId: cmd.rolloutId });
+    const hostStep = stepEmitter(emit, cmd.rolloutId, this.hostId);
+    hostStep('HOST_STARTED', { message: `${slots.length} slots → ${cmd.image}` });
+
+    try {
+      const pull = await this.prePull(cmd.image);
+      hostStep('IMAGE_READY', {
+        durationMs: pull.durationMs,
+        message: pull.pulled ? 'pulled' : 'already present',
+      });
+    } catch (err) {
+      const error = asFleetrollError(err);
+      log.error({ code: error.code, err }, error.message);
+      hostStep('HOST_FAILED', { errorCode: error.code, message: error.message });
+      return { status: 'failed', slots: [] };
+    }
+
+    const deps: SlotDeps = { ...this.deps, log };
+    const outcomes: SlotOutcome[] = [];
+    let failed = false;
+    const limit = pLimit(cmd.timings.slotParallelism);
+    await Promise.all(
+      slots.map((slot) =>
+        limit(async () => {
+          // Slot boundary: a failure elsewhere or an abort stops slots that have not begun.
+          if (failed || run.aborted) return;
+          const step = stepEmitter(emit, cmd.rolloutId, this.hostId, slot.id);
+          const outcome = await replaceSlot(slot, cmd, deps, step).catch((err: unknown) => {
+            const error = asFleetrollError(err);
+            log.error({ slot: slot.id, code: error.code, err }, error.message);
+            step('SLOT_FAILED', { errorCode: error.code, message: error.message });
+            return { slot: slot.id, status: 'failed', error } as const;
+          });
+          outcomes.push(outcome);
+          if (outcome.status === 'failed') failed = true;
+        }),
+      ),
+    );
+
+    if (failed) {
+      const first = outcomes.find((o) => o.status === 'failed');
+      hostStep('HOST_FAILED', {
+        errorCode: first?.status === 'failed' ? first.error.code : '',
+        message: first?.status === 'failed' ? `slot ${first.slot}: ${first.error.message}` : '',
+      });
+      return { status: 'failed', slots: outcomes };
+    }
+    if (run.aborted && outcomes.length < slots.length) {
+      hostStep('HOST_ABORTED', { message: `aborted after ${outcomes.length} of ${slots.length} slots` });
+      return { status: 'aborted', slots: outcomes };
+    }
+    hostStep('HOST_DONE', { message: `${outcomes.length} slots on ${cmd.image}` });
+    return { status: 'done', slots: outcomes };
+  }
+
+  private selectSlots(ids: string[]): SlotConfig[] {
+    if (ids.length === 0) return this.config.slots;
+    return ids.map((id) => {
+      const slot = this.config.slots.find((s) => s.id === id);
+      if (!slot) {
+        const known = this.config.slots.map((s) => s.id).join(', ');
+        throw new UnknownSlotError(`host ${this.hostId} has no slot "${id}" (slots: ${known})`);
+      }
+      return slot;
+    });
+  }
+
+  private async preflight(slots: SlotConfig[]): Promise<void> {
+    for (const slot of slots) {
+      await this.deps.runtime.inspect(slot.container);
+      await this.deps.lb.serverStat(slot.backend, slot.server);
+    }
+  }
+
+  private async slotStatus(slot: SlotConfig): Promise<SlotStatus> {
+    const [container, stat] = await Promise.all([
+      this.deps.runtime.find(slot.container),
+      this.deps.lb.serverStat(slot.backend, slot.server).catch(() => null),
+    ]);
+    return {
+      slot: slot.id,
+      container: slot.container,
+      image: container?.image ?? '',
+      backend: slot.backend,
+      server: slot.server,
+      weight: stat?.weight ?? 0,
+      lbStatus: stat?.status ?? 'unknown',
+      containerState: container?.state ?? 'missing',
+      health: container?.health ?? 'none',
+    };
+  }
+}

@@ -1,0 +1,5 @@
+export { startAgent, type RunningAgent } from './daemon.js';
+export { HostAgent, type HostOutcome } from './host.js';
+export { HaproxyClient } from './haproxy/index.js';
+export { DockerRuntime } from './docker/index.js';
+export type { ContainerRuntime, LoadBalancer, ServerStat, ContainerSnapshot } from './ports.js';

@@ -1,0 +1,61 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { HealthCheckError, type SlotConfig, type SlotTimings } from '@fleetroll/shared';
+import type { ContainerRuntime, LoadBalancer, ServerStat } from './ports.js';
+
+/**
+ * HAProxy statuses under which the server takes traffic once its weight is back.
+ * "no check" means HAProxy does not check the server at all, so it cannot confirm
+ * anything; Docker's view has to be enough then.
+ */
+const SERVING = new Set(['UP', 'DRAIN', 'no check']);
+
+export function isServing(stat: ServerStat): boolean {
+  return SERVING.has(stat.status);
+}
+
+export interface ReadyDeps {
+  runtime: ContainerRuntime;
+  lb: LoadBalancer;
+  pollMs: number;
+}
+
+/**
+ * Resolves once the container is healthy by Docker's own check (or, without a
+ * HEALTHCHECK, has been running for minReadyMs) AND HAProxy sees the server UP.
+ * Fails early when the container exits or Docker calls it unhealthy.
+ */
+export async function waitReady(
+  deps: ReadyDeps,
+  slot: SlotConfig,
+  containerId: string,
+  timings: Pick<SlotTimings, 'healthTimeoutMs' | 'minReadyMs'>,
+): Promise<void> {
+  const deadline = Date.now() + timings.healthTimeoutMs;
+  let last: string;
+  for (;;) {
+    const c = await deps.runtime.inspect(containerId);
+    if (!c.running) {
+      throw new HealthCheckError(
+        `container ${c.name} stopped (${c.state}, exit code ${c.exitCode}) before it was healthy`,
+      );
+    }
+    if (c.health === 'unhealthy') {
+      throw new HealthCheckError(`Docker reports container ${c.name} unhealthy`);
+    }
+    const containerReady =
+      c.health === 'healthy' || (c.health === 'none' && Date.now() - c.startedAtMs >= timings.minReadyMs);
+    if (containerReady) {
+      const stat = await deps.lb.serverStat(slot.backend, slot.server);
+      if (isServing(stat)) return;
+      last = `Docker: ${c.health === 'none' ? 'running' : c.health}, HAProxy ${slot.backend}/${slot.server}: ${stat.status}`;
+    } else {
+      last = `Docker: ${c.health === 'none' ? 'running for less than minReady' : c.health}`;
+    }
+    if (Date.now() >= deadline) {
+      throw new HealthCheckError(
+        `container ${c.name} not healthy within ${timings.healthTimeoutMs} ms (${last})`,
+      );
+    }
+    await sleep(deps.pollMs);
+  }
+}

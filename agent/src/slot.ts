@@ -1,0 +1,124 @@
+import {
+  asFleetrollError,
+  type FleetrollError,
+  type SlotConfig,
+  type UpdateCommand,
+} from '@fleetroll/shared';
+import { drain } from './drain.js';
+import type { SlotStepper } from './events.js';
+import type { SlotJournalEntry } from './journal.js';
+import { waitReady } from './ready.js';
+import { finishSlot, rollBackSlot } from './repair.js';
+import type { SlotDeps } from './slot-deps.js';
+
+export type SlotOutcome =
+  | { slot: string; status: 'done'; weightZeroMs: number }
+  | { slot: string; status: 'skipped' }
+  | { slot: string; status: 'failed'; error: FleetrollError };
+
+/** Suffix of the old container's name while it waits, stopped, for the new one to prove itself. */
+export const ASIDE_SUFFIX = '-fleetroll-old';
+
+/**
+ * One slot, per DESIGN.md: read weight → weight 0 → drain → replace → verify →
+ * restore weight. Any failure after the weight went to 0 rolls the slot back, so
+ * a slot always ends serving at the weight it had.
+ */
+export async function replaceSlot(
+  slot: SlotConfig,
+  cmd: UpdateCommand,
+  deps: SlotDeps,
+  step: SlotStepper,
+): Promise<SlotOutcome> {
+  const { lb, runtime, journal } = deps;
+  const log = deps.log.child({ slot: slot.id });
+  step('SLOT_STARTED', { message: `${slot.container} → ${cmd.image}` });
+
+  const old = await runtime.inspect(slot.container);
+  if (old.running && old.imageId === (await runtime.imageId(cmd.image))) {
+    step('SLOT_SKIPPED', { message: `${slot.container} already runs ${cmd.image}` });
+    return { slot: slot.id, status: 'skipped' };
+  }
+
+  const weight = await lb.getWeight(slot.backend, slot.server);
+  const entry: SlotJournalEntry = {
+    slot: slot.id,
+    rolloutId: cmd.rolloutId,
+    image: cmd.image,
+    phase: 'draining',
+    weight,
+    oldId: old.id,
+    oldName: old.name,
+    asideName: `${slot.container}${ASIDE_SUFFIX}`,
+  };
+  await journal.record(entry);
+  const zeroAt = Date.now();
+  let drainMs: number;
+
+  try {
+    await lb.setWeight(slot.backend, slot.server, 0);
+    step('WEIGHT_ZERO', { weight });
+
+    const drained = await drain(lb, slot, cmd.timings, deps.pollMs);
+    drainMs = drained.durationMs;
+    if (drained.timedOut) {
+      log.warn({ sessionsLeft: drained.sessionsLeft }, 'drain timed out; replacing with sessions still open');
+    }
+    step('DRAINED', {
+      durationMs: drained.durationMs,
+      drainTimedOut: drained.timedOut,
+      message: drained.timedOut ? `${drained.sessionsLeft} sessions still open after drainTimeout` : '',
+    });
+
+    entry.phase = 'replacing';
+    await journal.record(entry);
+    let t = Date.now();
+    await runtime.stop(old.id, cmd.timings.stopTimeoutS);
+    await runtime.rename(old.id, entry.asideName);
+    step('OLD_STOPPED', { durationMs: Date.now() - t });
+
+    t = Date.now();
+    entry.newId = await runtime.createFrom(old.id, slot.container, cmd.image);
+    await journal.record(entry);
+    await runtime.start(entry.newId);
+    step('NEW_STARTED', { durationMs: Date.now() - t });
+
+    t = Date.now();
+    await waitReady(deps, slot, entry.newId, cmd.timings);
+    step('HEALTHY', { durationMs: Date.now() - t });
+
+    entry.phase = 'restoring';
+    await journal.record(entry);
+  } catch (err) {
+    return failSlot(entry, slot, cmd, deps, step, asFleetrollError(err));
+  }
+
+  await finishSlot(entry, slot, deps);
+  const weightZeroMs = Date.now() - zeroAt;
+  step('WEIGHT_RESTORED', { weight, durationMs: weightZeroMs });
+  step('SLOT_DONE', { message: `${slot.container} runs ${cmd.image}` });
+  log.info({ weightZeroMs, drainMs }, 'slot replaced');
+  return { slot: slot.id, status: 'done', weightZeroMs };
+}
+
+async function failSlot(
+  entry: SlotJournalEntry,
+  slot: SlotConfig,
+  cmd: UpdateCommand,
+  deps: SlotDeps,
+  step: SlotStepper,
+  cause: FleetrollError,
+): Promise<SlotOutcome> {
+  step('ROLLING_BACK', { errorCode: cause.code, message: cause.message });
+  let error = cause;
+  let message = `${cause.message}; rolled back, ${entry.oldName} serves again at weight ${entry.weight}`;
+  try {
+    await rollBackSlot(entry, slot, deps, cmd.timings);
+  } catch (err) {
+    error = asFleetrollError(err);
+    message = `${cause.message}; ${error.message}`;
+  }
+  deps.log.error({ slot: slot.id, code: error.code, err: cause }, message);
+  step('SLOT_FAILED', { errorCode: error.code, message });
+  return { slot: slot.id, status: 'failed', error };
+}

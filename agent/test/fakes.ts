@@ -1,0 +1,210 @@
+import { pino } from 'pino';
+import { ContainerNotFoundError, type AgentConfig, type StepEvent } from '@fleetroll/shared';
+import type { SlotJournalEntry } from '../src/journal.js';
+import type {
+  ContainerRuntime,
+  ContainerSnapshot,
+  HealthState,
+  LoadBalancer,
+  ServerStat,
+} from '../src/ports.js';
+import type { SlotDeps, SlotJournal } from '../src/slot-deps.js';
+
+/** Everything the fakes do, in order, so tests can assert on sequences across ports. */
+export type Trail = string[];
+
+export class FakeLb implements LoadBalancer {
+  weights = new Map<string, number>();
+  status = new Map<string, string>();
+  /** Scripted scur values per server, consumed one per poll; the last one sticks. */
+  scur = new Map<string, number[]>();
+
+  constructor(private readonly trail: Trail) {}
+
+  addServer(backend: string, server: string, weight: number): void {
+    this.weights.set(`${backend}/${server}`, weight);
+    this.status.set(`${backend}/${server}`, 'UP');
+  }
+
+  async getWeight(backend: string, server: string): Promise<number> {
+    return this.weights.get(`${backend}/${server}`) ?? 0;
+  }
+
+  async setWeight(backend: string, server: string, weight: number): Promise<void> {
+    this.trail.push(`weight ${backend}/${server} ${weight}`);
+    this.weights.set(`${backend}/${server}`, weight);
+  }
+
+  async serverStat(backend: string, server: string): Promise<ServerStat> {
+    const key = `${backend}/${server}`;
+    const script = this.scur.get(key) ?? [0];
+    const scur = script.length > 1 ? (script.shift() ?? 0) : (script[0] ?? 0);
+    return {
+      backend,
+      server,
+      scur,
+      status: this.status.get(key) ?? 'UP',
+      checkStatus: 'L7OK',
+      weight: this.weights.get(key) ?? 0,
+    };
+  }
+}
+
+interface FakeContainer {
+  id: string;
+  name: string;
+  image: string;
+  running: boolean;
+  health: HealthState;
+  exitCode: number;
+}
+
+export class FakeRuntime implements ContainerRuntime {
+  containers = new Map<string, FakeContainer>();
+  images = new Map<string, string>([
+    ['app:v1', 'sha256:v1'],
+    ['app:v2', 'sha256:v2'],
+    ['app:broken', 'sha256:broken'],
+  ]);
+  /** What a new container of this image turns into once started. */
+  behaviour = new Map<string, { health: HealthState; running: boolean }>([
+    ['app:broken', { health: 'unhealthy', running: true }],
+  ]);
+  private seq = 0;
+
+  constructor(private readonly trail: Trail) {}
+
+  add(name: string, image: string): string {
+    const id = `id-${name}-${this.seq++}`;
+    this.containers.set(id, { id, name, image, running: true, health: 'healthy', exitCode: 0 });
+    return id;
+  }
+
+  byName(name: string): FakeContainer | undefined {
+    return [...this.containers.values()].find((c) => c.name === name);
+  }
+
+  async inspect(nameOrId: string): Promise<ContainerSnapshot> {
+    const c = await this.find(nameOrId);
+    if (!c) throw new ContainerNotFoundError(`no container ${nameOrId}`);
+    return c;
+  }
+
+  async find(nameOrId: string): Promise<ContainerSnapshot | null> {
+    const c = this.containers.get(nameOrId) ?? this.byName(nameOrId);
+    if (!c) return null;
+    return {
+      ...c,
+      imageId: this.images.get(c.image) ?? 'sha256:unknown',
+      state: c.running ? 'running' : 'exited',
+      startedAtMs: 0,
+    };
+  }
+
+  async imageId(ref: string): Promise<string | null> {
+    return this.images.get(ref) ?? null;
+  }
+
+  async ensureImage(ref: string): Promise<{ pulled: boolean }> {
+    this.trail.push(`pull ${ref}`);
+    return { pulled: false };
+  }
+
+  async stop(id: string): Promise<void> {
+    this.trail.push(`stop ${this.must(id).name}`);
+    this.must(id).running = false;
+  }
+
+  async rename(id: string, newName: string): Promise<void> {
+    this.trail.push(`rename ${this.must(id).name} ${newName}`);
+    this.must(id).name = newName;
+  }
+
+  async createFrom(templateId: string, name: string, image: string): Promise<string> {
+    this.must(templateId);
+    const id = `id-${name}-${this.seq++}`;
+    this.containers.set(id, { id, name, image, running: false, health: 'starting', exitCode: 0 });
+    this.trail.push(`create ${name} ${image}`);
+    return id;
+  }
+
+  async start(id: string): Promise<void> {
+    const c = this.must(id);
+    const b = this.behaviour.get(c.image) ?? { health: 'healthy', running: true };
+    c.running = b.running;
+    c.health = b.health;
+    c.exitCode = b.running ? 0 : 1;
+    this.trail.push(`start ${c.name}`);
+  }
+
+  async remove(id: string): Promise<void> {
+    const c = this.containers.get(id);
+    if (!c) return;
+    this.trail.push(`remove ${c.name}`);
+    this.containers.delete(id);
+  }
+
+  private must(id: string): FakeContainer {
+    const c = this.containers.get(id);
+    if (!c) throw new ContainerNotFoundError(`no container ${id}`);
+    return c;
+  }
+}
+
+export class FakeJournal implements SlotJournal {
+  entries = new Map<string, SlotJournalEntry>();
+  constructor(private readonly trail: Trail) {}
+  async record(entry: SlotJournalEntry): Promise<void> {
+    this.trail.push(`journal ${entry.slot} ${entry.phase}`);
+    this.entries.set(entry.slot, { ...entry });
+  }
+  async clear(slot: string): Promise<void> {
+    this.trail.push(`journal ${slot} cleared`);
+    this.entries.delete(slot);
+  }
+}
+
+export const TIMINGS = {
+  drainTimeoutMs: 500,
+  minDrainMs: 0,
+  healthTimeoutMs: 300,
+  minReadyMs: 0,
+  stopTimeoutS: 1,
+  slotParallelism: 1,
+};
+
+export interface FakeHost {
+  trail: Trail;
+  lb: FakeLb;
+  runtime: FakeRuntime;
+  journal: FakeJournal;
+  config: AgentConfig;
+  deps: SlotDeps;
+  events: StepEvent[];
+  emit: (e: StepEvent) => void;
+}
+
+/** A host of three slots app1..app3 on app:v1 behind backend "app", weights 37, 100, 100. */
+export function fakeHost(): FakeHost {
+  const trail: Trail = [];
+  const lb = new FakeLb(trail);
+  const runtime = new FakeRuntime(trail);
+  const journal = new FakeJournal(trail);
+  const config: AgentConfig = {
+    hostId: 'h1',
+    groups: ['eu'],
+    grpc: { listen: '127.0.0.1:0' },
+    haproxy: { socket: '/nonexistent', timeoutMs: 1000 },
+    docker: { socket: '/nonexistent' },
+    stateDir: '/nonexistent',
+    defaults: TIMINGS,
+    slots: [1, 2, 3].map((i) => ({ id: `app${i}`, container: `c${i}`, backend: 'app', server: `app_${i}` })),
+  };
+  config.slots.forEach((s, i) => {
+    runtime.add(s.container, 'app:v1');
+    lb.addServer(s.backend, s.server, i === 0 ? 37 : 100);
+  });
+  const deps: SlotDeps = { lb, runtime, journal, log: pino({ level: 'silent' }), pollMs: 5 };
+  const events: StepEvent[] = [];
+  return { trail, lb, runtime, journal, config, deps, events, emit: (e: StepEvent) => events.push(e) };
+}

@@ -1,0 +1,203 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import {
+  HaproxySocketMissingError,
+  HaproxyTimeoutError,
+  HaproxyUnexpectedReplyError,
+  HaproxyUnknownServerError,
+  InvalidInputError,
+} from '@fleetroll/shared';
+import { HaproxyClient, sendCommand } from '../src/haproxy/index.js';
+
+/**
+ * A stand-in for HAProxy's admin socket: records each command it receives and answers
+ * with whatever `respond` says. `null` means never answer, to provoke the timeout.
+ */
+class FakeHaproxy {
+  readonly commands: string[] = [];
+  respond: (command: string) => string | null = () => '\n';
+  private readonly server: Server;
+  private readonly connections = new Set<Socket>();
+
+  constructor(readonly socketPath: string) {
+    this.server = createServer((conn) => {
+      this.connections.add(conn);
+      conn.on('close', () => this.connections.delete(conn));
+      let received = '';
+      conn.on('data', (chunk: Buffer) => {
+        received += chunk.toString('utf8');
+        if (!received.endsWith('\n')) return;
+        const command = received.slice(0, -1);
+        this.commands.push(command);
+        const reply = this.respond(command);
+        if (reply !== null) conn.end(reply);
+      });
+      conn.on('error', () => undefined);
+    });
+  }
+
+  listen(): Promise<void> {
+    return new Promise((resolve) => this.server.listen(this.socketPath, resolve));
+  }
+
+  close(): Promise<void> {
+    // A net server's close waits for open connections; a test that failed midway may leave one.
+    for (const conn of this.connections) conn.destroy();
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+let dir: string;
+let fake: FakeHaproxy;
+let client: HaproxyClient;
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'fleetroll-'));
+  fake = new FakeHaproxy(join(dir, 'haproxy.sock'));
+  await fake.listen();
+  client = new HaproxyClient({ socketPath: fake.socketPath, timeoutMs: 300 });
+});
+
+after(async () => {
+  await fake.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+beforeEach(() => {
+  fake.commands.length = 0;
+  fake.respond = () => '\n';
+});
+
+const STAT_HEADER =
+  '# pxname,svname,qcur,qmax,scur,smax,slim,stot,bin,bout,dreq,dresp,ereq,econ,eresp,wretr,wredis,status,weight,act,bck,chkfail,chkdown,lastchg,downtime,qlimit,pid,iid,sid,throttle,lbtot,tracked,type,rate,rate_lim,rate_max,check_status,';
+
+describe('HaproxyClient over a fake socket', () => {
+  it('sends one well-formed command per connection', async () => {
+    fake.respond = () => '37 (initial 100)\n\n';
+    assert.equal(await client.getWeight('app', 'app_1'), 37);
+    fake.respond = () => '\n';
+    await client.setWeight('app', 'app_1', 0);
+    await client.setWeight('app', 'app_1', 256);
+    assert.deepEqual(fake.commands, [
+      'get weight app/app_1',
+      'set weight app/app_1 0',
+      'set weight app/app_1 256',
+    ]);
+  });
+
+  it('reads a server from `show stat`, asking for servers only', async () => {
+    fake.respond = () =>
+      `${STAT_HEADER}\n` +
+      'app,app_1,0,0,4,4,,4,0,0,,0,,0,0,0,0,UP,100,1,0,0,0,5,0,,1,3,1,,4,,2,0,,1,L7OK,\n' +
+      'app,app_2,0,0,0,0,,0,0,0,,0,,0,0,0,0,DOWN,100,1,0,1,1,5,5,,1,3,2,,0,,2,0,,0,L4CON,\n\n';
+    assert.deepEqual(await client.serverStat('app', 'app_1'), {
+      backend: 'app',
+      server: 'app_1',
+      scur: 4,
+      status: 'UP',
+      checkStatus: 'L7OK',
+      weight: 100,
+    });
+    assert.deepEqual(fake.commands, ['show stat -1 4 -1']);
+    await assert.rejects(
+      client.serverStat('app', 'app_9'),
+      (err: unknown) =>
+        err instanceof HaproxyUnknownServerError && /"app_9" in backend "app"/.test(err.message),
+    );
+    await assert.rejects(
+      client.serverStat('nope', 'app_1'),
+      (err: unknown) => err instanceof HaproxyUnknownServerError && /backend "nope"/.test(err.message),
+    );
+  });
+
+  it('maps "No such server." and "No such backend." replies', async () => {
+    fake.respond = () => 'No such server.\n\n';
+    await assert.rejects(client.getWeight('app', 'app_9'), HaproxyUnknownServerError);
+    await assert.rejects(client.setWeight('app', 'app_9', 1), HaproxyUnknownServerError);
+    fake.respond = () => 'No such backend.\n\n';
+    await assert.rejects(
+      client.setWeight('nope', 'app_1', 1),
+      (err: unknown) => err instanceof HaproxyUnknownServerError && /backend "nope"/.test(err.message),
+    );
+  });
+
+  it('rejects unexpected replies, quoting them', async () => {
+    fake.respond = () =>
+      'Unknown command, but maybe one of the following ones is a better match:\n  help\n\n';
+    await assert.rejects(
+      client.getWeight('app', 'app_1'),
+      (err: unknown) => err instanceof HaproxyUnexpectedReplyError && /Unknown command/.test(err.message),
+    );
+    await assert.rejects(client.setWeight('app', 'app_1', 3), HaproxyUnexpectedReplyError);
+    await assert.rejects(client.showStat(), HaproxyUnexpectedReplyError);
+    fake.respond = () => '';
+    await assert.rejects(client.getWeight('app', 'app_1'), HaproxyUnexpectedReplyError);
+  });
+
+  it('times out when HAProxy never answers, naming the command and socket', async () => {
+    fake.respond = () => null;
+    const started = Date.now();
+    await assert.rejects(
+      client.getWeight('app', 'app_1'),
+      (err: unknown) =>
+        err instanceof HaproxyTimeoutError &&
+        err.message.includes('get weight app/app_1') &&
+        err.message.includes(fake.socketPath) &&
+        err.message.includes('300 ms'),
+    );
+    const elapsed = Date.now() - started;
+    assert.ok(elapsed >= 290 && elapsed < 2000, `timed out after ${elapsed} ms`);
+  });
+
+  it('checks names and weight before anything reaches the socket', async () => {
+    for (const [backend, server, field] of [
+      ['app', 'app_1;disable server app/app_2', 'server'],
+      ['app\nshutdown sessions server app/app_2', 'app_1', 'backend'],
+      ['app', 'app 1', 'server'],
+    ] as const) {
+      await assert.rejects(client.getWeight(backend, server), new RegExp(`InvalidInputError: ${field}:`));
+      await assert.rejects(client.setWeight(backend, server, 0), new RegExp(`InvalidInputError: ${field}:`));
+      await assert.rejects(client.serverStat(backend, server), new RegExp(`InvalidInputError: ${field}:`));
+    }
+    for (const weight of [-1, 257, 1.5, Number.NaN]) {
+      await assert.rejects(client.setWeight('app', 'app_1', weight), /InvalidInputError: weight:/);
+    }
+    assert.deepEqual(fake.commands, []);
+  });
+
+  it('refuses to send a command that holds more than one', async () => {
+    const options = { socketPath: fake.socketPath, timeoutMs: 300 };
+    await assert.rejects(sendCommand(options, 'show stat;show info'), InvalidInputError);
+    await assert.rejects(sendCommand(options, 'show stat\nshow info'), InvalidInputError);
+    assert.deepEqual(fake.commands, []);
+  });
+});
+
+describe('HaproxyClient without a listening socket', () => {
+  it('reports a missing socket file', async () => {
+    const missing = new HaproxyClient({ socketPath: join(dir, 'absent.sock'), timeoutMs: 300 });
+    await assert.rejects(
+      missing.getWeight('app', 'app_1'),
+      (err: unknown) =>
+        err instanceof HaproxySocketMissingError &&
+        err.message.includes(join(dir, 'absent.sock')) &&
+        /may not be running/.test(err.message),
+    );
+  });
+
+  it('reports a path that is not a listening socket (stale file of a stopped HAProxy)', async () => {
+    const stale = join(dir, 'stale.sock');
+    await writeFile(stale, '');
+    const client = new HaproxyClient({ socketPath: stale, timeoutMs: 300 });
+    await assert.rejects(client.showStat(), HaproxySocketMissingError);
+  });
+
+  it('rejects bad options', () => {
+    assert.throws(() => new HaproxyClient({ socketPath: '', timeoutMs: 100 }), InvalidInputError);
+    assert.throws(() => new HaproxyClient({ socketPath: '/x', timeoutMs: 0 }), InvalidInputError);
+  });
+});

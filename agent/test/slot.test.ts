@@ -1,0 +1,138 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { stepEmitter } from '../src/events.js';
+import { replaceSlot } from '../src/slot.js';
+import { TIMINGS, fakeHost, type FakeHost } from './fakes.js';
+
+const cmd = (image: string) => ({ rolloutId: 'r1', image, slots: [], timings: { ...TIMINGS } });
+
+function run(h: FakeHost, image: string, slotIndex = 0) {
+  const slot = h.config.slots[slotIndex]!;
+  return replaceSlot(slot, cmd(image), h.deps, stepEmitter(h.emit, 'r1', 'h1', slot.id));
+}
+
+test('replaces a slot and restores the weight it read, not a default', async () => {
+  const h = fakeHost();
+  const outcome = await run(h, 'app:v2');
+  assert.equal(outcome.status, 'done');
+  assert.equal(h.lb.weights.get('app/app_1'), 37);
+  assert.equal(h.runtime.byName('c1')?.image, 'app:v2');
+  assert.equal(h.runtime.byName('c1-fleetroll-old'), undefined, 'old container removed');
+  assert.equal(h.journal.entries.size, 0, 'journal cleared');
+  assert.deepEqual(
+    h.events.map((e) => e.step),
+    [
+      'SLOT_STARTED',
+      'WEIGHT_ZERO',
+      'DRAINED',
+      'OLD_STOPPED',
+      'NEW_STARTED',
+      'HEALTHY',
+      'WEIGHT_RESTORED',
+      'SLOT_DONE',
+    ],
+  );
+  assert.equal(h.events.find((e) => e.step === 'WEIGHT_RESTORED')?.weight, 37);
+});
+
+test('every outside action is journalled before it is taken', async () => {
+  const h = fakeHost();
+  await run(h, 'app:v2');
+  assert.deepEqual(h.trail, [
+    'journal app1 draining',
+    'weight app/app_1 0',
+    'journal app1 replacing',
+    'stop c1',
+    'rename c1 c1-fleetroll-old',
+    'create c1 app:v2',
+    'journal app1 replacing',
+    'start c1',
+    'journal app1 restoring',
+    'weight app/app_1 37',
+    'remove c1-fleetroll-old',
+    'journal app1 cleared',
+  ]);
+});
+
+test('skips a slot that already runs the image, touching nothing', async () => {
+  const h = fakeHost();
+  const outcome = await run(h, 'app:v1');
+  assert.equal(outcome.status, 'skipped');
+  assert.deepEqual(h.trail, []);
+});
+
+test('drain waits until HAProxy shows no sessions', async () => {
+  const h = fakeHost();
+  h.lb.scur.set('app/app_1', [3, 2, 1, 0]);
+  await run(h, 'app:v2');
+  const drained = h.events.find((e) => e.step === 'DRAINED');
+  assert.equal(drained?.drainTimedOut, false);
+  assert.ok(h.lb.scur.get('app/app_1')?.length === 1, 'all scripted polls consumed');
+});
+
+test('drain timeout is recorded and the slot goes on', async () => {
+  const h = fakeHost();
+  h.lb.scur.set('app/app_1', [5]);
+  const outcome = await run(h, 'app:v2');
+  assert.equal(outcome.status, 'done');
+  const drained = h.events.find((e) => e.step === 'DRAINED');
+  assert.equal(drained?.drainTimedOut, true);
+  assert.ok((drained?.durationMs ?? 0) >= TIMINGS.drainTimeoutMs);
+  assert.match(drained?.message ?? '', /5 sessions still open/);
+});
+
+test('an unhealthy new image is rolled back: old container serves at its weight', async () => {
+  const h = fakeHost();
+  const oldId = h.runtime.byName('c1')?.id;
+  const outcome = await run(h, 'app:broken');
+  assert.equal(outcome.status, 'failed');
+  assert.equal(outcome.status === 'failed' && outcome.error.code, 'HEALTH_CHECK_FAILED');
+  const c1 = h.runtime.byName('c1');
+  assert.equal(c1?.id, oldId);
+  assert.equal(c1?.running, true);
+  assert.equal(c1?.image, 'app:v1');
+  assert.equal(h.runtime.containers.size, 3, 'the broken container is gone');
+  assert.equal(h.lb.weights.get('app/app_1'), 37);
+  assert.equal(h.journal.entries.size, 0);
+  const failed = h.events.at(-1);
+  assert.equal(failed?.step, 'SLOT_FAILED');
+  assert.equal(failed?.errorCode, 'HEALTH_CHECK_FAILED');
+  assert.match(failed?.message ?? '', /unhealthy.*rolled back/);
+});
+
+test('a new container that exits fails fast and rolls back', async () => {
+  const h = fakeHost();
+  h.runtime.behaviour.set('app:v2', { health: 'starting', running: false });
+  const started = Date.now();
+  const outcome = await run(h, 'app:v2');
+  assert.equal(outcome.status, 'failed');
+  assert.ok(Date.now() - started < TIMINGS.healthTimeoutMs, 'did not wait for the health timeout');
+  assert.equal(h.runtime.byName('c1')?.image, 'app:v1');
+});
+
+test('a new container that never turns healthy times out and rolls back', async () => {
+  const h = fakeHost();
+  h.runtime.behaviour.set('app:v2', { health: 'starting', running: true });
+  const outcome = await run(h, 'app:v2');
+  assert.equal(outcome.status === 'failed' && outcome.error.code, 'HEALTH_CHECK_FAILED');
+  assert.match(h.events.at(-1)?.message ?? '', /not healthy within 300 ms/);
+});
+
+test('HAProxy must see the server UP before the weight comes back', async () => {
+  const h = fakeHost();
+  h.lb.status.set('app/app_1', 'DOWN');
+  setTimeout(() => h.lb.status.set('app/app_1', 'UP'), 60);
+  const outcome = await run(h, 'app:v2');
+  assert.equal(outcome.status, 'done');
+  const healthy = h.events.find((e) => e.step === 'HEALTHY');
+  assert.ok((healthy?.durationMs ?? 0) >= 50);
+});
+
+test('when the old container cannot come back, the weight is still restored', async () => {
+  const h = fakeHost();
+  h.runtime.behaviour.set('app:v1', { health: 'starting', running: false });
+  const outcome = await run(h, 'app:broken');
+  assert.equal(outcome.status === 'failed' && outcome.error.code, 'ROLLBACK_FAILED');
+  assert.equal(h.lb.weights.get('app/app_1'), 37);
+  assert.match(h.events.at(-1)?.message ?? '', /needs an operator/);
+});

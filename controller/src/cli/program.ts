@@ -1,0 +1,44 @@
+import { Command, CommanderError } from 'commander';
+import { ConfigError, InvalidInputError, asFleetrollError } from '@fleetroll/shared';
+import { addPlanCommand } from './plan.js';
+import type { Io } from './io.js';
+
+/** Bad input of any kind, so that scripts can tell "asked wrongly" (2) from "failed" (1). */
+const EXIT_BAD_INPUT = 2;
+const EXIT_FAILURE = 1;
+
+function oneLine(message: string): string {
+  return message.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ');
+}
+
+function exitCodeFor(err: unknown, io: Io): number {
+  if (err instanceof CommanderError) {
+    if (err.exitCode === 0) return 0; // --help
+    // Commander has already printed the help for a bare `fleetroll`; anything else is reported below.
+    if (err.code !== 'commander.help') io.err(`fleetroll: ${oneLine(err.message)}\n`);
+    return EXIT_BAD_INPUT;
+  }
+  const error = asFleetrollError(err);
+  io.err(`fleetroll: ${oneLine(error.message)}\n`);
+  return error instanceof InvalidInputError || error instanceof ConfigError ? EXIT_BAD_INPUT : EXIT_FAILURE;
+}
+
+/** Runs one `fleetroll` command line (without node and script) and returns the exit status. */
+export async function runCli(argv: readonly string[], io: Io): Promise<number> {
+  const program = new Command('fleetroll')
+    .description('Roll a new app image across a fleet behind HAProxy without dropping a request')
+    // Commander's own errors must also become one line and status 2, so they are thrown, not printed.
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => io.out(s),
+      writeErr: (s) => io.err(s),
+      outputError: () => undefined,
+    });
+  addPlanCommand(program, io);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (err) {
+    return exitCodeFor(err, io);
+  }
+}

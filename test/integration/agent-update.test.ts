@@ -1,0 +1,118 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { StepEvent } from '@fleetroll/shared';
+import { HaproxyClient } from '@fleetroll/agent';
+import { describe } from '../support/agent-process.js';
+import { updateHost } from '../support/agent-rpc.js';
+import { assertNoFailedRequests, httpGet } from '../support/assertions.js';
+import { startLoad } from '../support/load.js';
+import { startLocalHost, type LocalHost } from '../support/local-host.js';
+
+// One host, 3 slots behind one HAProxy, 240 req/s through the frontend with every
+// 5th request a 1-second CGI, so that every drain has sessions to wait for.
+const LOAD = { rps: 240, slowEvery: 5, slowPath: '/cgi-bin/slow?1', maxDurationMs: 60_000 };
+
+let host: LocalHost;
+let lb: HaproxyClient;
+
+before(async () => {
+  host = await startLocalHost({ hostId: 'h1', index: 1, weights: [37, 100, 100] });
+  lb = new HaproxyClient({ socketPath: host.socketPath, timeoutMs: 2_000 });
+});
+after(async () => {
+  await host?.stop();
+});
+
+async function weights(): Promise<number[]> {
+  return Promise.all([1, 2, 3].map((i) => lb.getWeight('app', `app_${i}`)));
+}
+
+async function versions(): Promise<string[]> {
+  return Promise.all(host.slotPorts.map((p) => httpGet(`http://127.0.0.1:${p}/`)));
+}
+
+async function underLoad<T>(fn: () => Promise<T>) {
+  const load = startLoad({ targets: [host.frontendUrl], ...LOAD });
+  // Let long requests pile up on every server before the first weight goes to 0.
+  await new Promise((r) => setTimeout(r, 1_500));
+  const result = await fn();
+  return { result, report: await load.stop() };
+}
+
+const steps = (events: StepEvent[], slot: string) => events.filter((e) => e.slot === slot).map((e) => e.step);
+
+test('v1 → v2 under load: every slot on v2, weights restored, 0 failed requests', async () => {
+  const { result, report } = await underLoad(() =>
+    updateHost(host.agent.client, { rolloutId: 'it-v2', image: 'fleetroll-app:v2' }),
+  );
+  assert.equal(result.error, undefined, JSON.stringify(result.error));
+  assert.equal(result.events.at(-1)?.step, 'HOST_DONE');
+  for (const slot of ['app1', 'app2', 'app3']) {
+    assert.deepEqual(steps(result.events, slot), [
+      'SLOT_STARTED',
+      'WEIGHT_ZERO',
+      'DRAINED',
+      'OLD_STOPPED',
+      'NEW_STARTED',
+      'HEALTHY',
+      'WEIGHT_RESTORED',
+      'SLOT_DONE',
+    ]);
+    const drained = result.events.find((e) => e.slot === slot && e.step === 'DRAINED');
+    assert.ok(
+      (drained?.durationMs ?? 0) >= 200,
+      `${slot} drained in ${drained?.durationMs} ms: no long request was waited for`,
+    );
+    assert.equal(drained?.drainTimedOut, false);
+  }
+  // Slots went one at a time: no slot started before the previous one was done.
+  const order = result.events
+    .filter((e) => e.step === 'SLOT_STARTED' || e.step === 'SLOT_DONE')
+    .map((e) => `${e.step}:${e.slot}`);
+  assert.deepEqual(order, [
+    'SLOT_STARTED:app1',
+    'SLOT_DONE:app1',
+    'SLOT_STARTED:app2',
+    'SLOT_DONE:app2',
+    'SLOT_STARTED:app3',
+    'SLOT_DONE:app3',
+  ]);
+
+  assertNoFailedRequests(report);
+  assert.deepEqual(await weights(), [37, 100, 100]);
+  assert.deepEqual(await versions(), ['v2', 'v2', 'v2']);
+  const d = await describe(host.agent.client);
+  assert.deepEqual(
+    d.slots.map((s) => s.image),
+    Array(3).fill('fleetroll-app:v2'),
+  );
+  assert.ok(report.bodies['v1'] && report.bodies['v2'], 'both versions answered during the rollout');
+});
+
+test('running the same update again touches nothing', async () => {
+  const result = await updateHost(host.agent.client, { rolloutId: 'it-v2-again', image: 'fleetroll-app:v2' });
+  assert.deepEqual(
+    result.events.filter((e) => e.slot).map((e) => e.step),
+    ['SLOT_STARTED', 'SLOT_SKIPPED', 'SLOT_STARTED', 'SLOT_SKIPPED', 'SLOT_STARTED', 'SLOT_SKIPPED'],
+  );
+});
+
+test('a broken image: slot rolled back, old version serving, weight restored, 0 failed requests', async () => {
+  const { result, report } = await underLoad(() =>
+    updateHost(host.agent.client, { rolloutId: 'it-broken', image: 'fleetroll-app:broken' }),
+  );
+  const failed = result.events.find((e) => e.step === 'SLOT_FAILED');
+  assert.equal(failed?.slot, 'app1');
+  assert.equal(failed?.errorCode, 'HEALTH_CHECK_FAILED');
+  assert.match(failed?.message ?? '', /unhealthy.*rolled back/);
+  assert.equal(result.events.at(-1)?.step, 'HOST_FAILED');
+  assert.deepEqual(steps(result.events, 'app2'), [], 'the host stopped at the failed slot');
+  assertNoFailedRequests(report);
+  assert.deepEqual(await weights(), [37, 100, 100]);
+  assert.deepEqual(await versions(), ['v2', 'v2', 'v2']);
+  const d = await describe(host.agent.client);
+  assert.ok(
+    d.slots.every((s) => s.containerState === 'running' && s.lbStatus === 'UP'),
+    JSON.stringify(d.slots),
+  );
+});

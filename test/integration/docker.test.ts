@@ -1,0 +1,266 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DockerRuntime } from '@fleetroll/agent';
+import {
+  ContainerNotFoundError,
+  ContainerStartError,
+  DockerUnavailableError,
+  ImagePullError,
+  InvalidInputError,
+} from '@fleetroll/shared';
+import {
+  DOCKER_SOCKET,
+  TEST_PREFIX,
+  docker,
+  freePort,
+  removeLeftovers,
+  requireDocker,
+  runAppContainer,
+  runDocker,
+  waitForAnswer,
+} from '../support/docker.js';
+import { pushImage, startRegistry } from '../support/registry.js';
+
+// A prefix of this file's own, so that its cleanup never touches another suite's containers.
+const PREFIX = `${TEST_PREFIX}dk-`;
+const runtime = new DockerRuntime({ socketPath: DOCKER_SOCKET });
+const random = () => randomBytes(4).toString('hex');
+
+async function waitHealthy(id: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let health = '';
+  while (Date.now() < deadline) {
+    health = (await runtime.inspect(id)).health;
+    if (health === 'healthy') return;
+    await sleep(100);
+  }
+  throw new Error(`container ${id} is ${health}, not healthy, after ${timeoutMs} ms`);
+}
+
+async function timed<T>(op: () => Promise<T>): Promise<[T, number]> {
+  const start = performance.now();
+  const result = await op();
+  return [result, Math.round(performance.now() - start)];
+}
+
+describe('DockerRuntime against the real dockerd', () => {
+  before(async () => {
+    await requireDocker();
+    await removeLeftovers(PREFIX);
+  });
+  after(async () => {
+    await removeLeftovers(PREFIX);
+  });
+
+  test('pulls an image only when it is absent, and reports failed pulls', async () => {
+    const registry = await startRegistry();
+    const ref = `${registry.url}/fleetroll-app:v2-${random()}`;
+    const brokenRef = `${registry.url}/fleetroll-app:broken-${random()}`;
+    try {
+      await pushImage('fleetroll-app:v2', ref);
+      await runDocker(['rmi', ref]);
+      assert.equal(await runtime.imageId(ref), null, `${ref} is still present locally`);
+
+      assert.deepEqual(await runtime.ensureImage(ref), { pulled: true });
+      assert.equal(await runtime.imageId(ref), await runtime.imageId('fleetroll-app:v2'));
+      assert.deepEqual(await runtime.ensureImage(ref), { pulled: false });
+
+      await assert.rejects(
+        runtime.ensureImage(`${registry.url}/fleetroll-app:no-such-tag`),
+        (err: unknown) => err instanceof ImagePullError && /no-such-tag.*manifest unknown/.test(err.message),
+      );
+      await assert.rejects(
+        runtime.ensureImage('127.0.0.1:1/fleetroll-app:v2'),
+        (err: unknown) => err instanceof ImagePullError && /connection refused/.test(err.message),
+      );
+
+      // Docker answers 200 before it fetches the image config; a blob missing from the
+      // registry then fails the pull inside the progress stream.
+      const source = `${PREFIX}commit-${random()}`;
+      await runDocker(['create', '--name', source, 'fleetroll-app:v2']);
+      const imageId = (
+        await runDocker(['commit', '--change', `LABEL frt.unique=${random()}`, source, brokenRef])
+      ).trim();
+      await pushImage(brokenRef, brokenRef);
+      await runDocker(['rmi', brokenRef]);
+      const hex = imageId.replace('sha256:', '');
+      await rm(join(registry.storageDir, 'docker/registry/v2/blobs/sha256', hex.slice(0, 2), hex), {
+        recursive: true,
+      });
+      await assert.rejects(
+        runtime.ensureImage(brokenRef),
+        (err: unknown) => err instanceof ImagePullError && /unknown blob/.test(err.message),
+      );
+      assert.equal(await runtime.imageId(brokenRef), null);
+    } finally {
+      await runDocker(['rmi', ref]).catch(() => undefined);
+      await runDocker(['rmi', brokenRef]).catch(() => undefined);
+      await registry.stop();
+    }
+  });
+
+  describe('replacing a container with a new image, and rolling back', () => {
+    const name = `${PREFIX}web`;
+    const asideName = `${name}-old`;
+    const net = `${PREFIX}front`;
+    const backNet = `${PREFIX}back`;
+    const volume = `${PREFIX}data`;
+    let bindDir = '';
+    let port = 0;
+    let oldId = '';
+    let newId = '';
+
+    before(async () => {
+      bindDir = await mkdtemp(join(tmpdir(), 'fleetroll-bind-'));
+      await writeFile(join(bindDir, 'hello'), 'from the host\n');
+      await docker.createNetwork({ Name: net });
+      await docker.createNetwork({ Name: backNet });
+      await docker.createVolume({ Name: volume });
+      port = await freePort();
+    });
+    after(async () => {
+      await removeLeftovers(PREFIX);
+      await rm(bindDir, { recursive: true, force: true });
+    });
+
+    test('the new container keeps the configuration and runs the new image', async (t) => {
+      oldId = await runAppContainer({
+        name,
+        image: 'fleetroll-app:v1',
+        hostPort: port,
+        env: ['FOO=bar'],
+        labels: { 'com.example.team': 'web', 'org.fleetroll.version': 'v1' },
+        network: { name: net, aliases: ['web'] },
+        binds: [`${bindDir}:/data`, `${volume}:/vol`],
+        restartPolicy: { Name: 'on-failure', MaximumRetryCount: 3 },
+        start: false,
+      });
+      await docker
+        .getNetwork(backNet)
+        .connect({ Container: oldId, EndpointConfig: { Aliases: ['web-back'] } });
+      await runtime.start(oldId);
+      await waitForAnswer(port, 'v1');
+      await runDocker(['exec', name, 'sh', '-c', 'echo kept > /vol/state']);
+
+      const [, stopMs] = await timed(() => runtime.stop(oldId, 10));
+      await runtime.stop(oldId, 10); // already stopped: fine
+      await runtime.rename(oldId, asideName);
+      const [id, createMs] = await timed(() => runtime.createFrom(oldId, name, 'fleetroll-app:v2'));
+      newId = id;
+      const [, startMs] = await timed(() => runtime.start(newId));
+      const [, healthyMs] = await timed(() => waitHealthy(newId));
+      t.diagnostic(
+        `stop ${stopMs} ms, create ${createMs} ms, start ${startMs} ms, healthy after ${healthyMs} ms`,
+      );
+      await waitForAnswer(port, 'v2');
+
+      const snap = await runtime.inspect(newId);
+      assert.equal(snap.name, name);
+      assert.equal(snap.image, 'fleetroll-app:v2');
+      assert.equal(snap.imageId, await runtime.imageId('fleetroll-app:v2'));
+      assert.equal(snap.running, true);
+      assert.equal(snap.health, 'healthy');
+      assert.ok(Date.now() - snap.startedAtMs < 60_000, `startedAtMs ${snap.startedAtMs} is not recent`);
+      const aside = await runtime.inspect(asideName);
+      assert.equal(aside.id, oldId);
+      assert.equal(aside.running, false);
+      assert.equal(aside.state, 'exited');
+
+      const c = await docker.getContainer(newId).inspect();
+      assert.ok(c.Config.Env.includes('FOO=bar'), `env: ${c.Config.Env.join(' ')}`);
+      assert.ok(c.Config.Env.includes('APP_VERSION=v2'), 'the new image ENV wins');
+      assert.ok(!c.Config.Env.includes('APP_VERSION=v1'));
+      assert.equal(c.Config.Labels['com.example.team'], 'web');
+      assert.equal(
+        c.Config.Labels['org.fleetroll.version'],
+        'v2',
+        'the new image label wins when it was the old default',
+      );
+      assert.notEqual(c.Config.Hostname, oldId.slice(0, 12));
+      assert.deepEqual(c.HostConfig.RestartPolicy, { Name: 'on-failure', MaximumRetryCount: 3 });
+      assert.equal(c.HostConfig.Init, true);
+      assert.deepEqual(c.HostConfig.PortBindings, {
+        '8080/tcp': [{ HostIp: '127.0.0.1', HostPort: String(port) }],
+      });
+      assert.deepEqual(c.HostConfig.Binds, [`${bindDir}:/data`, `${volume}:/vol`]);
+      assert.ok(c.Config.Healthcheck?.Test?.includes('http://127.0.0.1:8080/health'));
+      assert.deepEqual(
+        c.NetworkSettings.Networks[net]?.Aliases?.filter((a: string) => a !== newId.slice(0, 12)),
+        ['web'],
+      );
+      assert.deepEqual(
+        c.NetworkSettings.Networks[backNet]?.Aliases?.filter((a: string) => a !== newId.slice(0, 12)),
+        ['web-back'],
+      );
+      assert.equal(
+        (await runDocker(['exec', name, 'cat', '/data/hello', '/vol/state'])).trim(),
+        'from the host\nkept',
+      );
+      // The network alias resolves to the new container.
+      assert.equal((await runDocker(['exec', name, 'wget', '-qO-', 'http://web:8080/'])).trim(), 'v2');
+    });
+
+    test('rolling back: remove the new container, bring the old one back', async () => {
+      assert.ok(oldId && newId, 'needs the containers of the previous test');
+      await runtime.remove(newId);
+      await runtime.remove(newId); // already gone: fine
+      assert.equal(await runtime.find(newId), null);
+      await runtime.rename(asideName, name);
+      await runtime.start(oldId);
+      await waitHealthy(oldId);
+      await waitForAnswer(port, 'v1');
+      const snap = await runtime.inspect(name);
+      assert.equal(snap.id, oldId);
+      assert.equal(snap.image, 'fleetroll-app:v1');
+    });
+  });
+
+  test('errors name what failed, in words an operator understands', async () => {
+    const missing = `${PREFIX}missing`;
+    await assert.rejects(
+      runtime.inspect(missing),
+      (err: unknown) => err instanceof ContainerNotFoundError && err.message.includes(missing),
+    );
+    assert.equal(await runtime.find(missing), null);
+    await assert.rejects(runtime.stop(missing, 1), ContainerNotFoundError);
+    await runtime.remove(missing); // nothing to remove is not an error
+
+    const socketPath = `/tmp/${PREFIX}no-such-dir/docker.sock`;
+    const nowhere = new DockerRuntime({ socketPath });
+    for (const call of [() => nowhere.inspect('web'), () => nowhere.ensureImage('fleetroll-app:v2')]) {
+      await assert.rejects(
+        call(),
+        (err: unknown) => err instanceof DockerUnavailableError && err.message.includes(socketPath),
+      );
+    }
+
+    await assert.rejects(runtime.rename('web', 'bad name; rm -rf /'), InvalidInputError);
+    await assert.rejects(runtime.inspect('../images/json'), InvalidInputError);
+
+    const port = await freePort();
+    const holder = await runAppContainer({
+      name: `${PREFIX}holder`,
+      image: 'fleetroll-app:v1',
+      hostPort: port,
+    });
+    await assert.rejects(
+      runtime.createFrom(holder, `${PREFIX}nope`, 'fleetroll-app:no-such-tag'),
+      (err: unknown) =>
+        err instanceof ContainerStartError && /not on this host; pull it first/.test(err.message),
+    );
+    // A second container on the same published port, while the first still runs.
+    const clash = await runtime.createFrom(holder, `${PREFIX}clash`, 'fleetroll-app:v2');
+    await assert.rejects(
+      runtime.start(clash),
+      (err: unknown) =>
+        err instanceof ContainerStartError &&
+        err.message.includes(`start container ${clash.slice(0, 12)}`) &&
+        /port is already allocated/.test(err.message),
+    );
+  });
+});

@@ -1,0 +1,211 @@
+import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { createServer, get, type Server, type ServerResponse } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { HaproxyClient, type ServerStat } from '@fleetroll/agent';
+import { HaproxySocketMissingError, HaproxyUnknownServerError, InvalidInputError } from '@fleetroll/shared';
+import { freeLoopbackPort, startHaproxy, type HaproxyProcess } from '../support/haproxy.js';
+
+/*
+ * One real HAProxy 2.6 with three servers: app_1 is a node:http server that passes
+ * health checks and can hold a request open, app_2 points at a port where nothing
+ * listens (checked, so DOWN), app_3 is unchecked at weight 0 (so it takes no traffic).
+ */
+let dir: string;
+let app: Server;
+let haproxy: HaproxyProcess | undefined;
+let client: HaproxyClient;
+const held: ServerResponse[] = [];
+let onHeld: (() => void) | undefined;
+
+function listen(server: Server): Promise<number> {
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      resolve(typeof address === 'object' && address ? address.port : 0);
+    }),
+  );
+}
+
+/** Polls until `want` accepts the server's stat, bounded so that a broken check fails instead of hanging. */
+async function waitForStat(
+  server: string,
+  want: (stat: ServerStat) => boolean,
+  what: string,
+): Promise<ServerStat> {
+  const deadline = Date.now() + 5_000;
+  let last: ServerStat | undefined;
+  while (Date.now() < deadline) {
+    last = await client.serverStat('app', server);
+    if (want(last)) return last;
+    await sleep(50);
+  }
+  throw new Error(`app/${server} never became ${what}; last seen ${JSON.stringify(last)}`);
+}
+
+/** GET through HAProxy's frontend on a fresh connection, so nothing lingers afterwards. */
+function request(path: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = get(`${haproxy?.frontendUrl}${path}`, { agent: false, timeout: 10_000 }, (res) => {
+      let body = '';
+      res.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('timeout', () => req.destroy(new Error(`GET ${path} through HAProxy timed out`)));
+    req.on('error', reject);
+  });
+}
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'fleetroll-'));
+  app = createServer((req, res) => {
+    if (req.url === '/slow') {
+      held.push(res);
+      onHeld?.();
+      return;
+    }
+    res.end('ok');
+  });
+  const appPort = await listen(app);
+  const [frontendPort, deadPort] = [await freeLoopbackPort(), await freeLoopbackPort()];
+  haproxy = await startHaproxy({
+    dir,
+    frontendPort,
+    servers: [
+      { name: 'app_1', port: appPort },
+      { name: 'app_2', port: deadPort },
+      { name: 'app_3', port: deadPort, weight: 0, check: false },
+    ],
+  });
+  client = new HaproxyClient({ socketPath: haproxy.socketPath, timeoutMs: 2_000 });
+});
+
+after(async () => {
+  for (const res of held) res.end();
+  await haproxy?.stop();
+  app.closeAllConnections();
+  await new Promise<void>((resolve) => app.close(() => resolve()));
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('HaproxyClient against a real HAProxy', () => {
+  it('sets a weight and reads the same weight back', async () => {
+    assert.equal(await client.getWeight('app', 'app_2'), 100);
+    await client.setWeight('app', 'app_2', 37);
+    assert.equal(await client.getWeight('app', 'app_2'), 37);
+    assert.equal((await client.serverStat('app', 'app_2')).weight, 37);
+    await client.setWeight('app', 'app_2', 0);
+    assert.equal(await client.getWeight('app', 'app_2'), 0);
+    await client.setWeight('app', 'app_2', 100);
+    assert.equal(await client.getWeight('app', 'app_2'), 100);
+  });
+
+  it('parses live `show stat`: health states, check results, no BACKEND rows', async () => {
+    await waitForStat('app_1', (s) => s.status === 'UP', 'UP');
+    await waitForStat('app_2', (s) => s.status === 'DOWN', 'DOWN');
+    const stats = await client.showStat();
+    assert.deepEqual(
+      stats.map((s) => s.server),
+      ['app_1', 'app_2', 'app_3'],
+    );
+    const [up, down, unchecked] = stats;
+    assert.deepEqual(up, {
+      backend: 'app',
+      server: 'app_1',
+      scur: 0,
+      status: 'UP',
+      checkStatus: 'L7OK',
+      weight: 100,
+    });
+    assert.equal(down?.checkStatus, 'L4CON');
+    assert.deepEqual(unchecked, {
+      backend: 'app',
+      server: 'app_3',
+      scur: 0,
+      status: 'no check',
+      checkStatus: '',
+      weight: 0,
+    });
+  });
+
+  it('counts a request held open in scur, and sees it drop to 0 when it ends', async () => {
+    await waitForStat('app_1', (s) => s.status === 'UP', 'UP');
+    const arrived = new Promise<void>((resolve) => (onHeld = resolve));
+    const response = request('/slow');
+    await arrived;
+    assert.equal((await client.serverStat('app', 'app_1')).scur, 1);
+    held.shift()?.end('done');
+    assert.deepEqual(await response, { status: 200, body: 'done' });
+    await waitForStat('app_1', (s) => s.scur === 0, 'idle (scur 0)');
+  });
+
+  it('reports an unknown backend or server as HaproxyUnknownServerError', async () => {
+    const unknown = (name: string) => (err: unknown) =>
+      err instanceof HaproxyUnknownServerError && err.message.includes(`"${name}"`);
+    await assert.rejects(client.getWeight('nope', 'app_1'), unknown('nope'));
+    await assert.rejects(client.getWeight('app', 'app_9'), unknown('app_9'));
+    await assert.rejects(client.setWeight('nope', 'app_1', 1), unknown('nope'));
+    await assert.rejects(client.setWeight('app', 'app_9', 1), unknown('app_9'));
+    await assert.rejects(client.serverStat('nope', 'app_1'), unknown('nope'));
+    await assert.rejects(client.serverStat('app', 'app_9'), unknown('app_9'));
+  });
+
+  it('lets no name smuggle a second command to HAProxy', async () => {
+    await assert.rejects(client.setWeight('app', 'app_1;disable server app/app_2', 0), InvalidInputError);
+    await assert.rejects(client.getWeight('app\ndisable server app', 'app_2'), InvalidInputError);
+    assert.equal(await client.getWeight('app', 'app_1'), 100);
+    assert.notEqual((await client.serverStat('app', 'app_2')).status, 'MAINT');
+  });
+
+  it('reports a missing socket, and the socket of a stopped HAProxy, as HaproxySocketMissingError', async () => {
+    const absent = new HaproxyClient({ socketPath: join(dir, 'absent.sock'), timeoutMs: 2_000 });
+    await assert.rejects(
+      absent.getWeight('app', 'app_1'),
+      (err: unknown) =>
+        err instanceof HaproxySocketMissingError && err.message.includes(join(dir, 'absent.sock')),
+    );
+
+    const otherDir = join(dir, 'stopped');
+    await mkdir(otherDir);
+    const other = await startHaproxy({
+      dir: otherDir,
+      frontendPort: await freeLoopbackPort(),
+      servers: [{ name: 'app_1', port: await freeLoopbackPort() }],
+    });
+    try {
+      const stoppedClient = new HaproxyClient({ socketPath: other.socketPath, timeoutMs: 2_000 });
+      assert.equal(await stoppedClient.getWeight('app', 'app_1'), 100);
+      await other.stop();
+      assert.throws(() => process.kill(other.pid, 0), /ESRCH/);
+      await assert.rejects(stoppedClient.getWeight('app', 'app_1'), HaproxySocketMissingError);
+    } finally {
+      await other.stop();
+    }
+  });
+});
+
+describe('startHaproxy', () => {
+  it("fails with HAProxy's own words when it cannot start", async () => {
+    const otherDir = join(dir, 'clash');
+    await mkdir(otherDir);
+    // HAProxy binds with SO_REUSEPORT, so only a port held by another program (the app) clashes.
+    const busy = app.address();
+    const port = typeof busy === 'object' && busy ? busy.port : 0;
+    const outcome = await startHaproxy({ dir: otherDir, frontendPort: port, servers: [] }).then(
+      async (started) => {
+        await started.stop();
+        return null;
+      },
+      (err: unknown) => err,
+    );
+    assert.ok(
+      outcome instanceof Error &&
+        /^haproxy exited/.test(outcome.message) &&
+        /cannot bind socket/.test(outcome.message),
+      String(outcome),
+    );
+  });
+});

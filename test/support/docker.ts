@@ -1,0 +1,147 @@
+import { execFile } from 'node:child_process';
+import { createServer } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
+import Docker from 'dockerode';
+
+/** Every container, network and volume a test makes starts with this, so leftovers can be found. */
+export const TEST_PREFIX = 'frt-';
+export const DOCKER_SOCKET = '/var/run/docker.sock';
+/** Debian's client, which matches the daemon (another client on PATH may not). */
+export const DOCKER_CLI = '/usr/bin/docker';
+
+export const docker = new Docker({ socketPath: DOCKER_SOCKET });
+
+const run = promisify(execFile);
+
+/** Runs the docker CLI; fails with its stderr, which says what went wrong. */
+export async function runDocker(args: string[], timeoutMs = 60_000): Promise<string> {
+  try {
+    const { stdout } = await run(DOCKER_CLI, args, { timeout: timeoutMs });
+    return stdout;
+  } catch (err) {
+    const stderr = (err as { stderr?: string }).stderr?.trim();
+    throw new Error(`docker ${args.join(' ')} failed: ${stderr || (err as Error).message}`, { cause: err });
+  }
+}
+
+/** Fails (never skips) when dockerd is not there, with a message that says how to get it. */
+export async function requireDocker(): Promise<void> {
+  try {
+    await docker.ping();
+  } catch (err) {
+    throw new Error(
+      `dockerd is not reachable at ${DOCKER_SOCKET} (${(err as Error).message}); ` +
+        'start it with `npm run bootstrap` (deploy/local/bootstrap.sh)',
+      { cause: err },
+    );
+  }
+}
+
+function checkPrefix(prefix: string): void {
+  // A short or empty prefix would match things that are not ours.
+  if (!prefix.startsWith(TEST_PREFIX))
+    throw new Error(`test names must start with ${TEST_PREFIX}: ${prefix}`);
+}
+
+/**
+ * Force-removes the containers, then networks and volumes, whose names start with
+ * `prefix`, e.g. what a killed test run left behind. Matching is by name prefix only:
+ * Docker's own name filter matches substrings, so it is applied here instead.
+ */
+export async function removeLeftovers(prefix: string): Promise<void> {
+  checkPrefix(prefix);
+  const containers = await docker.listContainers({ all: true });
+  const ours = containers.filter((c) => c.Names.some((n) => n.replace(/^\//, '').startsWith(prefix)));
+  await Promise.all(ours.map((c) => docker.getContainer(c.Id).remove({ force: true, v: false }).catch(gone)));
+  const networks = await docker.listNetworks();
+  await Promise.all(
+    networks
+      .filter((n) => n.Name.startsWith(prefix))
+      .map((n) => docker.getNetwork(n.Id).remove().catch(gone)),
+  );
+  const { Volumes: volumes } = await docker.listVolumes();
+  await Promise.all(
+    (volumes ?? [])
+      .filter((v) => v.Name.startsWith(prefix))
+      .map((v) => docker.getVolume(v.Name).remove().catch(gone)),
+  );
+}
+
+/** Something else (a parallel cleanup, AutoRemove) got there first: that is the wanted outcome. */
+function gone(err: unknown): void {
+  if ((err as { statusCode?: number }).statusCode !== 404) throw err;
+}
+
+export interface AppContainerOptions {
+  name: string;
+  /** One of the fixture images, e.g. fleetroll-app:v1. */
+  image: string;
+  /** Published on 127.0.0.1 only, to the app's port 8080. */
+  hostPort: number;
+  env?: string[];
+  labels?: Record<string, string>;
+  /** A user-defined network to join, with optional aliases. */
+  network?: { name: string; aliases?: string[] };
+  /** docker's -v: "host-dir:/path" or "volume:/path". */
+  binds?: string[];
+  restartPolicy?: { Name: string; MaximumRetryCount?: number };
+  /** Defaults to true. */
+  start?: boolean;
+}
+
+/** Creates (and by default starts) an app container like an operator would run one; returns its id. */
+export async function runAppContainer(opts: AppContainerOptions): Promise<string> {
+  checkPrefix(opts.name);
+  const container = await docker.createContainer({
+    name: opts.name,
+    Image: opts.image,
+    Env: opts.env,
+    Labels: opts.labels,
+    ExposedPorts: { '8080/tcp': {} },
+    HostConfig: {
+      PortBindings: { '8080/tcp': [{ HostIp: '127.0.0.1', HostPort: String(opts.hostPort) }] },
+      Binds: opts.binds,
+      RestartPolicy: opts.restartPolicy,
+      // So that a graceful stop takes milliseconds, not the whole stop timeout (see RECIPES.md).
+      Init: true,
+      NetworkMode: opts.network?.name,
+    },
+    NetworkingConfig: opts.network
+      ? { EndpointsConfig: { [opts.network.name]: { Aliases: opts.network.aliases } } }
+      : undefined,
+  });
+  if (opts.start ?? true) await container.start();
+  return container.id;
+}
+
+/** A TCP port on 127.0.0.1 that nothing listens on right now. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', resolve);
+  });
+  const address = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  if (address === null || typeof address === 'string') throw new Error('could not get a free port');
+  return address.port;
+}
+
+/** Polls the app on 127.0.0.1:port until it serves `expected` at / (its version); bounded. */
+export async function waitForAnswer(port: number, expected: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = 'no answer yet';
+  while (Date.now() < deadline) {
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(1_000) });
+      const body = (await res.text()).trim();
+      if (res.ok && body === expected) return;
+      last = `HTTP ${res.status} "${body}"`;
+    } catch (err) {
+      last = (err as Error).message;
+    }
+    await sleep(100);
+  }
+  throw new Error(`127.0.0.1:${port} did not answer "${expected}" within ${timeoutMs} ms (last: ${last})`);
+}

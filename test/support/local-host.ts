@@ -1,0 +1,115 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { spawnAgent, type AgentProcess } from './agent-process.js';
+import { removeLeftovers, runAppContainer, TEST_PREFIX } from './docker.js';
+import { startHaproxy, type HaproxyProcess } from './haproxy.js';
+
+export interface LocalHostOptions {
+  hostId: string;
+  /** Picks the port block: frontend 20000+n, app servers 21000+10n+slot, agent gRPC 22000+n. */
+  index: number;
+  image?: string;
+  slots?: number;
+  /** HAProxy weight per slot; defaults to 100 each. */
+  weights?: number[];
+  /** Extra agent defaults (drainTimeoutMs, healthTimeoutMs, ...). */
+  defaults?: Record<string, number>;
+}
+
+export interface LocalHost {
+  hostId: string;
+  dir: string;
+  frontendUrl: string;
+  socketPath: string;
+  configPath: string;
+  agentAddress: string;
+  containers: string[];
+  slotPorts: number[];
+  agent: AgentProcess;
+  /** Starts the agent again on the same config and state (after a crash test killed it). */
+  restartAgent(): Promise<AgentProcess>;
+  stop(): Promise<void>;
+}
+
+/**
+ * One simulated machine, made of real parts: app containers in the shared dockerd,
+ * its own HAProxy in front of them, and its own fleetroll-agent process.
+ */
+export async function startLocalHost(opts: LocalHostOptions): Promise<LocalHost> {
+  const n = opts.slots ?? 3;
+  const prefix = `${TEST_PREFIX}${opts.hostId}-`;
+  await removeLeftovers(prefix);
+  const dir = await mkdtemp(join(tmpdir(), `fleetroll-${opts.hostId}-`));
+  let haproxy: HaproxyProcess | undefined;
+  let agent: AgentProcess | undefined;
+  // Tear down in reverse order of start-up, and keep going when one part fails.
+  const stop = async () => {
+    await agent?.stop('SIGKILL').catch(() => undefined);
+    await haproxy?.stop().catch(() => undefined);
+    await removeLeftovers(prefix).catch(() => undefined);
+    await rm(dir, { recursive: true, force: true });
+  };
+  try {
+    const slotPorts = Array.from({ length: n }, (_, i) => 21000 + opts.index * 10 + i + 1);
+    const containers = slotPorts.map((_, i) => `${prefix}app${i + 1}`);
+    for (const [i, name] of containers.entries()) {
+      await runAppContainer({ name, image: opts.image ?? 'fleetroll-app:v1', hostPort: slotPorts[i]! });
+    }
+    haproxy = await startHaproxy({
+      dir,
+      frontendPort: 20000 + opts.index,
+      servers: slotPorts.map((port, i) => ({ name: `app_${i + 1}`, port, weight: opts.weights?.[i] ?? 100 })),
+    });
+
+    const agentAddress = `127.0.0.1:${22000 + opts.index}`;
+    const configPath = join(dir, 'agent.yml');
+    await writeFile(
+      configPath,
+      stringify({
+        hostId: opts.hostId,
+        groups: ['local'],
+        grpc: { listen: agentAddress },
+        haproxy: { socket: haproxy.socketPath },
+        stateDir: join(dir, 'state'),
+        defaults: {
+          drainTimeoutMs: 10_000,
+          healthTimeoutMs: 15_000,
+          minReadyMs: 1_000,
+          stopTimeoutS: 5,
+          ...opts.defaults,
+        },
+        slots: containers.map((container, i) => ({
+          id: `app${i + 1}`,
+          container,
+          backend: 'app',
+          server: `app_${i + 1}`,
+        })),
+      }),
+    );
+    const logFile = join(dir, 'agent.log');
+    agent = await spawnAgent(configPath, agentAddress, logFile);
+    const host: LocalHost = {
+      hostId: opts.hostId,
+      dir,
+      frontendUrl: haproxy.frontendUrl,
+      socketPath: haproxy.socketPath,
+      configPath,
+      agentAddress,
+      containers,
+      slotPorts,
+      agent,
+      async restartAgent() {
+        agent = await spawnAgent(configPath, agentAddress, logFile);
+        host.agent = agent;
+        return agent;
+      },
+      stop,
+    };
+    return host;
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}

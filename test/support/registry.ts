@@ -1,0 +1,111 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { runDocker } from './docker.js';
+
+export const REGISTRY_BIN = '/usr/bin/docker-registry';
+const HOST = '127.0.0.1';
+const PORT = 5000;
+const READY_TIMEOUT_MS = 10_000;
+
+export interface Registry {
+  /** host:port, the prefix of image references in this registry. */
+  url: string;
+  /** Where the registry keeps its blobs (to break an image on purpose). */
+  storageDir: string;
+  stop(): Promise<void>;
+}
+
+/** True when something accepts TCP connections on the port. */
+async function portInUse(): Promise<boolean> {
+  const socket = connect(PORT, HOST);
+  try {
+    return await new Promise<boolean>((resolve) => {
+      socket.once('connect', () => resolve(true));
+      socket.once('error', () => resolve(false));
+      socket.setTimeout(1_000, () => resolve(false));
+    });
+  } finally {
+    socket.destroy();
+  }
+}
+
+/**
+ * Runs Debian's docker-registry on 127.0.0.1:5000 with a config and storage of its
+ * own (the packaged config listens on every interface and wants htpasswd), and
+ * waits until it answers. Docker trusts loopback registries without TLS.
+ */
+export async function startRegistry(): Promise<Registry> {
+  if (await portInUse()) {
+    throw new Error(
+      `cannot start docker-registry: ${HOST}:${PORT} is already in use (another registry from an earlier run?)`,
+    );
+  }
+  const dir = await mkdtemp(join(tmpdir(), 'fleetroll-registry-'));
+  const storageDir = join(dir, 'storage');
+  const configPath = join(dir, 'config.yml');
+  await writeFile(
+    configPath,
+    [
+      'version: 0.1',
+      'log:',
+      '  level: warn',
+      'storage:',
+      '  filesystem:',
+      `    rootdirectory: ${storageDir}`,
+      'http:',
+      `  addr: ${HOST}:${PORT}`,
+      '',
+    ].join('\n'),
+  );
+  const child = spawn(REGISTRY_BIN, ['serve', configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  let ended: string | undefined;
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-4000);
+  });
+  const exit = new Promise<void>((resolve) => {
+    child.on('exit', (code, signal) => {
+      ended = `exited with ${signal ?? `status ${code}`}`;
+      resolve();
+    });
+  });
+  child.on('error', (err) => {
+    ended = `could not be run: ${err.message}`;
+  });
+
+  const stop = async (): Promise<void> => {
+    if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      const stopped = await Promise.race([exit.then(() => true), sleep(5_000).then(() => false)]);
+      if (!stopped) child.kill('SIGKILL');
+    }
+    await rm(dir, { recursive: true, force: true });
+  };
+
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  while (ended === undefined && Date.now() < deadline) {
+    try {
+      const res = await fetch(`http://${HOST}:${PORT}/v2/`, { signal: AbortSignal.timeout(1_000) });
+      // The port was free before the spawn, so an answer comes from this child, unless it has just died.
+      if (res.ok && ended === undefined) return { url: `${HOST}:${PORT}`, storageDir, stop };
+    } catch {
+      // not listening yet
+    }
+    await sleep(100);
+  }
+  await stop();
+  throw new Error(
+    `docker-registry (${REGISTRY_BIN}) did not come up on http://${HOST}:${PORT}/v2/ ` +
+      `(${ended ?? `no answer within ${READY_TIMEOUT_MS / 1000} s`}); its stderr: ${stderr.trim() || '(empty)'}`,
+  );
+}
+
+/** Tags a local image into the registry and pushes it there. */
+export async function pushImage(localRef: string, registryRef: string): Promise<void> {
+  await runDocker(['tag', localRef, registryRef]);
+  await runDocker(['push', registryRef], 120_000);
+}

@@ -10,3 +10,8 @@ export * from './rpc/grpc-errors.js';
 export * from './rpc/agent-grpc-client.js';
 export * from './serial.js';
 export * from './config/inventory.js';
+export * from './codec.js';
+export * from './rpc/codecs.js';
+export type * as msg from './rpc/messages.js';
+export * from './nats/subjects.js';
+export * from './nats/connect.js';

@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import type { ProtoGrpcType as AgentProto } from './generated/agent.js';
+import type { ProtoGrpcType as ControllerProto } from './generated/controller.js';
 
 /** Must match the flags in scripts/gen-proto.mjs, or the generated types lie. */
 export const PROTO_LOADER_OPTIONS: protoLoader.Options = {
@@ -14,10 +15,15 @@ export const PROTO_LOADER_OPTIONS: protoLoader.Options = {
 
 export const PROTO_DIR = fileURLToPath(new URL('../../../proto/', import.meta.url));
 
+function load(file: string): unknown {
+  const definition = protoLoader.loadSync(file, { ...PROTO_LOADER_OPTIONS, includeDirs: [PROTO_DIR] });
+  return grpc.loadPackageDefinition(definition);
+}
+
 export function loadAgentProto(): AgentProto {
-  const definition = protoLoader.loadSync('fleetroll/v1/agent.proto', {
-    ...PROTO_LOADER_OPTIONS,
-    includeDirs: [PROTO_DIR],
-  });
-  return grpc.loadPackageDefinition(definition) as unknown as AgentProto;
+  return load('fleetroll/v1/agent.proto') as AgentProto;
+}
+
+export function loadControllerProto(): ControllerProto {
+  return load('fleetroll/v1/controller.proto') as ControllerProto;
 }

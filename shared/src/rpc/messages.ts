@@ -1,0 +1,26 @@
+// Every generated message type, re-exported flat so packages need not know the generated layout.
+export type * from '../generated/fleetroll/v1/DescribeResponse.js';
+export type * from '../generated/fleetroll/v1/PrePullRequest.js';
+export type * from '../generated/fleetroll/v1/PrePullResponse.js';
+export type * from '../generated/fleetroll/v1/UpdateHostRequest.js';
+export type * from '../generated/fleetroll/v1/UpdateOptions.js';
+export type * from '../generated/fleetroll/v1/StepEvent.js';
+export type * from '../generated/fleetroll/v1/SlotStatus.js';
+export type * from '../generated/fleetroll/v1/AbortRequest.js';
+export type * from '../generated/fleetroll/v1/AbortResponse.js';
+export type * from '../generated/fleetroll/v1/AgentRegistration.js';
+export type * from '../generated/fleetroll/v1/AgentInfo.js';
+export type * from '../generated/fleetroll/v1/StartRolloutRequest.js';
+export type * from '../generated/fleetroll/v1/RolloutStatus.js';
+export type * from '../generated/fleetroll/v1/RolloutUpdate.js';
+export type * from '../generated/fleetroll/v1/HostStatus.js';
+export type * from '../generated/fleetroll/v1/GroupStatus.js';
+export type * from '../generated/fleetroll/v1/BatchStatus.js';
+export type * from '../generated/fleetroll/v1/ControlRequest.js';
+export type * from '../generated/fleetroll/v1/ListAgentsResponse.js';
+export type * from '../generated/fleetroll/v1/ListRolloutsResponse.js';
+export type * from '../generated/fleetroll/v1/RolloutState.js';
+export type * from '../generated/fleetroll/v1/HostState.js';
+export type * from '../generated/fleetroll/v1/GroupState.js';
+export type * from '../generated/fleetroll/v1/FailureAction.js';
+export type * from '../generated/fleetroll/v1/Step.js';

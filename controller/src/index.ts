@@ -3,3 +3,7 @@ export { UNGROUPED, groupNames, partitionByGroup, selectHosts } from './plan/gro
 export type { Grouped, HostGroup } from './plan/groups.js';
 export { planByGroup } from './plan/by-group.js';
 export type { GroupPlan } from './plan/by-group.js';
+export * from './transport/index.js';
+export * from './rollout/index.js';
+export { startController, type RunningController } from './daemon.js';
+export { ControllerApi } from './cli/controller-api.js';

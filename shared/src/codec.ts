@@ -38,9 +38,17 @@ export function codecFor<In, Out>(typeName: string): Codec<In, Out> {
       try {
         decoded = type.decode(bytes);
       } catch (err) {
-        throw new InvalidInputError(`not a valid ${typeName} message: ${(err as Error).message}`, { cause: err });
+        throw new InvalidInputError(`not a valid ${typeName} message: ${(err as Error).message}`, {
+          cause: err,
+        });
       }
-      return type.toObject(decoded, { longs: Number, enums: String, defaults: true, arrays: true, oneofs: true }) as Out;
+      return type.toObject(decoded, {
+        longs: Number,
+        enums: String,
+        defaults: true,
+        arrays: true,
+        oneofs: true,
+      }) as Out;
     },
   };
 }

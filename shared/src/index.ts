@@ -15,3 +15,7 @@ export * from './rpc/codecs.js';
 export type * as msg from './rpc/messages.js';
 export * from './nats/subjects.js';
 export * from './nats/connect.js';
+export * from './config/yaml.js';
+export * from './config/controller.js';
+export * from './rpc/grpc-server.js';
+export * from './rpc/controller-grpc-client.js';

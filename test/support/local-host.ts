@@ -16,6 +16,8 @@ export interface LocalHostOptions {
   weights?: number[];
   /** Extra agent defaults (drainTimeoutMs, healthTimeoutMs, ...). */
   defaults?: Record<string, number>;
+  /** Makes the agent answer on NATS and heartbeat in the registry too. */
+  nats?: { servers: string[] };
 }
 
 export interface LocalHost {
@@ -86,6 +88,7 @@ export async function startLocalHost(opts: LocalHostOptions): Promise<LocalHost>
           backend: 'app',
           server: `app_${i + 1}`,
         })),
+        ...(opts.nats ? { nats: opts.nats } : {}),
       }),
     );
     const logFile = join(dir, 'agent.log');

@@ -1,32 +1,12 @@
 import { Server, ServerCredentials, type ServerWritableStream, type sendUnaryData } from '@grpc/grpc-js';
-import {
-  imageRefSchema,
-  loadAgentProto,
-  parseInput,
-  rolloutIdSchema,
-  toServiceError,
-  toUpdateCommand,
-  updateHostRequestSchema,
-  type AgentServiceHandlers,
-  type Logger,
-  type SlotTimings,
-  type StepEvent,
-} from '@fleetroll/shared';
-import { z } from 'zod';
-import type { HostAgent } from '../host.js';
+import { loadAgentProto, toServiceError, type AgentServiceHandlers, type StepEvent } from '@fleetroll/shared';
+import type { AgentHandlers } from './handlers.js';
 
-/**
- * gRPC only translates: each handler validates the message, calls HostAgent and
- * maps the result (or the typed error) back onto the wire.
- */
-export function agentServiceHandlers(
-  host: HostAgent,
-  defaults: SlotTimings,
-  log: Logger,
-): AgentServiceHandlers {
+/** gRPC only translates: handlers.ts validates and calls HostAgent; this maps results and errors onto the wire. */
+export function agentServiceHandlers(handlers: AgentHandlers): AgentServiceHandlers {
   const unary =
-    <Req, Res>(fn: (req: Req) => Promise<Res>) =>
-    (call: { request: Req }, callback: sendUnaryData<Res>): void => {
+    <Res>(fn: (req: unknown) => Promise<Res>) =>
+    (call: { request: unknown }, callback: sendUnaryData<Res>): void => {
       fn(call.request).then(
         (res) => callback(null, res),
         (err: unknown) => callback(toServiceError(err)),
@@ -34,46 +14,29 @@ export function agentServiceHandlers(
     };
 
   return {
-    Describe: unary(() => host.describe()),
-    PrePull: unary((req: { image: string }) =>
-      host.prePull(parseInput(z.strictObject({ image: imageRefSchema }), req, 'PrePull')['image']),
-    ),
-    Abort: unary(async (req: { rolloutId: string }) => {
-      const { rolloutId } = parseInput(z.strictObject({ rolloutId: rolloutIdSchema }), req, 'Abort');
-      return { accepted: host.abort(rolloutId) };
-    }),
+    Describe: unary(() => handlers.describe()),
+    PrePull: unary((req) => handlers.prePull(req)),
+    Abort: unary((req) => handlers.abort(req)),
     UpdateHost: (call: ServerWritableStream<unknown, StepEvent>) => {
-      let cmd;
-      try {
-        cmd = toUpdateCommand(parseInput(updateHostRequestSchema, call.request, 'UpdateHost'), defaults);
-      } catch (err) {
-        call.emit('error', toServiceError(err));
-        return;
-      }
       // A controller that goes away does not stop the update: the host must not be left mid-slot.
-      const emit = (event: StepEvent): void => {
-        if (!call.cancelled && call.writable) call.write(event);
+      const event = (e: StepEvent): void => {
+        if (!call.cancelled && call.writable) call.write(e);
       };
-      host.update(cmd, emit).then(
+      handlers.update(call.request, { accepted: () => undefined, event }).then(
         () => call.end(),
-        (err: unknown) => {
-          log.warn({ rolloutId: cmd.rolloutId, err }, 'update refused');
-          call.emit('error', toServiceError(err));
-        },
+        (err: unknown) => call.emit('error', toServiceError(err)),
       );
     },
   };
 }
 
 export async function serveGrpc(
-  host: HostAgent,
-  defaults: SlotTimings,
+  handlers: AgentHandlers,
   listen: string,
-  log: Logger,
 ): Promise<{ server: Server; port: number }> {
   const proto = loadAgentProto();
   const server = new Server();
-  server.addService(proto.fleetroll.v1.AgentService.service, agentServiceHandlers(host, defaults, log));
+  server.addService(proto.fleetroll.v1.AgentService.service, agentServiceHandlers(handlers));
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(listen, ServerCredentials.createInsecure(), (err, p) =>
       err ? reject(err) : resolve(p),

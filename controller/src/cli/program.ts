@@ -1,11 +1,14 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError, InvalidInputError, asFleetrollError } from '@fleetroll/shared';
+import { addAgentsCommand } from './agents.js';
 import { addPlanCommand } from './plan.js';
+import { addRolloutCommands } from './rollout.js';
 import type { Io } from './io.js';
 
 /** Bad input of any kind, so that scripts can tell "asked wrongly" (2) from "failed" (1). */
 const EXIT_BAD_INPUT = 2;
 const EXIT_FAILURE = 1;
+const BAD_INPUT_CODES = new Set(['INVALID_INPUT', 'CONFIG_INVALID', 'UNKNOWN_ROLLOUT']);
 
 function oneLine(message: string): string {
   return message.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ');
@@ -20,7 +23,10 @@ function exitCodeFor(err: unknown, io: Io): number {
   }
   const error = asFleetrollError(err);
   io.err(`fleetroll: ${oneLine(error.message)}\n`);
-  return error instanceof InvalidInputError || error instanceof ConfigError ? EXIT_BAD_INPUT : EXIT_FAILURE;
+  // The controller's own validation errors arrive as codes, not classes.
+  const badInput =
+    error instanceof InvalidInputError || error instanceof ConfigError || BAD_INPUT_CODES.has(error.code);
+  return badInput ? EXIT_BAD_INPUT : EXIT_FAILURE;
 }
 
 /** Runs one `fleetroll` command line (without node and script) and returns the exit status. */
@@ -34,10 +40,13 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
       writeErr: (s) => io.err(s),
       outputError: () => undefined,
     });
+  let exitCode = 0;
   addPlanCommand(program, io);
+  addRolloutCommands(program, io, (code) => (exitCode = code));
+  addAgentsCommand(program, io);
   try {
     await program.parseAsync(argv, { from: 'user' });
-    return 0;
+    return exitCode;
   } catch (err) {
     return exitCodeFor(err, io);
   }

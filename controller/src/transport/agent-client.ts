@@ -20,7 +20,11 @@ export interface AgentClient {
 }
 
 /** Terminal steps of an UpdateHost stream. */
-export const HOST_END_STEPS = new Set<StepEvent['step']>(['HOST_DONE', 'HOST_FAILED', 'HOST_ABORTED']);
+export const HOST_END_STEPS: ReadonlySet<string> = new Set<StepEvent['step']>([
+  'HOST_DONE',
+  'HOST_FAILED',
+  'HOST_ABORTED',
+]);
 
 /** Hands out clients by host id, over one transport, and says who is alive. */
 export interface AgentDirectory {

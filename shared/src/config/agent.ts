@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError } from '../errors.js';
 import { nameSchema } from '../names.js';
+import { natsConfigSchema } from '../nats/connect.js';
 import { slotTimingsSchema } from './durations.js';
 import { formatZodError } from '../validate.js';
 
@@ -14,6 +15,15 @@ export const slotConfigSchema = z.strictObject({
   container: nameSchema,
   backend: nameSchema,
   server: nameSchema,
+});
+
+/**
+ * Optional: without it the agent serves gRPC only. With it, the agent also answers
+ * on NATS and heartbeats in the registry, every heartbeatMs (the controller calls a
+ * host dead after a few missed beats, so keep it well under its deadAfterMs).
+ */
+export const agentNatsConfigSchema = natsConfigSchema.extend({
+  heartbeatMs: z.number().int().min(100).max(60_000).default(1_000),
 });
 
 export const agentConfigSchema = z
@@ -32,6 +42,7 @@ export const agentConfigSchema = z
     stateDir: z.string().min(1),
     defaults: slotTimingsSchema.default(slotTimingsSchema.parse({})),
     slots: z.array(slotConfigSchema).min(1, 'a host needs at least one slot'),
+    nats: agentNatsConfigSchema.optional(),
   })
   .superRefine((cfg, ctx) => {
     const seen = new Map<string, string>();
@@ -52,6 +63,7 @@ export const agentConfigSchema = z
 
 export type AgentConfig = z.infer<typeof agentConfigSchema>;
 export type SlotConfig = z.infer<typeof slotConfigSchema>;
+export type AgentNatsConfig = z.infer<typeof agentNatsConfigSchema>;
 
 export function parseAgentConfig(text: string, source: string): AgentConfig {
   let raw: unknown;

@@ -1,16 +1,6 @@
-import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { parse as parseYaml } from 'yaml';
-import { ConfigError } from '../errors.js';
 import { nameSchema } from '../names.js';
-import { formatZodError } from '../validate.js';
-
-const ENDPOINT = /^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]):([0-9]{1,5})$/;
-
-function isEndpoint(value: string): boolean {
-  const port = Number(ENDPOINT.exec(value)?.[1] ?? 0);
-  return port >= 1 && port <= 65_535;
-}
+import { isEndpoint, loadYamlConfig, parseYamlConfig } from './yaml.js';
 
 export const inventoryHostSchema = z.strictObject({
   // The same pattern as an agent's hostId, because the two must be equal for the agent to be found.
@@ -65,37 +55,13 @@ export const inventorySchema = z
 export type Inventory = z.infer<typeof inventorySchema>;
 export type InventoryHost = z.infer<typeof inventoryHostSchema>;
 
+const EXPECTED = 'a "hosts:" list';
+
 /** `source` names the file in every message, e.g. `inventory.yml: hosts.3.id: duplicates hosts.1.id (fe-02)`. */
 export function parseInventory(text: string, source: string): Inventory {
-  let raw: unknown;
-  try {
-    // Warnings (e.g. unknown tags) would reach stderr as extra lines; anything that matters fails the schema.
-    raw = parseYaml(text, { logLevel: 'error' });
-  } catch (err) {
-    // The yaml package appends a multi-line code excerpt; its first line already has line and column.
-    const firstLine = (err as Error).message.split('\n')[0] ?? '';
-    throw new ConfigError(`${source}: not valid YAML: ${firstLine.replace(/:$/, '')}`);
-  }
-  if (raw === null || raw === undefined)
-    throw new ConfigError(`${source}: is empty (expected a "hosts:" list)`);
-  const result = inventorySchema.safeParse(raw);
-  if (!result.success) throw new ConfigError(`${source}: ${formatZodError(result.error)}`);
-  return result.data;
+  return parseYamlConfig(text, source, inventorySchema, EXPECTED);
 }
 
-const READ_ERRORS: Readonly<Record<string, string>> = {
-  ENOENT: 'no such file',
-  EACCES: 'permission denied',
-  EISDIR: 'is a directory',
-};
-
-export async function loadInventory(path: string): Promise<Inventory> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? String(err);
-    throw new ConfigError(`cannot read inventory ${path}: ${READ_ERRORS[code] ?? code}`);
-  }
-  return parseInventory(text, path);
+export function loadInventory(path: string): Promise<Inventory> {
+  return loadYamlConfig(path, 'inventory', inventorySchema, EXPECTED);
 }

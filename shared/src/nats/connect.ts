@@ -34,13 +34,17 @@ export async function connectNats(config: NatsConfig, name: string, log: Logger)
       maxPingOut: 2,
     });
   } catch (err) {
-    throw new NatsUnavailableError(`cannot connect to NATS at ${config.servers.join(', ')}: ${(err as Error).message}`, {
-      cause: err,
-    });
+    throw new NatsUnavailableError(
+      `cannot connect to NATS at ${config.servers.join(', ')}: ${(err as Error).message}`,
+      {
+        cause: err,
+      },
+    );
   }
   void (async () => {
     for await (const s of nc.status()) {
-      if (s.type === 'disconnect' || s.type === 'reconnect') log.warn({ nats: s.type, server: s.server }, `NATS ${s.type}`);
+      if (s.type === 'disconnect' || s.type === 'reconnect')
+        log.warn({ nats: s.type, server: s.server }, `NATS ${s.type}`);
     }
   })();
   return nc;

@@ -1,0 +1,36 @@
+import type { Command } from 'commander';
+import { ControllerApi, DEFAULT_CONTROLLER } from './controller-api.js';
+import type { Io } from './io.js';
+
+export function addAgentsCommand(program: Command, io: Io): void {
+  program
+    .command('agents')
+    .description('list the agents the controller knows, and whether they are alive')
+    .option(
+      '--controller <host:port>',
+      'controller API address (env FLEETROLL_CONTROLLER)',
+      DEFAULT_CONTROLLER,
+    )
+    .option('--json', 'print the list as JSON', false)
+    .action(async (options: { controller: string; json: boolean }) => {
+      const api = new ControllerApi(options.controller);
+      try {
+        const { agents } = await api.agents();
+        if (options.json) {
+          io.out(`${JSON.stringify(agents)}\n`);
+          return;
+        }
+        const width = Math.max(4, ...agents.map((a) => a.hostId.length));
+        io.out(`${'HOST'.padEnd(width)}  ALIVE  LAST SEEN  GROUPS  ROLLOUT\n`);
+        for (const a of agents) {
+          const seen = a.lastSeenMs > 0 ? `${((Date.now() - a.lastSeenMs) / 1000).toFixed(1)}s ago` : '-';
+          io.out(
+            `${a.hostId.padEnd(width)}  ${(a.alive ? 'yes' : 'NO').padEnd(5)}  ${seen.padEnd(9)}  ` +
+              `${a.groups.join(',') || '-'}  ${a.activeRolloutId || '-'}\n`,
+          );
+        }
+      } finally {
+        api.close();
+      }
+    });
+}

@@ -1,0 +1,107 @@
+import type { msg } from '@fleetroll/shared';
+
+type Status = msg.RolloutStatus__Output;
+
+const lower = (state: string, prefix: string) => state.replace(prefix, '').toLowerCase().replaceAll('_', ' ');
+
+/**
+ * Turns the stream of rollout updates into the lines an operator reads in a
+ * terminal or a CI log: batches as they start, hosts as they change state, each
+ * replaced slot with its weight-0 window, failures with their reasons. Pure, so
+ * that what the CLI prints is tested without a controller.
+ */
+export class ProgressPrinter {
+  private last: Status | undefined;
+  private readonly startedAt: number;
+
+  constructor(now = Date.now()) {
+    this.startedAt = now;
+  }
+
+  lines(update: msg.RolloutUpdate__Output, now = Date.now()): string[] {
+    const status = update.status;
+    if (!status) return [];
+    const t = `[${((now - this.startedAt) / 1000).toFixed(1).padStart(6)}s]`;
+    const out: string[] = [];
+    const prev = this.last;
+    if (!prev) out.push(header(status));
+    if (prev && prev.state !== status.state) {
+      out.push(
+        `${t} rollout ${lower(status.state, 'ROLLOUT_')}${status.message ? `: ${status.message}` : ''}`,
+      );
+    }
+    for (const g of status.groups) {
+      const before = prev?.groups.find((p) => p.group === g.group);
+      if (before && before.state !== g.state && status.groups.length > 1) {
+        out.push(
+          `${t} group ${g.group} ${lower(g.state, 'GROUP_')}${g.pauseReason ? ` (${g.pauseReason})` : ''}`,
+        );
+      }
+    }
+    status.batches.forEach((b, i) => {
+      const before = prev?.batches[i];
+      if (b.startedAtMs > 0 && !(before && before.startedAtMs > 0)) {
+        const total = status.batches.filter((x) => x.group === b.group).length;
+        const group = status.groups.length > 1 ? ` of ${b.group}` : '';
+        out.push(`${t} batch ${b.index + 1}/${total}${group}: ${b.hostIds.join(' ')}`);
+      }
+    });
+    const step = update.step;
+    if (step?.step === 'WEIGHT_RESTORED') {
+      out.push(
+        `${t}   ${step.hostId} ${step.slot} replaced (weight 0 for ${(step.durationMs / 1000).toFixed(2)}s)`,
+      );
+    } else if (step?.step === 'SLOT_FAILED') {
+      out.push(`${t}   ${step.hostId} ${step.slot} FAILED ${step.errorCode}: ${step.message}`);
+    }
+    for (const h of status.hosts) {
+      const before = prev?.hosts.find((p) => p.hostId === h.hostId);
+      if (before?.state === h.state || (!before && h.state === 'HOST_PENDING')) continue;
+      out.push(`${t} ${h.hostId} ${hostLine(h)}`);
+    }
+    if (prev && !isRunning(prev) && isRunning(status)) out.push(`${t} rollout running again`);
+    this.last = status;
+    return out;
+  }
+}
+
+function isRunning(s: Status): boolean {
+  return s.state === 'ROLLOUT_RUNNING';
+}
+
+function header(s: Status): string {
+  const groups = s.groups.length > 1 ? ` in groups ${s.groups.map((g) => g.group).join(', ')}` : '';
+  return (
+    `rollout ${s.id}: ${s.image} to ${s.hosts.length} hosts${groups}, ` +
+    `${s.batches.length} batches (serial ${s.serial.join(',') || 'all'}) via ${s.transport}`
+  );
+}
+
+function hostLine(h: msg.HostStatus__Output): string {
+  const state = lower(h.state, 'HOST_');
+  const slots = h.slotsTotal > 0 ? ` (${h.slotsDone}/${h.slotsTotal} slots)` : '';
+  const why =
+    h.message && (h.state === 'HOST_FAILED' || h.state === 'HOST_ROLLED_BACK')
+      ? `: ${h.errorCode} ${h.message}`
+      : '';
+  return `${state}${slots}${why}`;
+}
+
+/** The closing line, and the exit status scripts rely on. */
+export function outcome(s: Status): { line: string; exitCode: number } {
+  const done = s.hosts.filter((h) => h.state === 'HOST_SUCCEEDED' || h.state === 'HOST_SKIPPED').length;
+  const failed = s.hosts.filter((h) => h.state === 'HOST_FAILED').length;
+  const took = s.finishedAtMs > 0 ? ` in ${((s.finishedAtMs - s.createdAtMs) / 1000).toFixed(1)}s` : '';
+  const line = `rollout ${s.id} ${lower(s.state, 'ROLLOUT_')}: ${done}/${s.hosts.length} hosts on ${s.image}, ${failed} failed${took}`;
+  switch (s.state) {
+    case 'ROLLOUT_SUCCEEDED':
+      return { line, exitCode: 0 };
+    case 'ROLLOUT_PAUSED':
+      return { line: `${line}; resume with: fleetroll rollout resume ${s.id}`, exitCode: EXIT_PAUSED };
+    default:
+      return { line, exitCode: 1 };
+  }
+}
+
+/** Not a failure, not a success: the rollout waits for an operator. */
+export const EXIT_PAUSED = 3;

@@ -1,0 +1,139 @@
+import type { Command } from 'commander';
+import { z } from 'zod';
+import { formatSerialSpec, serialSpecSchema, type msg } from '@fleetroll/shared';
+import { ControllerApi, DEFAULT_CONTROLLER } from './controller-api.js';
+import { parseFlags } from './flags.js';
+import type { Io } from './io.js';
+import { ProgressPrinter, outcome } from './progress.js';
+import { formatStatus } from './status-format.js';
+
+const repeat = (v: string, vs: string[]) => [...vs, v];
+
+const startFlags = z.object({
+  controller: z.string(),
+  image: z.string().min(1),
+  serial: serialSpecSchema,
+  group: z.array(z.string()),
+  maxFail: z.string(),
+  failureAction: z.enum(['pause', 'abort', 'rollback']),
+  maxParallel: z.coerce.number().int().min(0),
+  hostTimeout: z.coerce.number().int().min(0),
+  transport: z.enum(['nats', 'grpc', '']),
+  groupsInParallel: z.boolean(),
+  detach: z.boolean(),
+});
+
+const FAILURE_ACTION = { pause: 'PAUSE', abort: 'ABORT', rollback: 'ROLLBACK' } as const;
+
+/**
+ * Follows the rollout until it ends or pauses, printing progress; the exit code
+ * says how it ended (0 succeeded, 1 failed/aborted/rolled back, 3 paused).
+ */
+async function follow(api: ControllerApi, id: string, io: Io): Promise<number> {
+  const printer = new ProgressPrinter();
+  let last: msg.RolloutStatus__Output | null = null;
+  await api.watch(id, (update) => {
+    for (const line of printer.lines(update)) io.out(`${line}\n`);
+    last = update.status ?? last;
+    return last?.state !== 'ROLLOUT_PAUSED';
+  });
+  const final = last ?? (await api.get(id));
+  const { line, exitCode } = outcome(final);
+  io.out(`${line}\n`);
+  return exitCode;
+}
+
+export function addRolloutCommands(program: Command, io: Io, setExit: (code: number) => void): void {
+  const rollout = program.command('rollout').description('start, watch and steer rollouts');
+  const withController = (c: Command) =>
+    c.option(
+      '--controller <host:port>',
+      'controller API address (env FLEETROLL_CONTROLLER)',
+      DEFAULT_CONTROLLER,
+    );
+
+  withController(rollout.command('start'))
+    .description('roll an image over the fleet in serial batches, showing progress until it ends')
+    .requiredOption('--image <ref>', 'the new image, e.g. registry:5000/app:v2')
+    .requiredOption('--serial <spec>', 'batch sizes: 3, 35% or a list 1,10%,50%')
+    .option('--group <name>', 'only hosts of this group; repeat for several', repeat, [])
+    .option('--max-fail <percent>', 'share of a batch that may fail before the failure action runs', '0%')
+    .option('--failure-action <action>', 'pause | abort | rollback', 'pause')
+    .option('--max-parallel <n>', 'hosts updated at once inside a batch (0: the whole batch)', '0')
+    .option('--host-timeout <ms>', 'fail a host whose update takes longer (0: controller default)', '0')
+    .option('--transport <name>', 'nats | grpc (default: the controller configuration)', '')
+    .option('--groups-in-parallel', 'run each group with its own batches, side by side', false)
+    .option('--detach', 'print the rollout id and return at once', false)
+    .action(async (options: unknown) => {
+      const f = parseFlags(startFlags, options);
+      const api = new ControllerApi(f.controller);
+      try {
+        const status = await api.start({
+          image: f.image,
+          serial: formatSerialSpec(f.serial).split(','),
+          groups: f.group,
+          maxFail: f.maxFail,
+          failureAction: FAILURE_ACTION[f.failureAction],
+          maxParallel: f.maxParallel,
+          hostTimeoutMs: f.hostTimeout,
+          transport: f.transport,
+          groupsInParallel: f.groupsInParallel,
+        });
+        if (f.detach) io.out(`${status.id}\n`);
+        else setExit(await follow(api, status.id, io));
+      } finally {
+        api.close();
+      }
+    });
+
+  withController(rollout.command('status'))
+    .description('show a rollout (the newest when no id is given)')
+    .argument('[id]')
+    .option('--watch', 'follow it live until it ends or pauses', false)
+    .action(async (id: string | undefined, options: { controller: string; watch: boolean }) => {
+      const api = new ControllerApi(options.controller);
+      try {
+        const rolloutId = id ?? (await newest(api));
+        if (options.watch) setExit(await follow(api, rolloutId, io));
+        else io.out(formatStatus(await api.get(rolloutId)));
+      } finally {
+        api.close();
+      }
+    });
+
+  for (const verb of ['pause', 'resume'] as const) {
+    withController(rollout.command(verb))
+      .description(
+        verb === 'pause' ? 'stop starting hosts (at the next slot boundary)' : 'continue a paused rollout',
+      )
+      .argument('<id>')
+      .option('--group <name>', 'only this group (default: all)', '')
+      .action(async (id: string, options: { controller: string; group: string }) => {
+        const api = new ControllerApi(options.controller);
+        try {
+          io.out(formatStatus(await api[verb](id, options.group)));
+        } finally {
+          api.close();
+        }
+      });
+  }
+
+  withController(rollout.command('abort'))
+    .description('stop the rollout; slots in flight finish or roll back')
+    .argument('<id>')
+    .action(async (id: string, options: { controller: string }) => {
+      const api = new ControllerApi(options.controller);
+      try {
+        io.out(formatStatus(await api.abort(id)));
+      } finally {
+        api.close();
+      }
+    });
+}
+
+async function newest(api: ControllerApi): Promise<string> {
+  const { rollouts } = await api.list();
+  const first = rollouts[0];
+  if (!first) throw new Error('the controller has no rollouts yet');
+  return first.id;
+}

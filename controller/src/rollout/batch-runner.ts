@@ -1,0 +1,47 @@
+import pLimit, { type LimitFunction } from 'p-limit';
+import type { RolloutContext } from './context.js';
+import { applyFailurePolicy } from './failure-policy.js';
+import { prepareHost, runHost } from './host-runner.js';
+import type { Lane } from './plan.js';
+
+/** Runs a host until it is no longer waiting: it ended, or the rollout halted. Paused, it waits. */
+async function hostLoop(ctx: RolloutContext, hostId: string, limit: LimitFunction): Promise<void> {
+  while (!ctx.halt && ctx.host(hostId).state === 'HOST_PENDING') {
+    if (ctx.canStart(hostId)) await limit(() => runHost(ctx, hostId));
+    else await ctx.wakeup.next();
+  }
+}
+
+/**
+ * One batch: every host that may start is prepared (described, image pulled) before any is
+ * updated, then the updates run at most maxParallel at a time. Hosts of a paused group wait in the
+ * batch, so the batch, and with it the lane, ends only once they have run. False when the rollout
+ * halted before the batch began.
+ */
+async function runBatch(
+  ctx: RolloutContext,
+  lane: string,
+  index: number,
+  hostIds: readonly string[],
+): Promise<boolean> {
+  const startable = (): string[] => hostIds.filter((id) => ctx.canStart(id));
+  // A batch begins only once one of its hosts may: a paused rollout must not show its next batch begun.
+  while (startable().length === 0) {
+    if (ctx.halt) return false;
+    await ctx.wakeup.next();
+  }
+  await ctx.ledger.apply({ kind: 'batch-started', lane, index });
+  await Promise.all(startable().map((id) => prepareHost(ctx, id)));
+  const limit = pLimit(ctx.spec.maxParallel || hostIds.length);
+  await Promise.all(hostIds.map((id) => hostLoop(ctx, id, limit)));
+  await ctx.ledger.apply({ kind: 'batch-finished', lane, index });
+  return true;
+}
+
+/** A lane's batches in order; the next begins only when the one before has ended and passed the failure policy. */
+export async function runLane(ctx: RolloutContext, lane: Lane): Promise<void> {
+  for (const [index, hostIds] of lane.batches.entries()) {
+    if (!(await runBatch(ctx, lane.name, index, hostIds)) || ctx.halt) return;
+    await applyFailurePolicy(ctx, lane.name, index, hostIds);
+  }
+}

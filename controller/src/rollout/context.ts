@@ -1,0 +1,75 @@
+import type { FleetrollError, Logger } from '@fleetroll/shared';
+import type { AgentDirectory } from '../transport/agent-client.js';
+import type { AgentCall } from './agent-call.js';
+import type { StatusLedger } from './ledger.js';
+import type { RolloutSpec } from './spec.js';
+import { groupOf, hostOf, isTerminal, type HostStatus } from './status.js';
+import { Wakeup } from './wakeup.js';
+
+/** Why no new host may start: an operator's abort, or the failure action. */
+export interface Halt {
+  readonly reason: 'abort' | 'fail' | 'rollback';
+  readonly message: string;
+}
+
+/** What the rollout knows of a host beyond its status. */
+export interface HostMemory {
+  /** Slot → image before the rollout touched the host, from describe(); what a rollback returns to. */
+  previous?: ReadonlyMap<string, string>;
+  /** Slots this rollout actually replaced (SLOT_DONE), over every attempt. */
+  slotsReplaced: number;
+}
+
+/** The state the runners (lanes, batches, hosts, rollback) share with the Rollout that owns them. */
+export class RolloutContext {
+  halt: Halt | null = null;
+  abortedByOperator = false;
+  readonly wakeup = new Wakeup();
+  /** Agent calls under way, by host, so that a pause or an abort can reach them. */
+  readonly inFlight = new Map<string, AgentCall>();
+  private readonly memories = new Map<string, HostMemory>();
+
+  constructor(
+    readonly spec: RolloutSpec,
+    readonly agents: AgentDirectory,
+    readonly log: Logger,
+    readonly ledger: StatusLedger,
+  ) {}
+
+  host(hostId: string): Readonly<HostStatus> {
+    return hostOf(this.ledger.view, hostId);
+  }
+
+  memory(hostId: string): HostMemory {
+    let memory = this.memories.get(hostId);
+    if (!memory) {
+      memory = { slotsReplaced: 0 };
+      this.memories.set(hostId, memory);
+    }
+    return memory;
+  }
+
+  /** Whether an update of this host may begin now. */
+  canStart(hostId: string): boolean {
+    const status = this.ledger.view;
+    if (this.halt || isTerminal(status)) return false;
+    return groupOf(status, this.host(hostId).group)?.pauseReason === '';
+  }
+
+  /** Asks the agents of the matching hosts to stop at their next slot boundary. */
+  requestAborts(which: (host: Readonly<HostStatus>) => boolean): void {
+    for (const [hostId, call] of this.inFlight) if (which(this.host(hostId))) call.requestAbort();
+  }
+
+  /** Logged here, once per failure, so that each failed host is one line an operator can search for. */
+  async failHost(hostId: string, error: FleetrollError): Promise<void> {
+    this.log.error({ hostId, code: error.code }, `${hostId}: ${error.message}`);
+    await this.ledger.apply({
+      kind: 'host-ended',
+      hostId,
+      state: 'HOST_FAILED',
+      errorCode: error.code,
+      message: error.message,
+    });
+  }
+}

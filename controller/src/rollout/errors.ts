@@ -1,0 +1,21 @@
+import { FleetrollError, RemoteError } from '@fleetroll/shared';
+
+/** A host's agent did not finish its part (pre-pull or update) within the rollout's host timeout. */
+export class HostTimeoutError extends FleetrollError {
+  readonly code = 'HOST_TIMEOUT';
+}
+
+/** The agent stopped an update that the controller never asked it to stop (e.g. it was shut down). */
+export class UnexpectedAbortError extends FleetrollError {
+  readonly code = 'HOST_ABORTED';
+}
+
+/** The RolloutStore refused a change; the rollout stops acting, since it could no longer resume. */
+export class RolloutStoreError extends FleetrollError {
+  readonly code = 'STORE_FAILED';
+}
+
+/** The same error with what was being done in front, keeping its code for the operator to search. */
+export function withContext(error: FleetrollError, doing: string): FleetrollError {
+  return new RemoteError(error.code, `${doing}: ${error.message}`, { cause: error });
+}

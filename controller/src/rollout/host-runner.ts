@@ -1,0 +1,116 @@
+import { RemoteError, asFleetrollError } from '@fleetroll/shared';
+import { callUpdate, failCall, type CallResult } from './agent-call.js';
+import type { RolloutContext } from './context.js';
+import { HostTimeoutError, UnexpectedAbortError, withContext } from './errors.js';
+import { formatDuration, within } from './timeout.js';
+
+/**
+ * Records what the host runs now (the rollback target) and pulls the image, so that no slot waits
+ * for a pull at weight 0. Neither touches a slot, but both count against the host timeout: an agent
+ * that hangs here would hang the whole batch.
+ */
+export async function prepareHost(ctx: RolloutContext, hostId: string): Promise<void> {
+  const { image, hostTimeoutMs } = ctx.spec;
+  await ctx.ledger.apply({ kind: 'host-pulling', hostId });
+  let stage = 'describe';
+  const work = (async () => {
+    const client = ctx.agents.client(hostId);
+    const description = await client.describe();
+    stage = `pre-pull of ${image}`;
+    return { description, pull: await client.prePull(image) };
+  })();
+  let outcome;
+  try {
+    outcome = await within(work, hostTimeoutMs);
+  } catch (err) {
+    return ctx.failHost(hostId, withContext(asFleetrollError(err), `${stage} failed`));
+  }
+  if (!outcome.done) {
+    return ctx.failHost(
+      hostId,
+      new HostTimeoutError(`${stage} did not finish within ${formatDuration(hostTimeoutMs)}`),
+    );
+  }
+  const { description, pull } = outcome.value;
+  ctx.memory(hostId).previous = new Map(description.slots.map((s) => [s.slot, s.image]));
+  await ctx.ledger.apply({
+    kind: 'host-ready',
+    hostId,
+    slotsTotal: description.slots.length,
+    message: pull.pulled
+      ? `pulled ${image} in ${formatDuration(pull.durationMs)}`
+      : `${image} already present`,
+  });
+}
+
+/**
+ * A host stopped at a slot boundary on the rollout's request. After an abort it is left as it is;
+ * after a pause it goes back in line and runs again on resume (the agent skips the slots already done).
+ */
+function settleInterrupted(ctx: RolloutContext, hostId: string, why: string): Promise<void> {
+  const halted = ctx.halt !== null;
+  return ctx.ledger.apply({
+    kind: 'host-ended',
+    hostId,
+    state: halted ? 'HOST_SKIPPED' : 'HOST_PENDING',
+    errorCode: '',
+    message: halted ? `stopped: ${why}` : `paused: ${why}; runs again on resume`,
+  });
+}
+
+function settleUpdate(ctx: RolloutContext, hostId: string, result: CallResult): Promise<void> {
+  if (result.kind === 'failed') return failCall(ctx, hostId, result);
+  const { event, abortRequested } = result;
+  switch (event.step) {
+    case 'HOST_DONE':
+      return ctx.ledger.apply({
+        kind: 'host-ended',
+        hostId,
+        state: 'HOST_SUCCEEDED',
+        errorCode: '',
+        message: event.message || `on ${ctx.spec.image}`,
+      });
+    case 'HOST_ABORTED':
+      if (abortRequested) return settleInterrupted(ctx, hostId, event.message || 'at a slot boundary');
+      return ctx.failHost(
+        hostId,
+        new UnexpectedAbortError(
+          `the agent stopped the update on its own: ${event.message || 'no reason given'}`,
+        ),
+      );
+    default:
+      return ctx.failHost(
+        hostId,
+        new RemoteError(
+          event.errorCode || 'HOST_FAILED',
+          event.message || 'the agent reported the update failed',
+        ),
+      );
+  }
+}
+
+/** One attempt at a waiting host: prepare it if that has not happened yet, then update it. */
+export async function runHost(ctx: RolloutContext, hostId: string): Promise<void> {
+  const ready = (): boolean => ctx.canStart(hostId) && ctx.host(hostId).state === 'HOST_PENDING';
+  if (!ready()) return;
+  const memory = ctx.memory(hostId);
+  // Only the first attempt describes the host: after a pause some slots are on the new image already.
+  if (!memory.previous) {
+    await prepareHost(ctx, hostId);
+    if (!ready()) return;
+  }
+  await ctx.ledger.apply({
+    kind: 'host-running',
+    hostId,
+    state: 'HOST_UPDATING',
+    slotsTotal: memory.previous?.size ?? 0,
+    message: `updating to ${ctx.spec.image}`,
+  });
+  // A pause or an abort that came while the change was being saved: the agent has not been asked yet.
+  if (!ctx.canStart(hostId)) return settleInterrupted(ctx, hostId, 'before its update began');
+  const request = { rolloutId: ctx.spec.id, image: ctx.spec.image, slots: [], options: ctx.spec.options };
+  const result = await callUpdate(ctx, hostId, request, (event) => {
+    if (event.step === 'SLOT_DONE') memory.slotsReplaced += 1;
+  });
+  await settleUpdate(ctx, hostId, result);
+}

@@ -1,0 +1,175 @@
+import type { StepEvent } from '@fleetroll/shared';
+import {
+  FINAL_HOST_STATES,
+  derive,
+  hostOf,
+  isTerminal,
+  type HostStatus,
+  type RolloutState,
+  type Status,
+} from './status.js';
+
+export type TerminalState = Extract<
+  RolloutState,
+  'ROLLOUT_SUCCEEDED' | 'ROLLOUT_FAILED' | 'ROLLOUT_ABORTED' | 'ROLLOUT_ROLLED_BACK'
+>;
+
+/** How an agent call left a host; HOST_PENDING puts it back in line (stopped by a pause). */
+export type HostOutcomeState = Extract<
+  HostStatus['state'],
+  'HOST_PENDING' | 'HOST_SUCCEEDED' | 'HOST_FAILED' | 'HOST_SKIPPED' | 'HOST_ROLLED_BACK'
+>;
+
+/** Every way a rollout's status can change. Each one is saved before the rollout acts on it. */
+export type Change =
+  | { readonly kind: 'created' }
+  | { readonly kind: 'batch-started' | 'batch-finished'; readonly lane: string; readonly index: number }
+  | { readonly kind: 'host-pulling'; readonly hostId: string }
+  | {
+      readonly kind: 'host-ready';
+      readonly hostId: string;
+      readonly slotsTotal: number;
+      readonly message: string;
+    }
+  | {
+      readonly kind: 'host-running';
+      readonly hostId: string;
+      readonly state: 'HOST_UPDATING' | 'HOST_ROLLING_BACK';
+      readonly slotsTotal: number;
+      readonly message: string;
+    }
+  | { readonly kind: 'host-step'; readonly hostId: string; readonly event: StepEvent }
+  | {
+      readonly kind: 'host-ended';
+      readonly hostId: string;
+      readonly state: HostOutcomeState;
+      readonly errorCode: string;
+      readonly message: string;
+    }
+  | { readonly kind: 'paused'; readonly groups: readonly string[]; readonly reason: string }
+  | { readonly kind: 'resumed'; readonly groups: readonly string[] }
+  | { readonly kind: 'halting'; readonly message: string }
+  | { readonly kind: 'rolling-back'; readonly message: string }
+  | {
+      readonly kind: 'finished';
+      readonly state: TerminalState;
+      readonly message: string;
+      /** Why hosts that never ran are skipped. */
+      readonly skipped: string;
+    };
+
+const SLOT_COUNTED = new Set<StepEvent['step']>(['SLOT_DONE', 'SLOT_SKIPPED']);
+
+function applyStep(host: HostStatus, event: StepEvent): void {
+  // A late event from a call the rollout already gave up on (timed out) must not revive the host.
+  if (host.state !== 'HOST_UPDATING' && host.state !== 'HOST_ROLLING_BACK') return;
+  host.slot = event.slot;
+  host.step = event.step;
+  if (SLOT_COUNTED.has(event.step)) host.slotsDone += 1;
+  if (event.message !== '') host.message = event.message;
+}
+
+function endHost(host: HostStatus, change: Extract<Change, { kind: 'host-ended' }>, now: number): void {
+  host.state = change.state;
+  host.slot = '';
+  host.errorCode = change.errorCode;
+  host.message = change.message;
+  host.finishedAtMs = FINAL_HOST_STATES.has(change.state) ? now : 0;
+}
+
+function applyChange(status: Status, change: Change, now: number): void {
+  switch (change.kind) {
+    case 'created':
+      return;
+    case 'batch-started':
+    case 'batch-finished': {
+      const batch = status.batches.find((b) => b.group === change.lane && b.index === change.index);
+      if (batch && change.kind === 'batch-started') batch.startedAtMs = now;
+      if (batch && change.kind === 'batch-finished') batch.finishedAtMs = now;
+      return;
+    }
+    case 'host-pulling': {
+      const host = hostOf(status, change.hostId);
+      host.state = 'HOST_PULLING';
+      host.message = `pulling ${status.image}`;
+      host.startedAtMs ||= now;
+      return;
+    }
+    case 'host-ready': {
+      const host = hostOf(status, change.hostId);
+      host.state = 'HOST_PENDING';
+      host.slotsTotal = change.slotsTotal;
+      host.message = change.message;
+      return;
+    }
+    case 'host-running': {
+      const host = hostOf(status, change.hostId);
+      host.state = change.state;
+      host.slot = '';
+      host.step = 'STEP_UNSPECIFIED';
+      // Counted afresh each attempt: the agent reports slots already on the image as SLOT_SKIPPED.
+      host.slotsDone = 0;
+      host.slotsTotal = change.slotsTotal;
+      host.errorCode = '';
+      host.message = change.message;
+      host.startedAtMs ||= now;
+      host.finishedAtMs = 0;
+      return;
+    }
+    case 'host-step':
+      return applyStep(hostOf(status, change.hostId), change.event);
+    case 'host-ended':
+      return endHost(hostOf(status, change.hostId), change, now);
+    case 'paused':
+      for (const group of status.groups) {
+        // The first reason stays: "batch 2 failed" says more than a later operator pause.
+        if (change.groups.includes(group.group) && group.pauseReason === '')
+          group.pauseReason = change.reason;
+      }
+      status.message = change.reason;
+      return;
+    case 'resumed':
+      for (const group of status.groups) if (change.groups.includes(group.group)) group.pauseReason = '';
+      if (status.groups.every((g) => g.pauseReason === '')) status.message = '';
+      return;
+    case 'halting':
+      status.message = change.message;
+      return;
+    case 'rolling-back':
+      status.state = 'ROLLOUT_ROLLING_BACK';
+      status.message = change.message;
+      return;
+    case 'finished':
+      for (const host of status.hosts) {
+        if (FINAL_HOST_STATES.has(host.state)) continue;
+        endHost(
+          host,
+          {
+            kind: 'host-ended',
+            hostId: host.hostId,
+            state: 'HOST_SKIPPED',
+            errorCode: '',
+            message: change.skipped,
+          },
+          now,
+        );
+      }
+      for (const group of status.groups) group.pauseReason = '';
+      status.state = change.state;
+      status.message = change.message;
+      status.finishedAtMs = now;
+      return;
+  }
+}
+
+/**
+ * Applies one change in place, then everything that follows from it. A finished rollout stays as it
+ * ended (late events of abandoned calls still arrive): false when the change was ignored.
+ */
+export function reduce(status: Status, change: Change, now: number): boolean {
+  if (isTerminal(status)) return false;
+  applyChange(status, change, now);
+  derive(status);
+  status.updatedAtMs = now;
+  return true;
+}

@@ -1,0 +1,76 @@
+import pLimit from 'p-limit';
+import { RemoteError } from '@fleetroll/shared';
+import { callUpdate, failCall } from './agent-call.js';
+import type { RolloutContext } from './context.js';
+import { withContext } from './errors.js';
+import type { HostStatus } from './status.js';
+
+/**
+ * The images to return to, each with its slots: the agent takes one image per update, and slots of
+ * one host may have run different images. Slots already on the rollout's image before it began, or
+ * without a container then, have nothing to return to.
+ */
+export function rollbackPlan(previous: ReadonlyMap<string, string>, image: string): [string, string[]][] {
+  const byImage = new Map<string, string[]>();
+  for (const [slot, old] of previous) {
+    if (old !== '' && old !== image) byImage.set(old, [...(byImage.get(old) ?? []), slot]);
+  }
+  return [...byImage];
+}
+
+function needsRollback(ctx: RolloutContext, host: Readonly<HostStatus>): boolean {
+  if (host.state === 'HOST_SUCCEEDED') return true;
+  // A host that failed or was stopped part-way has its earlier slots on the new image.
+  const partial = host.state === 'HOST_FAILED' || host.state === 'HOST_SKIPPED';
+  return partial && ctx.memory(host.hostId).slotsReplaced > 0;
+}
+
+async function rollBackHost(ctx: RolloutContext, hostId: string): Promise<void> {
+  if (ctx.abortedByOperator) return;
+  // Copied: the live status changes as the rollback runs.
+  const before = { ...ctx.host(hostId) };
+  const plan = rollbackPlan(ctx.memory(hostId).previous ?? new Map(), ctx.spec.image);
+  const images = plan.map(([image]) => image).join(', ');
+  if (plan.length > 0) {
+    const slotsTotal = plan.reduce((n, [, slots]) => n + slots.length, 0);
+    const message = `rolling back to ${images}`;
+    await ctx.ledger.apply({ kind: 'host-running', hostId, state: 'HOST_ROLLING_BACK', slotsTotal, message });
+  }
+  for (const [image, slots] of plan) {
+    const request = { rolloutId: ctx.spec.id, image, slots, options: ctx.spec.options };
+    const result = await callUpdate(ctx, hostId, request);
+    if (result.kind === 'failed') {
+      return failCall(ctx, hostId, result, withContext(result.error, `rollback to ${image} failed`));
+    }
+    const { step, errorCode, message } = result.event;
+    if (step !== 'HOST_DONE') {
+      const error = new RemoteError(
+        errorCode || 'ROLLBACK_FAILED',
+        `rollback to ${image} ended ${step}: ${message}`,
+      );
+      return ctx.failHost(hostId, error);
+    }
+  }
+  const back = plan.length > 0 ? `back on ${images}` : 'no slot ran another image before the rollout';
+  const failure = before.state === 'HOST_FAILED' ? `; the update had failed: ${before.message}` : '';
+  await ctx.ledger.apply({
+    kind: 'host-ended',
+    hostId,
+    state: 'HOST_ROLLED_BACK',
+    errorCode: before.state === 'HOST_FAILED' ? before.errorCode : '',
+    message: back + failure,
+  });
+}
+
+/**
+ * Returns every host the rollout changed to the image(s) it ran before, maxParallel at a time.
+ * Resolves with the hosts that could not be rolled back.
+ */
+export async function rollBack(ctx: RolloutContext): Promise<string[]> {
+  const targets = ctx.ledger.view.hosts.filter((h) => needsRollback(ctx, h)).map((h) => h.hostId);
+  const why = ctx.halt?.message ?? '';
+  await ctx.ledger.apply({ kind: 'rolling-back', message: `rolling back ${targets.length} hosts: ${why}` });
+  const limit = pLimit(ctx.spec.maxParallel || Math.max(1, targets.length));
+  await Promise.all(targets.map((id) => limit(() => rollBackHost(ctx, id))));
+  return targets.filter((id) => ctx.host(id).state !== 'HOST_ROLLED_BACK');
+}

@@ -1,0 +1,152 @@
+import { InvalidInputError, type InventoryHost, type Logger } from '@fleetroll/shared';
+import type { AgentDirectory } from '../transport/agent-client.js';
+import { runLane } from './batch-runner.js';
+import { RolloutContext } from './context.js';
+import { haltRollout, pauseGroups, resumeGroups } from './control.js';
+import { finalChange } from './finish.js';
+import { StatusLedger, type RolloutListener } from './ledger.js';
+import { planRollout, type Lane } from './plan.js';
+import { rollBack } from './rollback.js';
+import type { RolloutSpec } from './spec.js';
+import { MemoryRolloutStore, type RolloutStore } from './store.js';
+import {
+  groupOf,
+  initialStatus,
+  isGroupFinished,
+  isTerminal,
+  openGroups,
+  stateWord,
+  type Status,
+} from './status.js';
+
+export interface RolloutOptions {
+  readonly store?: RolloutStore;
+  /** Clock for every timestamp in the status. */
+  readonly now?: () => number;
+}
+
+type Verb = 'pause' | 'resume' | 'abort';
+
+/**
+ * One rollout of an image over the hosts of a spec: serial batches, the failure action, pause and
+ * resume per group, abort. Talks to agents only through the AgentDirectory, and records every
+ * change in the RolloutStore before acting on it.
+ */
+export class Rollout {
+  readonly id: string;
+  private readonly ctx: RolloutContext;
+  private readonly lanes: readonly Lane[];
+  private running: Promise<Status> | undefined;
+
+  /** Throws InvalidInputError for a group no host is in, or a spec that selects no host. */
+  constructor(
+    spec: RolloutSpec,
+    hosts: readonly InventoryHost[],
+    agents: AgentDirectory,
+    log: Logger,
+    options: RolloutOptions = {},
+  ) {
+    const plan = planRollout(spec, hosts);
+    if (plan.hosts.length === 0) throw new InvalidInputError(`rollout ${spec.id} selects no hosts`);
+    const now = options.now ?? Date.now;
+    // A caller that bound rolloutId already would otherwise get it twice on every line.
+    const bound = 'rolloutId' in log.bindings() ? log : log.child({ rolloutId: spec.id });
+    const status = initialStatus(spec, plan, agents.transport, now());
+    const ledger = new StatusLedger(status, options.store ?? new MemoryRolloutStore(), now, bound);
+    this.ctx = new RolloutContext(spec, agents, bound, ledger);
+    this.lanes = plan.lanes;
+    this.id = spec.id;
+  }
+
+  /** A copy: changing it changes nothing. */
+  status(): Status {
+    return this.ctx.ledger.snapshot();
+  }
+
+  /** Called after every saved change, with the agent step that caused it when there was one. */
+  onChange(listener: RolloutListener): () => void {
+    return this.ctx.ledger.subscribe(listener);
+  }
+
+  /**
+   * Runs to the end: resolves with the final status (succeeded, failed, aborted or rolled back),
+   * never while paused. Rejects only when the RolloutStore fails. Calling it again gives the same run.
+   */
+  run(): Promise<Status> {
+    this.running ??= this.execute();
+    return this.running;
+  }
+
+  /** No new host of the group (every group when none is named) starts; hosts in flight stop at a slot boundary. */
+  pause(group?: string): Status {
+    this.check('pause', group);
+    if (group !== undefined && isGroupFinished(this.ctx.ledger.view, group)) {
+      throw new InvalidInputError(
+        `group ${group} of rollout ${this.id} has already finished; there is nothing to pause`,
+      );
+    }
+    const groups = group === undefined ? openGroups(this.ctx.ledger.view) : [group];
+    const reason = group === undefined ? 'paused by operator' : `group ${group} paused by operator`;
+    this.act(pauseGroups(this.ctx, groups, reason));
+    return this.status();
+  }
+
+  /** Continues the group (every group when none is named), whoever paused it. */
+  resume(group?: string): Status {
+    this.check('resume', group);
+    const groups = group === undefined ? this.ctx.ledger.view.groups.map((g) => g.group) : [group];
+    this.act(resumeGroups(this.ctx, groups));
+    return this.status();
+  }
+
+  /** No new host starts, hosts in flight stop at a slot boundary; run() then ends ABORTED. */
+  abort(): Status {
+    this.check('abort');
+    if (!this.ctx.abortedByOperator) {
+      this.ctx.abortedByOperator = true;
+      this.act(haltRollout(this.ctx, { reason: 'abort', message: 'aborted by operator' }));
+    }
+    return this.status();
+  }
+
+  private async execute(): Promise<Status> {
+    const { ctx } = this;
+    await ctx.ledger.apply({ kind: 'created' });
+    await Promise.race([Promise.all(this.lanes.map((lane) => runLane(ctx, lane))), ctx.ledger.failed]);
+    const rollingBack = ctx.halt?.reason === 'rollback' && !ctx.abortedByOperator;
+    const unrolled = rollingBack ? await rollBack(ctx) : [];
+    await ctx.ledger.apply(finalChange(ctx, unrolled));
+    return this.status();
+  }
+
+  private check(verb: Verb, group?: string): void {
+    const status = this.ctx.ledger.view;
+    const failure = this.ctx.ledger.failure;
+    if (failure) throw failure;
+    if (isTerminal(status)) {
+      throw new InvalidInputError(
+        `rollout ${this.id} has already finished (${stateWord(status.state)}); there is nothing to ${verb}`,
+      );
+    }
+    if (verb !== 'abort' && status.state === 'ROLLOUT_ROLLING_BACK') {
+      throw new InvalidInputError(`rollout ${this.id} is rolling back; it can be aborted, not ${verb}d`);
+    }
+    if (verb !== 'abort' && this.ctx.halt) {
+      throw new InvalidInputError(
+        `rollout ${this.id} is stopping (${this.ctx.halt.message}); it can no longer be ${verb}d`,
+      );
+    }
+    if (group !== undefined && !groupOf(status, group)) {
+      const names = status.groups.map((g) => g.group).join(', ');
+      throw new InvalidInputError(`unknown group ${JSON.stringify(group)} (rollout ${this.id} has ${names})`);
+    }
+  }
+
+  /**
+   * The change is already in the status the caller gets back; the agents are asked once it is saved.
+   * A failed save is logged by the ledger and ends run(), so it needs no handling here.
+   */
+  private act(work: Promise<void>): void {
+    work.catch(() => undefined);
+  }
+}

@@ -1,0 +1,228 @@
+import {
+  RequestError,
+  TimeoutError,
+  type Msg,
+  type NatsConnection,
+  type Payload,
+} from '@nats-io/transport-node';
+import {
+  ERROR_CODE_HEADER,
+  ERROR_MESSAGE_HEADER,
+  FleetrollError,
+  RemoteError,
+  asFleetrollError,
+  codecs,
+  parseInput,
+  updateHostRequestSchema,
+  subjects,
+  type AgentMethod,
+  type Codec,
+  type HostDescription,
+  type Logger,
+  type PrePullResult,
+  type StepEvent,
+  type UpdateHostRequest,
+} from '@fleetroll/shared';
+import { HOST_END_STEPS, type AgentClient, type AgentDirectory } from './agent-client.js';
+import { AgentUnreachableError } from './errors.js';
+import type { DeadListener } from './registry.js';
+
+const ROLLOUT_ID_ONLY = updateHostRequestSchema.pick({ rolloutId: true });
+
+export interface NatsTimeouts {
+  /** Describe and Abort: the agent answers from memory and a socket or two. */
+  requestMs: number;
+  /** A pull from a registry can take minutes on a slow link. */
+  prePullMs: number;
+  /** UpdateHost until the agent accepts it: its preflight inspects every slot. */
+  acceptMs: number;
+}
+
+export const DEFAULT_NATS_TIMEOUTS: NatsTimeouts = {
+  requestMs: 5_000,
+  prePullMs: 10 * 60_000,
+  acceptMs: 30_000,
+};
+
+/** What the clients need from the registry: word that a host died. */
+export interface Liveness {
+  onDead(hostId: string, cb: DeadListener): () => void;
+}
+
+export interface NatsDirectoryOptions {
+  log: Logger;
+  timeouts?: Partial<NatsTimeouts>;
+}
+
+/** Clients for hosts reached over NATS; the connection and the registry belong to the caller. */
+export class NatsAgentDirectory implements AgentDirectory {
+  readonly transport = 'nats';
+  private readonly clients = new Map<string, NatsAgentClient>();
+  private readonly timeouts: NatsTimeouts;
+
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly liveness: Liveness,
+    private readonly opts: NatsDirectoryOptions,
+  ) {
+    this.timeouts = { ...DEFAULT_NATS_TIMEOUTS, ...opts.timeouts };
+  }
+
+  client(hostId: string): AgentClient {
+    let client = this.clients.get(hostId);
+    if (!client) {
+      client = new NatsAgentClient(hostId, this.nc, this.liveness, this.timeouts, this.opts.log);
+      this.clients.set(hostId, client);
+    }
+    return client;
+  }
+
+  async close(): Promise<void> {
+    this.clients.clear();
+  }
+}
+
+/**
+ * Request-reply for the unary calls; UpdateHost is a request acknowledged on
+ * acceptance, then StepEvents on the rollout's events subject. Every call also
+ * ends when the registry says the host died, so a vanished agent fails its call
+ * within seconds instead of at a timeout measured in minutes (or never).
+ */
+export class NatsAgentClient implements AgentClient {
+  constructor(
+    readonly hostId: string,
+    private readonly nc: NatsConnection,
+    private readonly liveness: Liveness,
+    private readonly timeouts: NatsTimeouts,
+    private readonly log: Logger,
+  ) {}
+
+  describe(): Promise<HostDescription> {
+    return this.call('Describe', undefined, this.timeouts.requestMs, codecs.describeResponse);
+  }
+
+  prePull(image: string): Promise<PrePullResult> {
+    const payload = codecs.prePullRequest.encode({ image });
+    return this.call('PrePull', payload, this.timeouts.prePullMs, codecs.prePullResponse);
+  }
+
+  async abort(rolloutId: string): Promise<boolean> {
+    const payload = codecs.abortRequest.encode({ rolloutId });
+    return (await this.call('Abort', payload, this.timeouts.requestMs, codecs.abortResponse)).accepted;
+  }
+
+  async update(request: UpdateHostRequest, onEvent: (event: StepEvent) => void): Promise<StepEvent> {
+    // The events subject is built from the id, so it must be checked here (in the
+    // agent's words); the agent checks the rest.
+    const { rolloutId } = parseInput(ROLLOUT_ID_ONLY, { rolloutId: request.rolloutId }, 'UpdateHost');
+    return new Promise<StepEvent>((resolve, reject) => {
+      let settled = false;
+      const finish = (err: FleetrollError | null, terminal?: StepEvent): void => {
+        if (settled) return;
+        settled = true;
+        sub.unsubscribe();
+        stopWatching();
+        if (terminal) resolve(terminal);
+        else reject(err ?? new AgentUnreachableError(`agent ${this.hostId}: update ended without a result`));
+      };
+      // Subscribed before the request goes out, so that no step can be missed.
+      const sub = this.nc.subscribe(subjects.events(rolloutId, this.hostId), {
+        callback: (err, msg) => {
+          if (err) return finish(this.unreachable('UpdateHost', err));
+          const event = this.decodeEvent(msg, rolloutId);
+          if (!event) return;
+          try {
+            onEvent(event);
+          } catch (e) {
+            return finish(asFleetrollError(e));
+          }
+          if (HOST_END_STEPS.has(event.step)) finish(null, event);
+        },
+      });
+      const stopWatching = this.liveness.onDead(this.hostId, (_host, reason) =>
+        finish(new AgentUnreachableError(`agent ${this.hostId} vanished during the update: ${reason}`)),
+      );
+      this.nc
+        .request(this.subject('UpdateHost'), codecs.updateHostRequest.encode(request), {
+          timeout: this.timeouts.acceptMs,
+        })
+        .then(
+          (reply) => {
+            try {
+              this.checkReply(reply, 'UpdateHost');
+            } catch (e) {
+              finish(asFleetrollError(e));
+            }
+          },
+          (err: unknown) => finish(this.unreachable('UpdateHost', err, this.timeouts.acceptMs)),
+        );
+    });
+  }
+
+  private async call<T>(
+    method: AgentMethod,
+    payload: Payload | undefined,
+    timeoutMs: number,
+    codec: Codec<unknown, T>,
+  ): Promise<T> {
+    let stopWatching = (): void => undefined;
+    const dead = new Promise<never>((_, reject) => {
+      stopWatching = this.liveness.onDead(this.hostId, (_host, reason) =>
+        reject(new AgentUnreachableError(`agent ${this.hostId} vanished during ${method}: ${reason}`)),
+      );
+    });
+    const reply = this.nc
+      .request(this.subject(method), payload, { timeout: timeoutMs })
+      .catch((err: unknown) => Promise.reject(this.unreachable(method, err, timeoutMs)));
+    try {
+      return codec.decode(this.checkReply(await Promise.race([reply, dead]), method).data);
+    } finally {
+      stopWatching();
+    }
+  }
+
+  private subject(method: AgentMethod): string {
+    return subjects.agent(this.hostId, method);
+  }
+
+  private checkReply(reply: Msg, method: AgentMethod): Msg {
+    const code = reply.headers?.get(ERROR_CODE_HEADER);
+    if (code) {
+      const message = reply.headers?.get(ERROR_MESSAGE_HEADER) || `agent ${this.hostId} refused ${method}`;
+      throw new RemoteError(code, message);
+    }
+    return reply;
+  }
+
+  private decodeEvent(msg: Msg, rolloutId: string): StepEvent | undefined {
+    try {
+      const event = codecs.stepEvent.decode(msg.data);
+      if (event.hostId === this.hostId && event.rolloutId === rolloutId) return event;
+      this.log.warn({ subject: msg.subject, hostId: event.hostId }, 'ignored a step event of another update');
+    } catch (err) {
+      this.log.warn({ subject: msg.subject, err }, 'ignored a step event that does not decode');
+    }
+    return undefined;
+  }
+
+  private unreachable(method: AgentMethod, err: unknown, timeoutMs?: number): FleetrollError {
+    if (err instanceof FleetrollError) return err;
+    if (err instanceof RequestError && err.isNoResponders()) {
+      return new AgentUnreachableError(`no agent answers for host ${this.hostId} on NATS (${method})`, {
+        cause: err,
+      });
+    }
+    if (err instanceof TimeoutError) {
+      return new AgentUnreachableError(
+        `agent ${this.hostId} did not answer ${method} within ${timeoutMs} ms`,
+        {
+          cause: err,
+        },
+      );
+    }
+    const text = err instanceof Error ? err.message : String(err);
+    return new AgentUnreachableError(`${method} to agent ${this.hostId} over NATS failed: ${text}`, {
+      cause: err,
+    });
+  }
+}

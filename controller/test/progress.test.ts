@@ -1,0 +1,100 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { msg } from '@fleetroll/shared';
+import { ProgressPrinter, outcome } from '../src/cli/progress.js';
+
+function host(
+  hostId: string,
+  state: string,
+  extra: Partial<msg.HostStatus__Output> = {},
+): msg.HostStatus__Output {
+  return {
+    hostId,
+    group: 'all',
+    state: state as msg.HostStatus__Output['state'],
+    batch: 0,
+    slot: '',
+    step: 'STEP_UNSPECIFIED',
+    slotsDone: 0,
+    slotsTotal: 3,
+    errorCode: '',
+    message: '',
+    startedAtMs: 0,
+    finishedAtMs: 0,
+    ...extra,
+  };
+}
+
+function status(over: Partial<msg.RolloutStatus__Output>): msg.RolloutStatus__Output {
+  return {
+    id: 'r-1',
+    image: 'app:v2',
+    state: 'ROLLOUT_RUNNING',
+    transport: 'nats',
+    serial: ['50%'],
+    groups: [],
+    batches: [
+      { group: 'all', index: 0, hostIds: ['h1'], startedAtMs: 0, finishedAtMs: 0 },
+      { group: 'all', index: 1, hostIds: ['h2'], startedAtMs: 0, finishedAtMs: 0 },
+    ],
+    hosts: [host('h1', 'HOST_PENDING'), host('h2', 'HOST_PENDING')],
+    message: '',
+    createdAtMs: 1_000,
+    updatedAtMs: 1_000,
+    finishedAtMs: 0,
+    ...over,
+  };
+}
+
+test('prints the header, batch starts, host changes, replaced slots and failures', () => {
+  const p = new ProgressPrinter(0);
+  assert.deepEqual(p.lines({ status: status({}), step: null }, 0), [
+    'rollout r-1: app:v2 to 2 hosts, 2 batches (serial 50%) via nats',
+  ]);
+  const s1 = status({});
+  s1.batches[0]!.startedAtMs = 5;
+  s1.hosts[0] = host('h1', 'HOST_UPDATING');
+  assert.deepEqual(p.lines({ status: s1, step: null }, 1_500), [
+    '[   1.5s] batch 1/2: h1',
+    '[   1.5s] h1 updating (0/3 slots)',
+  ]);
+  const step = {
+    rolloutId: 'r-1',
+    hostId: 'h1',
+    slot: 'app1',
+    step: 'WEIGHT_RESTORED',
+    message: '',
+    atUnixMs: 0,
+    durationMs: 1_234,
+    errorCode: '',
+    drainTimedOut: false,
+    weight: 100,
+  } as const;
+  assert.deepEqual(p.lines({ status: s1, step }, 2_000), [
+    '[   2.0s]   h1 app1 replaced (weight 0 for 1.23s)',
+  ]);
+  const s2 = status({ state: 'ROLLOUT_PAUSED', message: 'h1 failed' });
+  s2.batches[0]!.startedAtMs = 5;
+  s2.hosts[0] = host('h1', 'HOST_FAILED', {
+    errorCode: 'HEALTH_CHECK_FAILED',
+    message: 'unhealthy',
+    slotsDone: 1,
+  });
+  assert.deepEqual(p.lines({ status: s2, step: null }, 3_000), [
+    '[   3.0s] rollout paused: h1 failed',
+    '[   3.0s] h1 failed (1/3 slots): HEALTH_CHECK_FAILED unhealthy',
+  ]);
+});
+
+test('the outcome line carries the exit code scripts rely on', () => {
+  const done = status({ state: 'ROLLOUT_SUCCEEDED', finishedAtMs: 43_100 });
+  done.hosts = [host('h1', 'HOST_SUCCEEDED'), host('h2', 'HOST_SUCCEEDED')];
+  assert.deepEqual(outcome(done), {
+    line: 'rollout r-1 succeeded: 2/2 hosts on app:v2, 0 failed in 42.1s',
+    exitCode: 0,
+  });
+  assert.equal(outcome(status({ state: 'ROLLOUT_FAILED' })).exitCode, 1);
+  const paused = outcome(status({ state: 'ROLLOUT_PAUSED' }));
+  assert.equal(paused.exitCode, 3);
+  assert.match(paused.line, /resume with: fleetroll rollout resume r-1/);
+});

@@ -1,0 +1,310 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  AgentBusyError,
+  RemoteError,
+  createLogger,
+  type HostDescription,
+  type InventoryHost,
+  type Logger,
+  type PrePullResult,
+  type StepEvent,
+  type StepName,
+  type UpdateHostRequest,
+  type msg,
+} from '@fleetroll/shared';
+import type { AgentClient, AgentDirectory } from '../src/transport/agent-client.js';
+import { Rollout, parseRolloutSpec, type RolloutSpec, type RolloutStore } from '../src/index.js';
+
+export const OLD = 'registry:5000/app:v1';
+export const NEW = 'registry:5000/app:v2';
+
+/** A reply the fake agent gives: a rejection with this code, or never an answer. */
+export type Misbehaviour = { readonly reject: string } | 'hang';
+
+export interface Script {
+  slots: { id: string; image: string }[];
+  /** Time each slot takes. */
+  slotMs: number;
+  /** How UpdateHost goes: every slot done, the slot at failAt fails, rejected, or no end ever. */
+  update: 'done' | 'fail' | Misbehaviour;
+  failAt: number;
+  prePull: 'ok' | Misbehaviour;
+}
+
+export interface Call {
+  readonly host: string;
+  readonly kind: 'describe' | 'prePull' | 'update' | 'update-end' | 'abort';
+  readonly image?: string;
+  readonly slots?: readonly string[];
+}
+
+const never = new Promise<never>(() => undefined);
+
+function misbehave(how: Misbehaviour, host: string): Promise<never> {
+  if (how === 'hang') return never;
+  return Promise.reject(new RemoteError(how.reject, `${how.reject} from ${host}`));
+}
+
+export class FakeAgent implements AgentClient {
+  script: Script;
+  readonly images: Map<string, string>;
+  private running: { rolloutId: string; aborted: boolean } | null = null;
+
+  constructor(
+    readonly hostId: string,
+    private readonly fleet: FakeFleet,
+    script: Script,
+  ) {
+    this.script = script;
+    this.images = new Map(script.slots.map((s) => [s.id, s.image]));
+  }
+
+  describe(): Promise<HostDescription> {
+    this.fleet.record({ host: this.hostId, kind: 'describe' });
+    const slots = [...this.images].map(([slot, image]) => ({
+      slot,
+      container: `${this.hostId}-${slot}`,
+      image,
+      backend: 'app',
+      server: slot,
+      weight: 1,
+      lbStatus: 'UP',
+      containerState: 'running',
+      health: 'healthy',
+    }));
+    return Promise.resolve({
+      hostId: this.hostId,
+      groups: [],
+      slots,
+      activeRolloutId: '',
+      agentVersion: 'fake',
+    });
+  }
+
+  async prePull(image: string): Promise<PrePullResult> {
+    this.fleet.record({ host: this.hostId, kind: 'prePull', image });
+    await sleep(1);
+    if (this.script.prePull !== 'ok') return misbehave(this.script.prePull, this.hostId);
+    return { pulled: true, durationMs: 1 };
+  }
+
+  abort(rolloutId: string): Promise<boolean> {
+    this.fleet.record({ host: this.hostId, kind: 'abort' });
+    const run = this.running;
+    if (!run || run.rolloutId !== rolloutId) return Promise.resolve(false);
+    run.aborted = true;
+    return Promise.resolve(true);
+  }
+
+  async update(request: UpdateHostRequest, onEvent: (event: StepEvent) => void): Promise<StepEvent> {
+    const image = request.image ?? '';
+    const rolloutId = request.rolloutId ?? '';
+    this.fleet.record({ host: this.hostId, kind: 'update', image, slots: request.slots ?? [] });
+    await sleep(1);
+    const how = this.script.update;
+    if (how !== 'done' && how !== 'fail') return misbehave(how, this.hostId);
+    if (this.running) throw new AgentBusyError(`${this.hostId} is busy`);
+    const run = { rolloutId, aborted: false };
+    this.running = run;
+    this.fleet.started();
+    try {
+      const emit = (step: StepName, slot = '', errorCode = ''): StepEvent => {
+        const event = event_(rolloutId, this.hostId, step, slot, errorCode);
+        onEvent(event);
+        return event;
+      };
+      emit('HOST_STARTED');
+      const slots = request.slots?.length ? request.slots : [...this.images.keys()];
+      for (const [i, slot] of slots.entries()) {
+        if (run.aborted) return emit('HOST_ABORTED');
+        if (this.images.get(slot) === image) {
+          emit('SLOT_SKIPPED', slot);
+          continue;
+        }
+        emit('SLOT_STARTED', slot);
+        await sleep(this.script.slotMs);
+        if (how === 'fail' && i === this.script.failAt) {
+          emit('SLOT_FAILED', slot, 'HEALTH_CHECK_FAILED');
+          return emit('HOST_FAILED', '', 'HEALTH_CHECK_FAILED');
+        }
+        this.images.set(slot, image);
+        emit('SLOT_DONE', slot);
+      }
+      return emit('HOST_DONE');
+    } finally {
+      this.running = null;
+      this.fleet.ended();
+      this.fleet.record({ host: this.hostId, kind: 'update-end' });
+    }
+  }
+}
+
+function event_(
+  rolloutId: string,
+  hostId: string,
+  step: StepName,
+  slot: string,
+  errorCode: string,
+): StepEvent {
+  const message = errorCode
+    ? `${slot || hostId}: new container never became healthy`
+    : `${step} ${slot}`.trim();
+  return {
+    rolloutId,
+    hostId,
+    slot,
+    step,
+    message,
+    atUnixMs: 0,
+    durationMs: 0,
+    errorCode,
+    drainTimedOut: false,
+    weight: 0,
+  };
+}
+
+/** Agents scripted per host; records every call in order, and how many updates ran at once. */
+export class FakeFleet implements AgentDirectory {
+  readonly transport = 'grpc';
+  readonly calls: Call[] = [];
+  maxInFlight = 0;
+  private inFlight = 0;
+  private readonly agents = new Map<string, FakeAgent>();
+  /** Called on every agent call, before the fake acts on it. */
+  onCall: (call: Call) => void = () => undefined;
+
+  constructor(hostIds: readonly string[], script: Partial<Script> = {}) {
+    for (const id of hostIds) this.agents.set(id, new FakeAgent(id, this, { ...defaultScript(), ...script }));
+  }
+
+  agent(hostId: string): FakeAgent {
+    const agent = this.agents.get(hostId);
+    if (!agent) throw new Error(`no fake agent ${hostId}`);
+    return agent;
+  }
+
+  script(hostId: string, patch: Partial<Script>): void {
+    const agent = this.agent(hostId);
+    agent.script = { ...agent.script, ...patch };
+    if (patch.slots) {
+      agent.images.clear();
+      for (const slot of patch.slots) agent.images.set(slot.id, slot.image);
+    }
+  }
+
+  client(hostId: string): AgentClient {
+    return this.agent(hostId);
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  record(call: Call): void {
+    this.onCall(call);
+    this.calls.push(call);
+  }
+
+  started(): void {
+    this.inFlight += 1;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+  }
+
+  ended(): void {
+    this.inFlight -= 1;
+  }
+
+  /** Hosts in the order they got this kind of call. */
+  updated(kind: Call['kind'] = 'update'): string[] {
+    return this.calls.filter((c) => c.kind === kind).map((c) => c.host);
+  }
+
+  index(host: string, kind: Call['kind'], nth = 0): number {
+    const found = this.calls.flatMap((c, i) => (c.host === host && c.kind === kind ? [i] : []));
+    return found[nth] ?? -1;
+  }
+}
+
+export function defaultScript(): Script {
+  return {
+    slots: [
+      { id: 'a', image: OLD },
+      { id: 'b', image: OLD },
+    ],
+    slotMs: 2,
+    update: 'done',
+    failAt: 1,
+    prePull: 'ok',
+  };
+}
+
+export function inventory(spec: Record<string, string[]> | number): InventoryHost[] {
+  if (typeof spec === 'number') {
+    return Array.from({ length: spec }, (_, i) => ({ id: `h${String(i + 1).padStart(2, '0')}`, groups: [] }));
+  }
+  return Object.entries(spec).flatMap(([group, ids]) => ids.map((id) => ({ id, groups: [group] })));
+}
+
+export interface LogLine {
+  level: number;
+  msg: string;
+  rolloutId?: string;
+  hostId?: string;
+  code?: string;
+}
+
+export function capturingLogger(): { log: Logger; lines: LogLine[] } {
+  const lines: LogLine[] = [];
+  const log = createLogger('test', { write: (line: string) => void lines.push(JSON.parse(line) as LogLine) });
+  return { log, lines };
+}
+
+export function spec(request: msg.StartRolloutRequest = {}): RolloutSpec {
+  return parseRolloutSpec({ image: NEW, ...request }, { id: 'r1' });
+}
+
+export interface Harness {
+  rollout: Rollout;
+  fleet: FakeFleet;
+  lines: LogLine[];
+}
+
+export function harness(
+  request: msg.StartRolloutRequest,
+  hosts: InventoryHost[],
+  options: { script?: Partial<Script>; store?: RolloutStore; now?: () => number } = {},
+): Harness {
+  const fleet = new FakeFleet(
+    hosts.map((h) => h.id),
+    options.script,
+  );
+  const { log, lines } = capturingLogger();
+  const rollout = new Rollout(spec(request), hosts, fleet, log, {
+    now: options.now ?? counter(),
+    ...(options.store ? { store: options.store } : {}),
+  });
+  return { rollout, fleet, lines };
+}
+
+/** A clock that ticks once per reading, so that every timestamp is distinct and predictable. */
+export function counter(start = 1_000): () => number {
+  let t = start;
+  return () => t++;
+}
+
+/** Polls until `ready` holds; fails the test with `what` after a while. */
+export async function until(ready: () => boolean, what: string, ms = 3_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!ready()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(1);
+  }
+}
+
+export function hostState(rollout: Rollout, id: string): string {
+  return rollout.status().hosts.find((h) => h.hostId === id)?.state ?? 'missing';
+}
+
+export function groupState(rollout: Rollout, group: string): string {
+  return rollout.status().groups.find((g) => g.group === group)?.state ?? 'missing';
+}

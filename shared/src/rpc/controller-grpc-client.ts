@@ -1,0 +1,13 @@
+import { credentials } from '@grpc/grpc-js';
+import type {
+  ControllerServiceClient,
+  ControllerServiceHandlers,
+} from '../generated/fleetroll/v1/ControllerService.js';
+import { loadControllerProto } from '../proto.js';
+
+export type { ControllerServiceClient, ControllerServiceHandlers };
+
+export function createControllerGrpcClient(address: string): ControllerServiceClient {
+  const proto = loadControllerProto();
+  return new proto.fleetroll.v1.ControllerService(address, credentials.createInsecure());
+}

@@ -26,3 +26,18 @@ export function stepEmitter(emit: EmitStep, rolloutId: string, hostId: string, s
 }
 
 export type SlotStepper = ReturnType<typeof stepEmitter>;
+
+/**
+ * The steps of a slot that was replaced successfully, in the order slot.ts emits
+ * them: the one place tests, demos and dashboards read that order from.
+ */
+export const REPLACED_SLOT_STEPS = [
+  'SLOT_STARTED',
+  'WEIGHT_ZERO',
+  'DRAINED',
+  'OLD_STOPPED',
+  'NEW_STARTED',
+  'HEALTHY',
+  'WEIGHT_RESTORED',
+  'SLOT_DONE',
+] as const satisfies readonly StepName[];

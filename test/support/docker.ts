@@ -88,6 +88,13 @@ export interface AppContainerOptions {
   restartPolicy?: { Name: string; MaximumRetryCount?: number };
   /** Defaults to true. */
   start?: boolean;
+  /** Overrides the image's command, as an operator's `docker run ... CMD` would. */
+  cmd?: string[];
+  /**
+   * Overrides the image's HEALTHCHECK interval (the test itself is inherited). Every
+   * check is a `docker exec`; a fleet of many containers on two cores wants fewer.
+   */
+  healthIntervalMs?: number;
 }
 
 /** Creates (and by default starts) an app container like an operator would run one; returns its id. */
@@ -96,6 +103,10 @@ export async function runAppContainer(opts: AppContainerOptions): Promise<string
   const container = await docker.createContainer({
     name: opts.name,
     Image: opts.image,
+    Cmd: opts.cmd,
+    Healthcheck: opts.healthIntervalMs
+      ? { Test: [], Interval: opts.healthIntervalMs * 1_000_000 }
+      : undefined,
     Env: opts.env,
     Labels: opts.labels,
     ExposedPorts: { '8080/tcp': {} },

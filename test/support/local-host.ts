@@ -16,6 +16,10 @@ export interface LocalHostOptions {
   weights?: number[];
   /** Extra agent defaults (drainTimeoutMs, healthTimeoutMs, ...). */
   defaults?: Record<string, number>;
+  groups?: string[];
+  /** The app containers' command, when it must differ from the image's. */
+  cmd?: string[];
+  healthIntervalMs?: number;
   /** Makes the agent answer on NATS and heartbeat in the registry too. */
   nats?: { servers: string[] };
 }
@@ -57,7 +61,13 @@ export async function startLocalHost(opts: LocalHostOptions): Promise<LocalHost>
     const slotPorts = Array.from({ length: n }, (_, i) => 21000 + opts.index * 10 + i + 1);
     const containers = slotPorts.map((_, i) => `${prefix}app${i + 1}`);
     for (const [i, name] of containers.entries()) {
-      await runAppContainer({ name, image: opts.image ?? 'fleetroll-app:v1', hostPort: slotPorts[i]! });
+      await runAppContainer({
+        name,
+        image: opts.image ?? 'fleetroll-app:v1',
+        hostPort: slotPorts[i]!,
+        cmd: opts.cmd,
+        healthIntervalMs: opts.healthIntervalMs,
+      });
     }
     haproxy = await startHaproxy({
       dir,
@@ -71,7 +81,7 @@ export async function startLocalHost(opts: LocalHostOptions): Promise<LocalHost>
       configPath,
       stringify({
         hostId: opts.hostId,
-        groups: ['local'],
+        groups: opts.groups ?? ['local'],
         grpc: { listen: agentAddress },
         haproxy: { socket: haproxy.socketPath },
         stateDir: join(dir, 'state'),

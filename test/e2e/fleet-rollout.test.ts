@@ -1,0 +1,160 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { StepEvent, msg } from '@fleetroll/shared';
+import { assertNoFailedRequests, httpGet } from '../support/assertions.js';
+import { CLI_MAIN } from '../support/controller-process.js';
+import { startLocalFleet, type LocalFleet } from '../support/fleet.js';
+import { startLoad, type LoadReport } from '../support/load.js';
+
+type Status = msg.RolloutStatus__Output;
+
+/** Runs a rollout under load through every frontend and follows it until it ends or pauses. */
+async function rollUnderLoad(fleet: LocalFleet, request: msg.StartRolloutRequest) {
+  const load = startLoad({ targets: fleet.frontends, rps: 240, slowEvery: 5, maxDurationMs: 240_000 });
+  const steps: StepEvent[] = [];
+  let status: Status | undefined;
+  let report: LoadReport;
+  try {
+    await sleep(1_000);
+    const started = await fleet.controller.api.start(request);
+    await fleet.controller.api.watch(started.id, (update) => {
+      if (update.step) steps.push(update.step);
+      status = update.status ?? status;
+      return status?.state !== 'ROLLOUT_PAUSED';
+    });
+    // Long requests started during the last slot must finish inside the load window too.
+    await sleep(1_500);
+  } finally {
+    report = await load.stop();
+  }
+  assert.ok(status, 'no status was received');
+  return { status, steps, report };
+}
+
+function plannedBatches(fleet: LocalFleet, serial: string): string[][] {
+  const out = execFileSync(process.execPath, [
+    CLI_MAIN,
+    'plan',
+    '--inventory',
+    fleet.inventoryPath,
+    '--serial',
+    serial,
+    '--json',
+  ]);
+  return (JSON.parse(out.toString()) as { batches: string[][] }).batches;
+}
+
+/** From the agents' own events: how many slots of each host were at weight 0 at once, at most. */
+function maxSlotsOutPerHost(steps: StepEvent[]): Map<string, number> {
+  const out = new Map<string, { now: number; max: number }>();
+  for (const e of [...steps].sort((a, b) => a.atUnixMs - b.atUnixMs)) {
+    const h = out.get(e.hostId) ?? { now: 0, max: 0 };
+    if (e.step === 'WEIGHT_ZERO') h.now += 1;
+    if (e.step === 'WEIGHT_RESTORED' || e.step === 'SLOT_FAILED') h.now = Math.max(0, h.now - 1);
+    h.max = Math.max(h.max, h.now);
+    out.set(e.hostId, h);
+  }
+  return new Map([...out].map(([k, v]) => [k, v.max]));
+}
+
+async function slotVersions(fleet: LocalFleet, hostIds: string[]): Promise<string[]> {
+  const hosts = fleet.hosts.filter((h) => hostIds.includes(h.hostId));
+  return Promise.all(hosts.flatMap((h) => h.slotPorts.map((p) => httpGet(`http://127.0.0.1:${p}/`))));
+}
+
+for (const [transport, indexBase] of [
+  ['nats', 10],
+  ['grpc', 20],
+] as const) {
+  test(`6 hosts × 3 slots, serial 35%, over ${transport}: planned batches in order, one slot out per host, 0 failed requests`, async (t) => {
+    const fleet = await startLocalFleet({ name: `e${transport[0]}`, hosts: 6, indexBase, transport });
+    t.after(() => fleet.stop());
+    const { status, steps, report } = await rollUnderLoad(fleet, {
+      image: 'fleetroll-app:v2',
+      serial: ['35%'],
+      transport,
+    });
+
+    assert.equal(status.state, 'ROLLOUT_SUCCEEDED', status.message);
+    assert.equal(status.transport, transport);
+    assert.deepEqual(
+      await slotVersions(
+        fleet,
+        fleet.hosts.map((h) => h.hostId),
+      ),
+      Array(18).fill('v2'),
+    );
+
+    const planned = plannedBatches(fleet, '35%');
+    assert.deepEqual(
+      planned.map((b) => b.length),
+      [2, 2, 2],
+    );
+    assert.deepEqual(
+      status.batches.map((b) => b.hostIds),
+      planned,
+    );
+    for (let i = 1; i < status.batches.length; i++) {
+      assert.ok(
+        status.batches[i]!.startedAtMs >= status.batches[i - 1]!.finishedAtMs,
+        `batch ${i + 1} started before batch ${i} ended`,
+      );
+    }
+    // The agents' events agree: no host's first step comes before the previous batch's last one.
+    planned.forEach((batch, i) => {
+      if (i === 0) return;
+      const previousEnd = Math.max(
+        ...steps.filter((e) => planned[i - 1]!.includes(e.hostId)).map((e) => e.atUnixMs),
+      );
+      const thisStart = Math.min(...steps.filter((e) => batch.includes(e.hostId)).map((e) => e.atUnixMs));
+      assert.ok(thisStart >= previousEnd, `agents of batch ${i + 1} moved before batch ${i} was done`);
+    });
+    for (const [host, max] of maxSlotsOutPerHost(steps))
+      assert.equal(max, 1, `${host} had ${max} slots out at once`);
+    assert.equal(steps.filter((e) => e.step === 'WEIGHT_RESTORED').length, 18);
+    assertNoFailedRequests(report);
+  });
+}
+
+test('a host of batch 2 cannot run the new version: its slot rolls back, the rollout pauses, batch 3 never starts, 0 failed requests', async (t) => {
+  // The fleet shares one dockerd, so every host sees the same image. Host 4 is made
+  // to fail the way a real host does: its containers run an operator command
+  // (kept by the clone) that refuses to start on v2, so the new container exits.
+  const refuseV2 = [
+    '/bin/sh',
+    '-c',
+    'if [ "$APP_VERSION" = v2 ]; then echo "this host cannot run v2" >&2; exit 1; fi; ' +
+      "trap 'exit 0' TERM; httpd -f -p 8080 -h /www & wait $!",
+  ];
+  const fleet = await startLocalFleet({
+    name: 'ef',
+    hosts: 6,
+    indexBase: 30,
+    transport: 'nats',
+    cmd: (i) => (i === 4 ? refuseV2 : undefined),
+  });
+  t.after(() => fleet.stop());
+  const { status, steps, report } = await rollUnderLoad(fleet, {
+    image: 'fleetroll-app:v2',
+    serial: ['35%'],
+  });
+
+  assert.equal(status.state, 'ROLLOUT_PAUSED', status.message);
+  const failed = steps.find((e) => e.step === 'SLOT_FAILED');
+  assert.equal(failed?.hostId, 'ef-4');
+  assert.equal(failed?.errorCode, 'HEALTH_CHECK_FAILED');
+  assert.match(failed?.message ?? '', /rolled back/);
+  const byId = new Map(status.hosts.map((h) => [h.hostId, h]));
+  assert.equal(byId.get('ef-4')?.state, 'HOST_FAILED');
+  assert.equal(byId.get('ef-3')?.state, 'HOST_SUCCEEDED');
+  for (const id of ['ef-5', 'ef-6']) {
+    assert.equal(byId.get(id)?.state, 'HOST_PENDING', `${id} of batch 3 must not start`);
+    assert.equal(steps.filter((e) => e.hostId === id).length, 0, `${id} got no command`);
+  }
+  assert.deepEqual(await slotVersions(fleet, ['ef-4']), ['v1', 'v1', 'v1']);
+  assert.deepEqual(await slotVersions(fleet, ['ef-5', 'ef-6']), Array(6).fill('v1'));
+  assertNoFailedRequests(report);
+  await fleet.controller.api.abort(status.id);
+});

@@ -2,13 +2,19 @@
 // rollouts on one local host, idle and under load, and prints the weight-0 window
 // of every slot beside its parts. It prints and never gates on absolute times:
 // it fails only when a rollout fails or a request fails under load.
-import { constants, cpus, loadavg, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { StepEvent, StepName } from '@fleetroll/shared';
 import { updateHost } from '../support/agent-rpc.js';
-import { docker } from '../support/docker.js';
-import { startLoad, type LoadReport, type LoadRun } from '../support/load.js';
-import { startLocalHost, type LocalHost } from '../support/local-host.js';
+import {
+  docker,
+  startLoad,
+  type LoadReport,
+  type LoadRun,
+  startLocalHost,
+  runWithTeardown,
+  type LocalHost,
+} from '@fleetroll/local-fleet';
 
 // Index 9: integration tests use 1..4, the demo 8, so the bench can run beside them.
 const HOST = { hostId: 'bench', index: 9 };
@@ -127,60 +133,41 @@ function loadLine(r: LoadReport): string {
   );
 }
 
+const starting = startLocalHost(HOST);
+let load: LoadRun | undefined;
+
 async function main(): Promise<number> {
-  const starting = startLocalHost(HOST);
-  let load: LoadRun | undefined;
-  let tornDown: Promise<void> | undefined;
-  let interrupted = false;
-  // Memoised: the finally below and a signal may both ask for it.
-  const teardown = (): Promise<void> =>
-    (tornDown ??= (async () => {
-      await load?.stop();
-      const host = await starting.catch(() => undefined);
-      await host?.stop();
-      console.log('torn down: agent, HAProxy and app containers stopped and removed');
-    })());
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
-      interrupted = true;
-      console.error(`\n${signal}: tearing down the bench host`);
-      void teardown().finally(() => process.exit(128 + constants.signals[signal]));
-    });
-  }
+  const { Version: dockerVersion } = await docker.version();
+  console.log(
+    `slot-window bench: ${cpus().length} CPUs, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, ` +
+      `Node ${process.version}, Docker ${dockerVersion}; ${ROLLOUTS} rollouts per condition; ${busy()}`,
+  );
+  const host = await starting;
 
-  try {
-    const { Version: dockerVersion } = await docker.version();
-    console.log(
-      `slot-window bench: ${cpus().length} CPUs, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, ` +
-        `Node ${process.version}, Docker ${dockerVersion}; ${ROLLOUTS} rollouts per condition; ${busy()}`,
-    );
-    const host = await starting;
+  const idle = await rollouts(host, 'idle');
 
-    const idle = await rollouts(host, 'idle');
+  load = startLoad({ targets: [host.frontendUrl], ...LOAD });
+  // Long requests must be in flight on every server before the first weight goes to 0.
+  await sleep(LOAD_WARMUP_MS);
+  const loaded = await rollouts(host, 'load');
+  const report = await load.stop();
 
-    load = startLoad({ targets: [host.frontendUrl], ...LOAD });
-    // Long requests must be in flight on every server before the first weight goes to 0.
-    await sleep(LOAD_WARMUP_MS);
-    const loaded = await rollouts(host, 'load');
-    const report = await load.stop();
-
-    console.log(`\n${table('Idle', idle)}`);
-    console.log(table(`Under load (${LOAD.rps} req/s, every ${LOAD.slowEvery}th a 1-s CGI)`, loaded));
-    console.log(loadLine(report));
-    console.log(`machine at the end: ${busy()}`);
-    if (report.failed > 0) {
-      console.error(`FAILED: ${report.failed} requests failed: ${JSON.stringify(report.byReason)}`);
-      return 1;
-    }
-    return 0;
-  } catch (err) {
-    // After a signal the rollout in flight fails because its host is being torn down: not news.
-    if (interrupted) return 1;
-    console.error(`bench failed: ${err instanceof Error ? err.message : String(err)}`);
+  console.log(`\n${table('Idle', idle)}`);
+  console.log(table(`Under load (${LOAD.rps} req/s, every ${LOAD.slowEvery}th a 1-s CGI)`, loaded));
+  console.log(loadLine(report));
+  console.log(`machine at the end: ${busy()}`);
+  if (report.failed > 0) {
+    console.error(`FAILED: ${report.failed} requests failed: ${JSON.stringify(report.byReason)}`);
     return 1;
-  } finally {
-    await teardown();
   }
+  return 0;
 }
 
-process.exitCode = await main();
+async function teardown(): Promise<void> {
+  await load?.stop();
+  const host = await starting.catch(() => undefined);
+  await host?.stop();
+  console.log('torn down: agent, HAProxy and app containers stopped and removed');
+}
+
+process.exitCode = await runWithTeardown('bench host', main, teardown);

@@ -4,9 +4,13 @@ import { execFileSync } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { StepEvent, msg } from '@fleetroll/shared';
 import { assertNoFailedRequests, httpGet } from '../support/assertions.js';
-import { CLI_MAIN } from '../support/controller-process.js';
-import { startLocalFleet, type LocalFleet } from '../support/fleet.js';
-import { startLoad, type LoadReport } from '../support/load.js';
+import {
+  CLI_MAIN,
+  startLocalFleet,
+  type LocalFleet,
+  startLoad,
+  type LoadReport,
+} from '@fleetroll/local-fleet';
 
 type Status = msg.RolloutStatus__Output;
 

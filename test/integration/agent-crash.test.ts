@@ -2,11 +2,9 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { DockerRuntime, HaproxyClient } from '@fleetroll/agent';
-import { describe } from '../support/agent-process.js';
 import { updateHost } from '../support/agent-rpc.js';
 import { assertNoFailedRequests, httpGet } from '../support/assertions.js';
-import { startLoad } from '../support/load.js';
-import { startLocalHost, type LocalHost } from '../support/local-host.js';
+import { describe, startLoad, startLocalHost, type LocalHost } from '@fleetroll/local-fleet';
 
 let host: LocalHost;
 

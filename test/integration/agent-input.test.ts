@@ -5,9 +5,8 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { DockerRuntime, HaproxyClient } from '@fleetroll/agent';
-import { AGENT_MAIN } from '../support/agent-process.js';
 import { updateHost } from '../support/agent-rpc.js';
-import { startLocalHost, type LocalHost } from '../support/local-host.js';
+import { AGENT_MAIN, startLocalHost, type LocalHost } from '@fleetroll/local-fleet';
 
 let host: LocalHost;
 let lb: HaproxyClient;

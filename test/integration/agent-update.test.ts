@@ -2,11 +2,9 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { StepEvent } from '@fleetroll/shared';
 import { HaproxyClient } from '@fleetroll/agent';
-import { describe } from '../support/agent-process.js';
 import { updateHost } from '../support/agent-rpc.js';
 import { assertNoFailedRequests, httpGet } from '../support/assertions.js';
-import { startLoad } from '../support/load.js';
-import { startLocalHost, type LocalHost } from '../support/local-host.js';
+import { describe, startLoad, startLocalHost, type LocalHost } from '@fleetroll/local-fleet';
 
 // One host, 3 slots behind one HAProxy, 240 req/s through the frontend with every
 // 5th request a 1-second CGI, so that every drain has sessions to wait for.

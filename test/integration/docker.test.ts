@@ -13,18 +13,18 @@ import {
   ImagePullError,
   InvalidInputError,
 } from '@fleetroll/shared';
+import { pushImage, startRegistry } from '../support/registry.js';
 import {
   DOCKER_SOCKET,
   TEST_PREFIX,
   docker,
-  freePort,
+  freeLoopbackPort,
   removeLeftovers,
   requireDocker,
   runAppContainer,
   runDocker,
   waitForAnswer,
-} from '../support/docker.js';
-import { pushImage, startRegistry } from '../support/registry.js';
+} from '@fleetroll/local-fleet';
 
 // A prefix of this file's own, so that its cleanup never touches another suite's containers.
 const PREFIX = `${TEST_PREFIX}dk-`;
@@ -121,7 +121,7 @@ describe('DockerRuntime against the real dockerd', () => {
       await docker.createNetwork({ Name: net });
       await docker.createNetwork({ Name: backNet });
       await docker.createVolume({ Name: volume });
-      port = await freePort();
+      port = await freeLoopbackPort();
     });
     after(async () => {
       await removeLeftovers(PREFIX);
@@ -242,7 +242,7 @@ describe('DockerRuntime against the real dockerd', () => {
     await assert.rejects(runtime.rename('web', 'bad name; rm -rf /'), InvalidInputError);
     await assert.rejects(runtime.inspect('../images/json'), InvalidInputError);
 
-    const port = await freePort();
+    const port = await freeLoopbackPort();
     const holder = await runAppContainer({
       name: `${PREFIX}holder`,
       image: 'fleetroll-app:v1',

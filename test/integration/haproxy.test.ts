@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HaproxyClient, type ServerStat } from '@fleetroll/agent';
 import { HaproxySocketMissingError, HaproxyUnknownServerError, InvalidInputError } from '@fleetroll/shared';
-import { freeLoopbackPort, startHaproxy, type HaproxyProcess } from '../support/haproxy.js';
+import { freeLoopbackPort, startHaproxy, type HaproxyProcess } from '@fleetroll/local-fleet';
 
 /*
  * One real HAProxy 2.6 with three servers: app_1 is a node:http server that passes

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { startLoad } from '../support/load.js';
+import { startLoad } from '@fleetroll/local-fleet';
 
 interface Fixture {
   base: string;

@@ -2,8 +2,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DockerRuntime } from '@fleetroll/agent';
-import { startLoad } from '../support/load.js';
-import { startLocalHost, type LocalHost } from '../support/local-host.js';
+import { startLoad, startLocalHost, type LocalHost } from '@fleetroll/local-fleet';
 
 // Proves that "0 failed requests" elsewhere means something: the very same
 // container replacement, under the very same load, but WITHOUT taking the server

@@ -4,11 +4,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { REPLACED_SLOT_STEPS } from '@fleetroll/agent';
 import { GrpcAgentDirectory, type AgentClient } from '@fleetroll/controller';
 import type { StepEvent, UpdateHostRequest } from '@fleetroll/shared';
-import { describe } from '../support/agent-process.js';
 import { updateHost } from '../support/agent-rpc.js';
 import { assertNoFailedRequests } from '../support/assertions.js';
-import { startLoad } from '../support/load.js';
-import { startLocalHost, type LocalHost } from '../support/local-host.js';
+import { describe, startLoad, startLocalHost, type LocalHost } from '@fleetroll/local-fleet';
 
 const HOST = 'h6';
 const LOAD = { rps: 240, slowEvery: 5, slowPath: '/cgi-bin/slow?1', maxDurationMs: 60_000 };

@@ -11,9 +11,13 @@ import {
 } from '@fleetroll/controller';
 import { connectNats, createLogger, type StepEvent } from '@fleetroll/shared';
 import { assertNoFailedRequests } from '../support/assertions.js';
-import { startLoad } from '../support/load.js';
-import { startLocalHost, type LocalHost } from '../support/local-host.js';
-import { startNatsServer, type NatsServer } from '../support/nats.js';
+import {
+  startLoad,
+  startLocalHost,
+  type LocalHost,
+  startNatsServer,
+  type NatsServer,
+} from '@fleetroll/local-fleet';
 
 // A dot in the host id exercises both the KV key and the subject token mapping.
 const HOST = 'h5.nats';

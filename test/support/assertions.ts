@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { LoadReport } from './load.js';
+import { type LoadReport } from '@fleetroll/local-fleet';
 
 /** The core promise of fleetroll, asserted with enough detail to debug a failure. */
 export function assertNoFailedRequests(report: LoadReport, minRps = 200): void {

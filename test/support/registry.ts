@@ -4,7 +4,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { runDocker } from './docker.js';
+import { runDocker } from '@fleetroll/local-fleet';
 
 export const REGISTRY_BIN = '/usr/bin/docker-registry';
 const HOST = '127.0.0.1';

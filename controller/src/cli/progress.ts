@@ -56,7 +56,8 @@ export class ProgressPrinter {
     }
     for (const h of status.hosts) {
       const before = prev?.hosts.find((p) => p.hostId === h.hostId);
-      if (before?.state === h.state || (!before && h.state === 'HOST_PENDING')) continue;
+      // Waiting is not news: a host goes back to pending between its pre-pull and its update.
+      if (before?.state === h.state || h.state === 'HOST_PENDING') continue;
       out.push(`${t} ${h.hostId} ${hostLine(h)}`);
     }
     if (prev && !isRunning(prev) && isRunning(status)) out.push(`${t} rollout running again`);

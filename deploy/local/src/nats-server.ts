@@ -5,7 +5,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { freeLoopbackPort } from './haproxy.js';
+import { freeLoopbackPort } from './ports.js';
 
 export interface NatsServerOptions {
   /** JetStream store; a temp dir (removed by stop()) when not given. */

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { spawnAgent, type AgentProcess } from './agent-process.js';
-import { removeLeftovers, runAppContainer, TEST_PREFIX } from './docker.js';
+import { removeLeftovers, runAppContainer, TEST_PREFIX } from './containers.js';
 import { startHaproxy, type HaproxyProcess } from './haproxy.js';
 
 export interface LocalHostOptions {

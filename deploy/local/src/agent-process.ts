@@ -1,10 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { open } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { AGENT_MAIN } from './paths.js';
 import { createAgentGrpcClient, type AgentServiceClient, type HostDescription } from '@fleetroll/shared';
-
-export const AGENT_MAIN = fileURLToPath(new URL('../../../agent/dist/src/main.js', import.meta.url));
 
 export interface AgentProcess {
   pid: number;

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { spawnController, type ControllerProcess } from './controller-process.js';
-import { startLocalHost, type LocalHost } from './local-host.js';
-import { startNatsServer, type NatsServer } from './nats.js';
+import { startLocalHost, type LocalHost } from './host.js';
+import { startNatsServer, type NatsServer } from './nats-server.js';
 
 export interface FleetOptions {
   /** Host ids are `${name}-1` ... `${name}-N`. */

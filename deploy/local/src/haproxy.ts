@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { constants } from 'node:fs';
 import { access, writeFile } from 'node:fs/promises';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { delimiter, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { NAME_PATTERN } from '@fleetroll/shared';
@@ -92,13 +92,17 @@ function renderConfig(
     '    timeout connect 2s',
     '    timeout client 30s',
     '    timeout server 30s',
+    // A check that is slow because the machine is busy must not mark a healthy server DOWN.
+    '    timeout check 2s',
     'frontend fe',
     `    bind 127.0.0.1:${opts.frontendPort}`,
     `    default_backend ${opts.backend}`,
     `backend ${opts.backend}`,
     '    balance roundrobin',
     '    option httpchk GET /health',
-    `    default-server inter ${opts.checkInterMs}ms fall 2 rise 1`,
+    // fastinter: while a server changes state (UP 1/2, DOWN 1/2) check it faster, so a
+    // replaced server is seen UP again sooner; steady-state checks stay at inter.
+    `    default-server inter ${opts.checkInterMs}ms fastinter 100ms fall 2 rise 1`,
     ...servers,
     '',
   ].join('\n');
@@ -199,17 +203,4 @@ export async function startHaproxy(options: HaproxyOptions): Promise<HaproxyProc
     pid: child.pid ?? 0,
     stop,
   };
-}
-
-/** A loopback port nothing listens on right now (the kernel picks it, so parallel runs do not collide). */
-export function freeLoopbackPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => (port > 0 ? resolve(port) : reject(new Error('no port assigned'))));
-    });
-  });
 }

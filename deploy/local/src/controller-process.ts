@@ -1,13 +1,8 @@
 import { spawn } from 'node:child_process';
 import { open } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ControllerApi } from '@fleetroll/controller';
-
-export const CONTROLLER_MAIN = fileURLToPath(
-  new URL('../../../controller/dist/src/main.js', import.meta.url),
-);
-export const CLI_MAIN = fileURLToPath(new URL('../../../controller/dist/src/cli/main.js', import.meta.url));
+import { CONTROLLER_MAIN } from './paths.js';
 
 export interface ControllerProcess {
   pid: number;

@@ -10,8 +10,15 @@ import type { SlotDeps } from './slot-deps.js';
  */
 
 /** Forward: the new container is verified; give it the old weight and drop the old container. */
-export async function finishSlot(entry: SlotJournalEntry, slot: SlotConfig, deps: SlotDeps): Promise<void> {
+export async function finishSlot(
+  entry: SlotJournalEntry,
+  slot: SlotConfig,
+  deps: SlotDeps,
+  onWeightRestored: () => void = () => {},
+): Promise<void> {
   await deps.lb.setWeight(slot.backend, slot.server, entry.weight);
+  // The weight-0 window ends here; removing the old container is housekeeping after it.
+  onWeightRestored();
   await deps.runtime.remove(entry.oldId);
   await deps.journal.clear(slot.id);
 }

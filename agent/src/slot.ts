@@ -93,9 +93,11 @@ export async function replaceSlot(
     return failSlot(entry, slot, cmd, deps, step, asFleetrollError(err));
   }
 
-  await finishSlot(entry, slot, deps);
-  const weightZeroMs = Date.now() - zeroAt;
-  step('WEIGHT_RESTORED', { weight, durationMs: weightZeroMs });
+  let weightZeroMs = 0;
+  await finishSlot(entry, slot, deps, () => {
+    weightZeroMs = Date.now() - zeroAt;
+    step('WEIGHT_RESTORED', { weight, durationMs: weightZeroMs });
+  });
   step('SLOT_DONE', { message: `${slot.container} runs ${cmd.image}` });
   log.info({ weightZeroMs, drainMs }, 'slot replaced');
   return { slot: slot.id, status: 'done', weightZeroMs };

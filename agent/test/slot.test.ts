@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { stepEmitter } from '../src/events.js';
+import { REPLACED_SLOT_STEPS, stepEmitter } from '../src/events.js';
 import { replaceSlot } from '../src/slot.js';
 import { TIMINGS, fakeHost, type FakeHost } from './fakes.js';
 
@@ -21,16 +21,7 @@ test('replaces a slot and restores the weight it read, not a default', async () 
   assert.equal(h.journal.entries.size, 0, 'journal cleared');
   assert.deepEqual(
     h.events.map((e) => e.step),
-    [
-      'SLOT_STARTED',
-      'WEIGHT_ZERO',
-      'DRAINED',
-      'OLD_STOPPED',
-      'NEW_STARTED',
-      'HEALTHY',
-      'WEIGHT_RESTORED',
-      'SLOT_DONE',
-    ],
+    [...REPLACED_SLOT_STEPS],
   );
   assert.equal(h.events.find((e) => e.step === 'WEIGHT_RESTORED')?.weight, 37);
 });

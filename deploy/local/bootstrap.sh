@@ -128,21 +128,24 @@ start_dockerd() {
   dockerd_pid=$!
   say "starting dockerd (pid $dockerd_pid, log $dockerd_log)"
 }
-wait_dockerd() {
-  [ -n "$dockerd_pid" ] || return 0
+# wait_for NAME PID CHECK LOG: until CHECK succeeds, failing with LOG's tail if the
+# daemon exits or the bounded wait runs out. PID is empty when nothing was started.
+wait_for() {
+  local name=$1 pid=$2 check=$3 log=$4
+  [ -n "$pid" ] || return 0
   local t=$EPOCHREALTIME deadline=$((SECONDS + daemon_wait_s))
-  until docker_up; do
-    if ! kill -0 "$dockerd_pid" 2>/dev/null; then
-      log_tail "$dockerd_log"
-      fail "dockerd (pid $dockerd_pid) exited before answering"
+  until "$check"; do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      log_tail "$log"
+      fail "$name (pid $pid) exited before answering"
     fi
     if [ $SECONDS -ge $deadline ]; then
-      log_tail "$dockerd_log"
-      fail "dockerd (pid $dockerd_pid) did not answer within ${daemon_wait_s}s"
+      log_tail "$log"
+      fail "$name (pid $pid) did not answer within ${daemon_wait_s}s"
     fi
     sleep 0.2
   done
-  say "dockerd up after $(since "$t")"
+  say "$name up after $(since "$t")"
 }
 
 # ---- nats-server ------------------------------------------------------------
@@ -179,22 +182,7 @@ start_nats() {
   echo "$nats_pid" >"$nats_pidfile"
   say "starting nats-server (pid $nats_pid, log $nats_log, pid file $nats_pidfile)"
 }
-wait_nats() {
-  [ -n "$nats_pid" ] || return 0
-  local t=$EPOCHREALTIME deadline=$((SECONDS + daemon_wait_s))
-  until nats_info >/dev/null; do
-    if ! kill -0 "$nats_pid" 2>/dev/null; then
-      log_tail "$nats_log"
-      fail "nats-server (pid $nats_pid) exited before answering"
-    fi
-    if [ $SECONDS -ge $deadline ]; then
-      log_tail "$nats_log"
-      fail "nats-server (pid $nats_pid) did not answer within ${daemon_wait_s}s"
-    fi
-    sleep 0.1
-  done
-  say "nats-server up after $(since "$t")"
-}
+nats_up() { nats_info >/dev/null; }
 
 # ---- fixture images ---------------------------------------------------------
 build_images() {
@@ -214,7 +202,7 @@ install_packages
 start_dockerd
 start_nats
 install_node_modules
-wait_dockerd
-wait_nats
+wait_for dockerd "$dockerd_pid" docker_up "$dockerd_log"
+wait_for nats-server "$nats_pid" nats_up "$nats_log"
 build_images
 say "ready in $(since "$t0")"

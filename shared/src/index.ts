@@ -19,3 +19,4 @@ export * from './config/yaml.js';
 export * from './config/controller.js';
 export * from './rpc/grpc-server.js';
 export * from './rpc/controller-grpc-client.js';
+export * from './daemon-main.js';

@@ -203,7 +203,7 @@ describe('startHaproxy', () => {
     );
     assert.ok(
       outcome instanceof Error &&
-        /^haproxy exited/.test(outcome.message) &&
+        /^haproxy \(config [^)]*\) exited/.test(outcome.message) &&
         /cannot bind socket/.test(outcome.message),
       String(outcome),
     );

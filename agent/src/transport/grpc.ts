@@ -1,22 +1,20 @@
-import { Server, ServerCredentials, type ServerWritableStream, type sendUnaryData } from '@grpc/grpc-js';
-import { loadAgentProto, toServiceError, type AgentServiceHandlers, type StepEvent } from '@fleetroll/shared';
+import { Server, type ServerWritableStream } from '@grpc/grpc-js';
+import {
+  bindServer,
+  loadAgentProto,
+  toServiceError,
+  unaryHandler,
+  type AgentServiceHandlers,
+  type StepEvent,
+} from '@fleetroll/shared';
 import type { AgentHandlers } from './handlers.js';
 
 /** gRPC only translates: handlers.ts validates and calls HostAgent; this maps results and errors onto the wire. */
 export function agentServiceHandlers(handlers: AgentHandlers): AgentServiceHandlers {
-  const unary =
-    <Res>(fn: (req: unknown) => Promise<Res>) =>
-    (call: { request: unknown }, callback: sendUnaryData<Res>): void => {
-      fn(call.request).then(
-        (res) => callback(null, res),
-        (err: unknown) => callback(toServiceError(err)),
-      );
-    };
-
   return {
-    Describe: unary(() => handlers.describe()),
-    PrePull: unary((req) => handlers.prePull(req)),
-    Abort: unary((req) => handlers.abort(req)),
+    Describe: unaryHandler(() => handlers.describe()),
+    PrePull: unaryHandler((req: unknown) => handlers.prePull(req)),
+    Abort: unaryHandler((req: unknown) => handlers.abort(req)),
     UpdateHost: (call: ServerWritableStream<unknown, StepEvent>) => {
       // A controller that goes away does not stop the update: the host must not be left mid-slot.
       const event = (e: StepEvent): void => {
@@ -37,10 +35,5 @@ export async function serveGrpc(
   const proto = loadAgentProto();
   const server = new Server();
   server.addService(proto.fleetroll.v1.AgentService.service, agentServiceHandlers(handlers));
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(listen, ServerCredentials.createInsecure(), (err, p) =>
-      err ? reject(err) : resolve(p),
-    ),
-  );
-  return { server, port };
+  return { server, port: await bindServer(server, listen) };
 }

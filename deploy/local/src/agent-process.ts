@@ -1,8 +1,6 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { open } from 'node:fs/promises';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { AGENT_MAIN } from './paths.js';
 import { createAgentGrpcClient, type AgentServiceClient, type HostDescription } from '@fleetroll/shared';
+import { AGENT_MAIN } from './paths.js';
+import { startProcess, waitUntilReady } from './process.js';
 
 export interface AgentProcess {
   pid: number;
@@ -10,8 +8,9 @@ export interface AgentProcess {
   client: AgentServiceClient;
   logFile: string;
   /** SIGTERM and wait; SIGKILL for the crash tests. */
-  stop(signal?: NodeJS.Signals): Promise<number | null>;
-  exited: Promise<number | null>;
+  stop(signal?: NodeJS.Signals): Promise<void>;
+  /** How the process ended: `code N` or the signal's name. */
+  exited: Promise<string>;
 }
 
 /** Starts a real fleetroll-agent process and waits until it answers Describe. */
@@ -20,43 +19,31 @@ export async function spawnAgent(
   address: string,
   logFile: string,
 ): Promise<AgentProcess> {
-  const log = await open(logFile, 'a');
-  const child: ChildProcess = spawn(process.execPath, [AGENT_MAIN, '--config', configPath], {
-    stdio: ['ignore', log.fd, log.fd],
+  const proc = await startProcess(process.execPath, [AGENT_MAIN, '--config', configPath], {
+    logFile,
     env: { ...process.env, FLEETROLL_LOG_LEVEL: 'debug' },
   });
-  await log.close();
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const client = createAgentGrpcClient(address);
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    const early = await Promise.race([exited.then((c) => ({ code: c })), sleep(0).then(() => null)]);
-    if (early) throw new Error(`fleetroll-agent exited with ${early.code} before serving; see ${logFile}`);
-    try {
-      await describe(client);
-      break;
-    } catch (err) {
-      if (Date.now() > deadline) {
-        child.kill('SIGKILL');
-        throw new Error(
-          `fleetroll-agent did not answer on ${address} within 15 s (${String(err)}); see ${logFile}`,
-          { cause: err },
-        );
-      }
-      await sleep(100);
-    }
+  const answers = () =>
+    describe(client).then(
+      () => true,
+      () => false,
+    );
+  try {
+    await waitUntilReady(proc, `fleetroll-agent on ${address}`, answers, 15_000);
+  } catch (err) {
+    client.close();
+    throw err;
   }
   return {
-    pid: child.pid ?? 0,
+    pid: proc.pid,
     address,
     client,
     logFile,
-    exited,
-    async stop(signal: NodeJS.Signals = 'SIGTERM') {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-      const code = await exited;
+    exited: proc.exited,
+    async stop(signal?: NodeJS.Signals) {
+      await proc.stop(signal);
       client.close();
-      return code;
     },
   };
 }

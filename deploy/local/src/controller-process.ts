@@ -1,16 +1,14 @@
-import { spawn } from 'node:child_process';
-import { open } from 'node:fs/promises';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { ControllerApi } from '@fleetroll/controller';
 import { CONTROLLER_MAIN } from './paths.js';
+import { startProcess, waitUntilReady } from './process.js';
 
 export interface ControllerProcess {
   pid: number;
   address: string;
   api: ControllerApi;
   logFile: string;
-  exited: Promise<number | null>;
-  stop(signal?: NodeJS.Signals): Promise<number | null>;
+  exited: Promise<string>;
+  stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
 /** Starts a real fleetroll-controller process and waits until its API answers. */
@@ -19,48 +17,31 @@ export async function spawnController(
   address: string,
   logFile: string,
 ): Promise<ControllerProcess> {
-  const log = await open(logFile, 'a');
-  const child = spawn(process.execPath, [CONTROLLER_MAIN, '--config', configPath], {
-    stdio: ['ignore', log.fd, log.fd],
+  const proc = await startProcess(process.execPath, [CONTROLLER_MAIN, '--config', configPath], {
+    logFile,
     env: { ...process.env, FLEETROLL_LOG_LEVEL: process.env['FLEETROLL_LOG_LEVEL'] ?? 'debug' },
   });
-  await log.close();
-  let code: number | null | undefined;
-  const exited = new Promise<number | null>((resolve) =>
-    child.once('exit', (c) => {
-      code = c;
-      resolve(c);
-    }),
-  );
   const api = new ControllerApi(address);
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    if (code !== undefined)
-      throw new Error(`fleetroll-controller exited with ${code} before serving; see ${logFile}`);
-    try {
-      await api.list();
-      break;
-    } catch (err) {
-      if (Date.now() > deadline) {
-        child.kill('SIGKILL');
-        throw new Error(`fleetroll-controller did not answer on ${address} within 15 s; see ${logFile}`, {
-          cause: err,
-        });
-      }
-      await sleep(100);
-    }
+  const answers = () =>
+    api.list().then(
+      () => true,
+      () => false,
+    );
+  try {
+    await waitUntilReady(proc, `fleetroll-controller on ${address}`, answers, 15_000);
+  } catch (err) {
+    api.close();
+    throw err;
   }
   return {
-    pid: child.pid ?? 0,
+    pid: proc.pid,
     address,
     api,
     logFile,
-    exited,
-    async stop(signal: NodeJS.Signals = 'SIGTERM') {
-      if (code === undefined) child.kill(signal);
-      const c = await exited;
+    exited: proc.exited,
+    async stop(signal?: NodeJS.Signals) {
+      await proc.stop(signal);
       api.close();
-      return c;
     },
   };
 }

@@ -1,10 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { constants } from 'node:fs';
-import { access, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
-import { delimiter, join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { join } from 'node:path';
 import { NAME_PATTERN } from '@fleetroll/shared';
+import { findBinary, startProcess, waitUntilReady } from './process.js';
 
 export interface HaproxyServer {
   name: string;
@@ -33,41 +31,6 @@ export interface HaproxyProcess {
   pid: number;
   /** SIGTERM to this process only, then wait for it to exit; safe to call twice. */
   stop(): Promise<void>;
-}
-
-// If the test process ends without stopping them, the HAProxies would keep their ports.
-// One hook for all of them, not one per process, which would trip MaxListenersExceeded.
-const running = new Set<ChildProcess>();
-let exitHookInstalled = false;
-function track(child: ChildProcess): void {
-  running.add(child);
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.once('exit', () => {
-    for (const proc of running) proc.kill('SIGKILL');
-  });
-}
-
-const BINARY_DIRS = ['/usr/sbin', '/usr/local/sbin'];
-const OUTPUT_KEEP = 8 * 1024;
-const STOP_GRACE_MS = 5_000;
-
-/** Where the haproxy binary is; a missing one must fail the tests, never skip them. */
-async function findHaproxy(): Promise<string> {
-  const dirs = [...(process.env['PATH'] ?? '').split(delimiter).filter(Boolean), ...BINARY_DIRS];
-  for (const dir of dirs) {
-    const candidate = join(dir, 'haproxy');
-    try {
-      await access(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not in this directory
-    }
-  }
-  throw new Error(
-    `haproxy binary not found in ${dirs.join(', ')}: install it (apt-get install -y haproxy, ` +
-      'which deploy/local/bootstrap.sh does)',
-  );
 }
 
 function check(ok: boolean, what: string): void {
@@ -140,67 +103,24 @@ export async function startHaproxy(options: HaproxyOptions): Promise<HaproxyProc
     check(NAME_PATTERN.test(s.name) && validPort(s.port) && weightOk, `server ${JSON.stringify(s)}`);
   }
 
-  const bin = await findHaproxy();
+  const bin = await findBinary('haproxy', 'haproxy');
   const socketPath = join(opts.dir, 'haproxy.sock');
   const configPath = join(opts.dir, 'haproxy.cfg');
   await writeFile(configPath, renderConfig(opts, socketPath));
 
-  const child = spawn(bin, ['-db', '-f', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  const keep = (chunk: Buffer): void => {
-    output = (output + chunk.toString('utf8')).slice(-OUTPUT_KEEP);
-  };
-  child.stdout.on('data', keep);
-  child.stderr.on('data', keep);
-  const exited = new Promise<string>((resolve) => {
-    child.once('exit', (code, signal) => resolve(signal ?? `code ${code}`));
-  });
-  // A spawn failure (e.g. EACCES) arrives as 'error' and may come without 'exit'.
-  const spawnFailed = new Promise<Error>((resolve) => child.once('error', resolve));
-  track(child);
-
-  let stopped: Promise<void> | undefined;
-  const stop = (): Promise<void> => {
-    stopped ??= (async () => {
-      running.delete(child);
-      if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
-      child.kill('SIGTERM');
-      // Unreferenced, or the grace timer alone would hold the test process open for its full length.
-      const grace = sleep(STOP_GRACE_MS, false, { ref: false });
-      const graceful = await Promise.race([exited.then(() => true), grace]);
-      if (!graceful) {
-        child.kill('SIGKILL');
-        await exited;
-      }
-    })();
-    return stopped;
-  };
-
-  const deadline = Date.now() + (opts.readyTimeoutMs ?? 5_000);
-  for (;;) {
-    const early = await Promise.race([
-      exited.then((how) => `exited (${how})`),
-      spawnFailed.then((err) => `failed to start (${err.message})`),
-      sleep(50).then(() => null),
-    ]);
-    if (early !== null) {
-      await stop();
-      throw new Error(`haproxy ${early} before its admin socket answered; ${configPath}; output:\n${output}`);
-    }
-    if (await socketAnswers(socketPath)) break;
-    if (Date.now() > deadline) {
-      await stop();
-      throw new Error(
-        `haproxy (pid ${child.pid}) did not answer on ${socketPath} in time; output:\n${output}`,
-      );
-    }
-  }
+  const proc = await startProcess(bin, ['-db', '-f', configPath]);
+  await waitUntilReady(
+    proc,
+    `haproxy (config ${configPath})`,
+    () => socketAnswers(socketPath),
+    opts.readyTimeoutMs ?? 5_000,
+  );
 
   return {
     socketPath,
     configPath,
     frontendUrl: `http://127.0.0.1:${opts.frontendPort}`,
-    pid: child.pid ?? 0,
-    stop,
+    pid: proc.pid,
+    stop: () => proc.stop(),
   };
 }

@@ -11,3 +11,4 @@ export * from './nats-server.js';
 export * from './paths.js';
 export * from './ports.js';
 export * from './run.js';
+export * from './process.js';

@@ -1,11 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { constants } from 'node:fs';
-import { access, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { join } from 'node:path';
 import { freeLoopbackPort } from './ports.js';
+import { findBinary, startProcess, waitUntilReady } from './process.js';
 
 export interface NatsServerOptions {
   /** JetStream store; a temp dir (removed by stop()) when not given. */
@@ -24,40 +22,6 @@ export interface NatsServer {
   name: string;
   /** SIGTERM to this pid, SIGKILL after a grace period; removes a temp store; safe to call twice. */
   stop(): Promise<void>;
-}
-
-const BINARY_DIRS = ['/usr/sbin', '/usr/local/sbin', '/usr/bin'];
-const OUTPUT_KEEP = 8 * 1024;
-const STOP_GRACE_MS = 5_000;
-
-const running = new Set<ChildProcess>();
-let exitHookInstalled = false;
-// A test process that ends without stop() must not leave servers holding ports.
-function track(child: ChildProcess): void {
-  running.add(child);
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.once('exit', () => {
-    for (const proc of running) proc.kill('SIGKILL');
-  });
-}
-
-/** A missing nats-server must fail the tests that need it, never skip them. */
-async function findNatsServer(): Promise<string> {
-  const dirs = [...(process.env['PATH'] ?? '').split(delimiter).filter(Boolean), ...BINARY_DIRS];
-  for (const dir of dirs) {
-    const candidate = join(dir, 'nats-server');
-    try {
-      await access(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not in this directory
-    }
-  }
-  throw new Error(
-    `nats-server binary not found in ${dirs.join(', ')}: install it (apt-get install -y nats-server, ` +
-      'which deploy/local/bootstrap.sh does)',
-  );
 }
 
 /**
@@ -91,7 +55,7 @@ function explain(output: string): string {
 
 /** Starts a real nats-server with JetStream on loopback and waits until it serves clients. */
 export async function startNatsServer(opts: NatsServerOptions = {}): Promise<NatsServer> {
-  const bin = await findNatsServer();
+  const bin = await findBinary('nats-server', 'nats-server');
   // A port picked here can be taken by someone else before the server binds it: pick again.
   for (let attempt = 1; ; attempt++) {
     try {
@@ -108,56 +72,25 @@ async function startOne(bin: string, opts: NatsServerOptions, port: number): Pro
   const ownDir = opts.dir === undefined;
   const storeDir = opts.dir ?? (await mkdtemp(join(tmpdir(), 'fleetroll-nats-')));
 
-  const child = spawn(bin, natsArgs({ name, port, storeDir }), { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  const keep = (chunk: Buffer): void => {
-    output = (output + chunk.toString('utf8')).slice(-OUTPUT_KEEP);
+  const proc = await startProcess(bin, natsArgs({ name, port, storeDir }));
+  const stop = async (): Promise<void> => {
+    await proc.stop();
+    if (ownDir) await rm(storeDir, { recursive: true, force: true });
   };
-  child.stdout.on('data', keep);
-  child.stderr.on('data', keep);
-  const exited = new Promise<string>((resolve) => {
-    child.once('exit', (code, signal) => resolve(signal ?? `code ${code}`));
-  });
-  const spawnFailed = new Promise<Error>((resolve) => child.once('error', resolve));
-  track(child);
-
-  let stopped: Promise<void> | undefined;
-  const stop = (): Promise<void> => {
-    stopped ??= (async () => {
-      running.delete(child);
-      if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
-        child.kill('SIGTERM');
-        const grace = sleep(STOP_GRACE_MS, false, { ref: false });
-        if (!(await Promise.race([exited.then(() => true), grace]))) {
-          child.kill('SIGKILL');
-          await exited;
-        }
-      }
-      if (ownDir) await rm(storeDir, { recursive: true, force: true });
-    })();
-    return stopped;
-  };
-
-  const deadline = Date.now() + (opts.readyTimeoutMs ?? 10_000);
-  for (;;) {
-    const early = await Promise.race([
-      exited.then((how) => `exited (${how})`),
-      spawnFailed.then((err) => `failed to start (${err.message})`),
-      sleep(50).then(() => null),
-    ]);
-    if (early !== null) {
-      await stop();
-      throw new Error(`nats-server ${early} before serving on 127.0.0.1:${port}: ${explain(output)}`);
-    }
-    const info = await infoLine(port);
-    if (info.startsWith('INFO ') && info.includes('"jetstream":true')) break;
-    if (Date.now() > deadline) {
-      await stop();
-      throw new Error(
-        `nats-server (pid ${child.pid}) did not serve JetStream on 127.0.0.1:${port} in time: ${explain(output)}`,
-      );
-    }
+  try {
+    await waitUntilReady(
+      proc,
+      `nats-server on 127.0.0.1:${port}`,
+      async () => {
+        const info = await infoLine(port);
+        return info.startsWith('INFO ') && info.includes('"jetstream":true');
+      },
+      opts.readyTimeoutMs ?? 10_000,
+    );
+  } catch (err) {
+    await stop();
+    throw new Error(`${(err as Error).message.split(';')[0]}: ${explain(proc.output())}`, { cause: err });
   }
 
-  return { url: `nats://127.0.0.1:${port}`, port, pid: child.pid ?? 0, name, stop };
+  return { url: `nats://127.0.0.1:${port}`, port, pid: proc.pid, name, stop };
 }

@@ -1,0 +1,138 @@
+// Child process of the fleet simulation (forked by agents.ts): a thousand real
+// agents (HostAgent, the NATS service, the registry heartbeat), each over the
+// simulated ports of ports.ts, sharing a few NATS connections.
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { NatsConnection } from '@nats-io/transport-node';
+import {
+  AGENT_VERSION,
+  HostAgent,
+  Registrar,
+  agentHandlers,
+  openRegistryBucket,
+  serveNats,
+  type NatsAgentService,
+  type RegistryBucket,
+} from '@fleetroll/agent';
+import { connectNats, createLogger, type AgentConfig, type SlotTimings } from '@fleetroll/shared';
+import { simHostId, type SimAgentsOptions, type SimAgentsReady } from './agents.js';
+import { DiscardJournal, SimLoadBalancer, SimRuntime } from './ports.js';
+
+// Generous bounds: a slot that hits one has gone wrong, and the rollout must say so.
+const DEFAULTS: SlotTimings = {
+  drainTimeoutMs: 10_000,
+  minDrainMs: 0,
+  healthTimeoutMs: 10_000,
+  minReadyMs: 0,
+  stopTimeoutS: 1,
+  slotParallelism: 1,
+};
+
+interface SimAgent {
+  host: HostAgent;
+  service: NatsAgentService;
+  registrar: Registrar;
+}
+
+// Written by forkSimAgents in this same checkout, so not validated again here.
+const options = JSON.parse(process.argv[2] ?? '{}') as SimAgentsOptions;
+const log = createLogger('fleet-sim-agents');
+const images = new Map(Object.entries(options.images));
+
+/** Agents on one connection open the registry bucket once between them; a failed open is retried at the next beat. */
+function sharedBucket(nc: NatsConnection): () => Promise<RegistryBucket> {
+  let opening: Promise<RegistryBucket> | undefined;
+  return () => {
+    const p = (opening ??= openRegistryBucket(nc, options.heartbeatMs));
+    p.catch(() => {
+      if (opening === p) opening = undefined;
+    });
+    return p;
+  };
+}
+
+function startAgent(i: number, nc: NatsConnection, bucket: () => Promise<RegistryBucket>): SimAgent {
+  const hostId = simHostId(i);
+  const hostLog = log.child({ hostId });
+  const lb = new SimLoadBalancer(options.latencies.drainMs);
+  const runtime = new SimRuntime(options.latencies, images);
+  const slots = Array.from({ length: options.slots }, (_, n) => ({
+    id: `app${n + 1}`,
+    container: `${hostId}-app${n + 1}`,
+    backend: 'app',
+    server: `app_${n + 1}`,
+  }));
+  for (const s of slots) {
+    runtime.add(s.container, options.image);
+    lb.addServer(s.backend, s.server, 100);
+  }
+  // HostAgent reads the id, the groups, the slots and the defaults; the sockets and the
+  // state dir belong to the real ports and journal, which the sim replaces.
+  const config: AgentConfig = {
+    hostId,
+    groups: [],
+    grpc: { listen: '127.0.0.1:0' },
+    haproxy: { socket: '/nonexistent', timeoutMs: 2_000 },
+    docker: { socket: '/nonexistent' },
+    stateDir: '/nonexistent',
+    defaults: DEFAULTS,
+    slots,
+  };
+  const deps = { lb, runtime, journal: new DiscardJournal(), log: hostLog, pollMs: options.pollMs };
+  const host = new HostAgent(config, deps);
+  const handlers = agentHandlers(host, DEFAULTS, hostLog);
+  const service = serveNats(nc, hostId, handlers, hostLog);
+  const registrar = new Registrar(
+    bucket,
+    {
+      hostId,
+      groups: [],
+      grpcAddress: '',
+      version: AGENT_VERSION,
+      heartbeatMs: options.heartbeatMs,
+      activeRolloutId: () => handlers.activeRolloutId(),
+    },
+    hostLog,
+  );
+  return { host, service, registrar };
+}
+
+const startedAt = Date.now();
+const conns = await Promise.all(
+  Array.from({ length: options.connections }, (_, c) =>
+    connectNats({ servers: [options.natsUrl] }, `fleet-sim-agents ${c + 1}`, log),
+  ),
+);
+const buckets = conns.map(sharedBucket);
+const agents = Array.from({ length: options.hosts }, (_, i) => {
+  const c = i % conns.length;
+  return startAgent(i + 1, conns[c] as NatsConnection, buckets[c] as () => Promise<RegistryBucket>);
+});
+
+let stopping: Promise<void> | undefined;
+function stop(why: string): Promise<void> {
+  stopping ??= (async () => {
+    log.info({ why }, 'stopping the simulated agents');
+    for (const a of agents) a.service.stop();
+    const goodbyes = Promise.all(agents.map((a) => a.host.stop().then(() => a.registrar.stop())));
+    await Promise.race([goodbyes, sleep(5_000)]);
+    await Promise.all(conns.map((nc) => nc.close()));
+    process.exit(0);
+  })();
+  return stopping;
+}
+process.once('SIGTERM', () => void stop('SIGTERM'));
+process.once('SIGINT', () => void stop('SIGINT'));
+// The bench died without stopping us: no agent may outlive it.
+process.once('disconnect', () => void stop('the bench went away'));
+
+// Real agents start at unrelated moments, so their beats spread over the period
+// instead of arriving in one burst: spread the first beats likewise.
+await Promise.all(
+  agents.map(async (a, i) => {
+    await sleep(Math.floor((i * options.heartbeatMs) / agents.length));
+    await a.registrar.start();
+  }),
+);
+const ready: SimAgentsReady = { type: 'ready', hosts: agents.length, startupMs: Date.now() - startedAt };
+log.info(ready, 'simulated agents serving');
+process.send?.(ready);

@@ -1,0 +1,104 @@
+// Markdown tables for the fleet benches, so that their output can go into
+// docs/benchmarks.md as it is.
+import { cpus, loadavg, totalmem } from 'node:os';
+import type { RolloutTiming, SlotSample } from './timeline.js';
+
+/** Nearest rank: with 10 values, p99 is the largest. */
+export function percentile(values: readonly number[], q: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? 0;
+}
+
+export const secs = (ms: number): string => `${(ms / 1000).toFixed(3)} s`;
+export const millis = (ms: number): string => `${Math.round(ms)} ms`;
+const sum = (values: readonly number[]): number => values.reduce((a, b) => a + b, 0);
+
+export function machine(): string {
+  const cpu = cpus();
+  return (
+    `${cpu.length} CPUs (${cpu[0]?.model.trim() ?? 'unknown'}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB, ` +
+    `Node ${process.version}`
+  );
+}
+
+// The times depend on what else the machine does; the load average says how busy it was.
+export function busy(): string {
+  const [one, five] = loadavg();
+  return `load average ${one?.toFixed(2)} (1 min), ${five?.toFixed(2)} (5 min)`;
+}
+
+export function wallTable(t: RolloutTiming, target?: number): string {
+  const ratio = t.wallMs / t.floorMs;
+  return [
+    '| | |',
+    '|---|---:|',
+    `| wall time (StartRollout sent → rollout finished) | ${secs(t.wallMs)} |`,
+    `| lower bound (critical path, Σ over batches) | ${secs(t.floorMs)} |`,
+    `| **ratio wall ÷ lower bound**${target ? ` (target ≤ ${target})` : ''} | **${ratio.toFixed(3)}** |`,
+    '',
+  ].join('\n');
+}
+
+/** Cuts wall − floor into its parts along each batch's critical path. */
+export function overheadTable(t: RolloutTiming): string {
+  const b = t.batches;
+  const perBatch = (name: string, of: (x: (typeof b)[number]) => number): string => {
+    const v = b.map(of);
+    return `| ${name} | ${secs(sum(v))} | ${millis(percentile(v, 0.5))} | ${millis(Math.max(...v))} |`;
+  };
+  const once = (name: string, ms: number): string => `| ${name} | ${secs(ms)} | | |`;
+  const explained = t.leadInMs + t.betweenMs + t.leadOutMs + sum(b.map((x) => x.wallMs));
+  return [
+    `| over ${b.length} batches | total | median per batch | max per batch |`,
+    '|---|---:|---:|---:|',
+    once('before the first batch (StartRollout → batch 1 started)', t.leadInMs),
+    perBatch('batch wall (started → finished)', (x) => x.wallMs),
+    perBatch('↳ lower bound of the batch', (x) => x.floorMs),
+    perBatch('↳ dispatch of its last host (batch started → HOST_STARTED)', (x) => x.lastDispatchMs),
+    perBatch('↳ that host HOST_STARTED → HOST_DONE, beyond the bound', (x) => x.lastRunMs - x.floorMs),
+    perBatch('↳ tail (its HOST_DONE → batch finished)', (x) => x.tailMs),
+    once('between batches (finished → next started)', t.betweenMs),
+    once('after the last batch (→ rollout finished)', t.leadOutMs),
+    once('**wall − lower bound**', t.wallMs - t.floorMs),
+    '',
+    // The parts add up by construction; saying so catches a clock or bookkeeping mistake.
+    `Check: the parts add up to ${secs(explained)} of the ${secs(t.wallMs)} wall time.`,
+    '',
+  ].join('\n');
+}
+
+export function dispatchTable(t: RolloutTiming, target?: number): string {
+  const batch = t.batches.map((x) => x.dispatchMs);
+  const row = (name: string, v: readonly number[]): string =>
+    `| ${name} | ${v.length} | ${millis(percentile(v, 0.5))} | ${millis(percentile(v, 0.99))} | ${millis(Math.max(...v))} |`;
+  return [
+    `| dispatch latency${target ? ` (target p99 ≤ ${target} ms)` : ''} | n | p50 | p99 | max |`,
+    '|---|---:|---:|---:|---:|',
+    row('per batch: batch started → every host of it HOST_STARTED', batch),
+    row('per host: its batch started → its HOST_STARTED', t.hostDispatchMs),
+    '',
+  ].join('\n');
+}
+
+/** The agents' own view of each slot, beside what the steps must cost when nominal ones are known. */
+export function slotTable(samples: readonly SlotSample[], nominal?: Omit<SlotSample, 'hostId' | 'slot'>): string {
+  const rows: [string, keyof Omit<SlotSample, 'hostId' | 'slot'>][] = [
+    ['window (WEIGHT_ZERO → WEIGHT_RESTORED)', 'windowMs'],
+    ['drain', 'drainMs'],
+    ['stop (old container)', 'stopMs'],
+    ['start (create + start new)', 'startMs'],
+    ['healthy', 'healthyMs'],
+  ];
+  const head = nominal ? '| slot step | fixed | p50 | p99 | max |' : '| slot step | p50 | p99 | max |';
+  return [
+    `${head.replace('slot step', `slot step (${samples.length} slots)`)}`,
+    nominal ? '|---|---:|---:|---:|---:|' : '|---|---:|---:|---:|',
+    ...rows.map(([name, key]) => {
+      const v = samples.map((s) => s[key]);
+      const fixed = nominal ? ` ${millis(nominal[key])} |` : '';
+      return `| ${name} |${fixed} ${millis(percentile(v, 0.5))} | ${millis(percentile(v, 0.99))} | ${millis(Math.max(...v))} |`;
+    }),
+    '',
+  ].join('\n');
+}

@@ -20,3 +20,5 @@ export * from './config/controller.js';
 export * from './rpc/grpc-server.js';
 export * from './rpc/controller-grpc-client.js';
 export * from './daemon-main.js';
+export * from './config/duplicates.js';
+export * from './config/endpoint.js';

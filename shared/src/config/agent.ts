@@ -1,13 +1,10 @@
-import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { parse as parseYaml } from 'yaml';
-import { ConfigError } from '../errors.js';
 import { nameSchema } from '../names.js';
 import { natsConfigSchema } from '../nats/connect.js';
+import { listenSchema } from './endpoint.js';
+import { flagDuplicates } from './duplicates.js';
 import { slotTimingsSchema } from './durations.js';
-import { formatZodError } from '../validate.js';
-
-const hostPort = z.string().regex(/^[A-Za-z0-9.-]+:[0-9]{1,5}$/, 'must be host:port, e.g. 127.0.0.1:7070');
+import { loadYamlConfig, parseYamlConfig } from './yaml.js';
 
 export const slotConfigSchema = z.strictObject({
   /** Stable id the controller and operators use. */
@@ -30,7 +27,7 @@ export const agentConfigSchema = z
   .strictObject({
     hostId: nameSchema,
     groups: z.array(nameSchema).default([]),
-    grpc: z.strictObject({ listen: hostPort }),
+    grpc: z.strictObject({ listen: listenSchema }),
     haproxy: z.strictObject({
       socket: z.string().min(1),
       timeoutMs: z.number().int().min(50).max(60_000).default(2_000),
@@ -45,20 +42,18 @@ export const agentConfigSchema = z
     nats: agentNatsConfigSchema.optional(),
   })
   .superRefine((cfg, ctx) => {
-    const seen = new Map<string, string>();
-    cfg.slots.forEach((slot, i) => {
-      for (const [kind, key] of [
-        ['id', slot.id],
-        ['container', slot.container],
-        ['server', `${slot.backend}/${slot.server}`],
-      ] as const) {
-        const k = `${kind}:${key}`;
-        if (seen.has(k)) {
-          ctx.addIssue({ code: 'custom', path: ['slots', i, kind], message: `duplicates ${seen.get(k)}` });
-        }
-        seen.set(k, `slots.${i}.${kind} (${key})`);
-      }
-    });
+    flagDuplicates(
+      ctx,
+      cfg.slots.map((slot, i) => [['slots', i, 'id'], slot.id]),
+    );
+    flagDuplicates(
+      ctx,
+      cfg.slots.map((slot, i) => [['slots', i, 'container'], slot.container]),
+    );
+    flagDuplicates(
+      ctx,
+      cfg.slots.map((slot, i) => [['slots', i, 'server'], `${slot.backend}/${slot.server}`]),
+    );
   });
 
 export type AgentConfig = z.infer<typeof agentConfigSchema>;
@@ -66,25 +61,9 @@ export type SlotConfig = z.infer<typeof slotConfigSchema>;
 export type AgentNatsConfig = z.infer<typeof agentNatsConfigSchema>;
 
 export function parseAgentConfig(text: string, source: string): AgentConfig {
-  let raw: unknown;
-  try {
-    raw = parseYaml(text);
-  } catch (err) {
-    throw new ConfigError(`${source}: not valid YAML: ${(err as Error).message}`);
-  }
-  const result = agentConfigSchema.safeParse(raw);
-  if (!result.success) throw new ConfigError(`${source}: ${formatZodError(result.error)}`);
-  return result.data;
+  return parseYamlConfig(text, source, agentConfigSchema);
 }
 
-export async function loadAgentConfig(path: string): Promise<AgentConfig> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    throw new ConfigError(
-      `cannot read agent config ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
-    );
-  }
-  return parseAgentConfig(text, path);
+export function loadAgentConfig(path: string): Promise<AgentConfig> {
+  return loadYamlConfig(path, 'agent config', agentConfigSchema);
 }

@@ -1,13 +1,12 @@
 import { z } from 'zod';
 import { natsConfigSchema } from '../nats/connect.js';
-import { isEndpoint, loadYamlConfig } from './yaml.js';
-
-export const endpointSchema = z.string().refine(isEndpoint, 'must be host:port, e.g. 127.0.0.1:7000');
+import { listenSchema } from './endpoint.js';
+import { loadYamlConfig } from './yaml.js';
 
 export const controllerConfigSchema = z
   .strictObject({
     /** Where ControllerService (the CLI's API) listens. */
-    listen: endpointSchema.default('127.0.0.1:7000'),
+    listen: listenSchema.default('127.0.0.1:7000'),
     /** Hosts and their groups; with NATS, registered agents are added to it. */
     inventory: z.string().min(1).optional(),
     nats: natsConfigSchema.optional(),

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { nameSchema } from '../names.js';
-import { isEndpoint, loadYamlConfig, parseYamlConfig } from './yaml.js';
+import { flagDuplicates } from './duplicates.js';
+import { isEndpoint } from './endpoint.js';
+import { loadYamlConfig, parseYamlConfig } from './yaml.js';
 
 export const inventoryHostSchema = z.strictObject({
   // The same pattern as an agent's hostId, because the two must be equal for the agent to be found.
@@ -11,24 +13,6 @@ export const inventoryHostSchema = z.strictObject({
     .refine(isEndpoint, 'must be host:port with a port of 1-65535, e.g. 10.0.0.11:7070')
     .optional(),
 });
-
-type Path = readonly (string | number)[];
-
-/** Reports each repeat as `<path>: duplicates <first path> (<value>)`, pointing the operator at both lines. */
-function flagDuplicates(ctx: z.RefinementCtx, entries: readonly (readonly [Path, string])[]): void {
-  const first = new Map<string, string>();
-  for (const [path, value] of entries) {
-    const earlier = first.get(value);
-    if (earlier === undefined) first.set(value, path.join('.'));
-    else
-      ctx.addIssue({
-        code: 'custom',
-        input: value,
-        path: [...path],
-        message: `duplicates ${earlier} (${value})`,
-      });
-  }
-}
 
 export const inventorySchema = z
   .strictObject({

@@ -52,11 +52,3 @@ export async function loadYamlConfig<S extends z.ZodType>(
   }
   return parseYamlConfig(text, path, schema, expected);
 }
-
-const ENDPOINT = /^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]):([0-9]{1,5})$/;
-
-/** host:port as an agent or controller listens on / is reached at. */
-export function isEndpoint(value: string): boolean {
-  const port = Number(ENDPOINT.exec(value)?.[1] ?? 0);
-  return port >= 1 && port <= 65_535;
-}

@@ -103,8 +103,9 @@ export async function runAppContainer(opts: AppContainerOptions): Promise<string
     name: opts.name,
     Image: opts.image,
     Cmd: opts.cmd,
+    // The test itself is inherited (empty Test); a busy machine gets a longer timeout and more retries.
     Healthcheck: opts.healthIntervalMs
-      ? { Test: [], Interval: opts.healthIntervalMs * 1_000_000 }
+      ? { Test: [], Interval: opts.healthIntervalMs * 1_000_000, Timeout: 3_000_000_000, Retries: 3 }
       : undefined,
     Env: opts.env,
     Labels: opts.labels,

@@ -98,7 +98,12 @@ export class HostAgent {
     emit: EmitStep,
   ): Promise<HostOutcome> {
     const log = this.deps.log.child({ rolloutId: cmd.rolloutId });
-    const hostStep = stepEmitter(emit, cmd.rolloutId, this.hostId);
+    // Every step also goes to the agent's own log: the host's audit trail, whoever was listening.
+    const emitAndLog: EmitStep = (e) => {
+      log.info({ slot: e.slot || undefined, step: e.step, at: e.atUnixMs, durationMs: e.durationMs }, 'step');
+      emit(e);
+    };
+    const hostStep = stepEmitter(emitAndLog, cmd.rolloutId, this.hostId);
     hostStep('HOST_STARTED', { message: `${slots.length} slots → ${cmd.image}` });
 
     try {
@@ -123,7 +128,7 @@ export class HostAgent {
         limit(async () => {
           // Slot boundary: a failure elsewhere or an abort stops slots that have not begun.
           if (failed || run.aborted) return;
-          const step = stepEmitter(emit, cmd.rolloutId, this.hostId, slot.id);
+          const step = stepEmitter(emitAndLog, cmd.rolloutId, this.hostId, slot.id);
           const outcome = await replaceSlot(slot, cmd, deps, step).catch((err: unknown) => {
             const error = asFleetrollError(err);
             log.error({ slot: slot.id, code: error.code, err }, error.message);

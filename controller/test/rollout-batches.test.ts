@@ -224,3 +224,31 @@ test('status: slots already on the image count as done', async () => {
   const [host] = (await rollout.run()).hosts;
   assert.deepEqual([host?.state, host?.slotsDone, host?.slotsTotal], ['HOST_SUCCEEDED', 2, 2]);
 });
+
+test('batches: groups in sequence are planned per group and run one after another', async () => {
+  const hosts = inventory({ eu: ['e1', 'e2', 'e3', 'e4'], us: ['u1', 'u2'] });
+  const { rollout, fleet } = harness({ serial: ['50%'], groupsInSequence: true }, hosts, {
+    script: { slotMs: 5 },
+  });
+  const final = await rollout.run();
+  assert.deepEqual(
+    final.batches.map((b) => [b.group, b.index, b.hostIds]),
+    [
+      ['eu', 0, ['e1', 'e2']],
+      ['eu', 1, ['e3', 'e4']],
+      ['us', 0, ['u1']],
+      ['us', 1, ['u2']],
+    ],
+  );
+  // us starts only once every host of eu has ended.
+  const euEnd = Math.max(...['e1', 'e2', 'e3', 'e4'].map((h) => fleet.index(h, 'update-end')));
+  assert.ok(fleet.index('u1', 'update') > euEnd);
+  assert.equal(final.state, 'ROLLOUT_SUCCEEDED');
+});
+
+test('spec: groups cannot run both in parallel and in sequence', () => {
+  assert.throws(
+    () => harness({ groupsInParallel: true, groupsInSequence: true }, inventory(2)),
+    /groups_in_sequence: groups run either in parallel or in sequence, not both/,
+  );
+});

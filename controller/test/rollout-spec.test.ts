@@ -18,6 +18,7 @@ const wire: msg.StartRolloutRequest__Output = {
   hostTimeoutMs: 0,
   transport: '',
   groupsInParallel: false,
+  groupsInSequence: false,
   options: null,
 };
 
@@ -40,6 +41,7 @@ test('spec: a wire request with proto defaults gets the documented defaults', ()
     maxParallel: 0,
     hostTimeoutMs: DEFAULT_HOST_TIMEOUT_MS,
     groupsInParallel: false,
+    groupsInSequence: false,
     options: {
       drainTimeoutMs: 0,
       minDrainMs: 0,

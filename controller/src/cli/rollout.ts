@@ -4,6 +4,7 @@ import { formatSerialSpec, serialSpecSchema, type msg } from '@fleetroll/shared'
 import { ControllerApi, DEFAULT_CONTROLLER } from './controller-api.js';
 import { parseFlags } from './flags.js';
 import type { Io } from './io.js';
+import { LiveView } from './live-view.js';
 import { ProgressPrinter, outcome } from './progress.js';
 import { formatStatus } from './status-format.js';
 
@@ -20,23 +21,34 @@ const startFlags = z.object({
   hostTimeout: z.coerce.number().int().min(0),
   transport: z.enum(['nats', 'grpc', '']),
   groupsInParallel: z.boolean(),
+  groupsInSequence: z.boolean(),
   detach: z.boolean(),
+  plain: z.boolean(),
 });
 
 const FAILURE_ACTION = { pause: 'PAUSE', abort: 'ABORT', rollback: 'ROLLBACK' } as const;
 
 /**
  * Follows the rollout until it ends or pauses, printing progress; the exit code
- * says how it ended (0 succeeded, 1 failed/aborted/rolled back, 3 paused).
+ * says how it ended (0 succeeded, 1 failed/aborted/rolled back, 3 paused). On a
+ * terminal the log lines scroll above a live block redrawn in place; anywhere else
+ * (a pipe, a CI log, --plain) only the log lines are written.
  */
-async function follow(api: ControllerApi, id: string, io: Io): Promise<number> {
+async function follow(api: ControllerApi, id: string, io: Io, plain: boolean): Promise<number> {
   const printer = new ProgressPrinter();
+  const live = io.terminal && !plain ? new LiveView((text) => io.out(text), io.terminal) : undefined;
   let last: msg.RolloutStatus__Output | null = null;
-  await api.watch(id, (update) => {
-    for (const line of printer.lines(update)) io.out(`${line}\n`);
-    last = update.status ?? last;
-    return last?.state !== 'ROLLOUT_PAUSED';
-  });
+  try {
+    await api.watch(id, (update) => {
+      const lines = printer.lines(update);
+      if (live) live.show(lines, update.status);
+      else for (const line of lines) io.out(`${line}\n`);
+      last = update.status ?? last;
+      return last?.state !== 'ROLLOUT_PAUSED';
+    });
+  } finally {
+    live?.close();
+  }
   const final = last ?? (await api.get(id));
   const { line, exitCode } = outcome(final);
   io.out(`${line}\n`);
@@ -63,7 +75,9 @@ export function addRolloutCommands(program: Command, io: Io, setExit: (code: num
     .option('--host-timeout <ms>', 'fail a host whose update takes longer (0: controller default)', '0')
     .option('--transport <name>', 'nats | grpc (default: the controller configuration)', '')
     .option('--groups-in-parallel', 'run each group with its own batches, side by side', false)
+    .option('--groups-in-sequence', 'run each group with its own batches, one group after another', false)
     .option('--detach', 'print the rollout id and return at once', false)
+    .option('--plain', 'log lines only, even on a terminal', false)
     .action(async (options: unknown) => {
       const f = parseFlags(startFlags, options);
       const api = new ControllerApi(f.controller);
@@ -78,9 +92,10 @@ export function addRolloutCommands(program: Command, io: Io, setExit: (code: num
           hostTimeoutMs: f.hostTimeout,
           transport: f.transport,
           groupsInParallel: f.groupsInParallel,
+          groupsInSequence: f.groupsInSequence,
         });
         if (f.detach) io.out(`${status.id}\n`);
-        else setExit(await follow(api, status.id, io));
+        else setExit(await follow(api, status.id, io, f.plain));
       } finally {
         api.close();
       }
@@ -90,11 +105,12 @@ export function addRolloutCommands(program: Command, io: Io, setExit: (code: num
     .description('show a rollout (the newest when no id is given)')
     .argument('[id]')
     .option('--watch', 'follow it live until it ends or pauses', false)
-    .action(async (id: string | undefined, options: { controller: string; watch: boolean }) => {
+    .option('--plain', 'with --watch: log lines only, even on a terminal', false)
+    .action(async (id: string | undefined, options: { controller: string; watch: boolean; plain: boolean }) => {
       const api = new ControllerApi(options.controller);
       try {
         const rolloutId = id ?? (await newest(api));
-        if (options.watch) setExit(await follow(api, rolloutId, io));
+        if (options.watch) setExit(await follow(api, rolloutId, io, options.plain));
         else io.out(formatStatus(await api.get(rolloutId)));
       } finally {
         api.close();

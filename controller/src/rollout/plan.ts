@@ -32,25 +32,27 @@ type Host = Grouped & { readonly id: string };
 
 /**
  * By default one plan covers every selected host, exactly what `fleetroll plan` prints; with
- * groupsInParallel each group gets its own plan, its percentages taken of the group alone.
+ * groupsInParallel or groupsInSequence each group gets its own plan, its percentages taken of
+ * the group alone (the lanes then run side by side, or one after another).
  */
 export function planRollout(
-  spec: Pick<RolloutSpec, 'serial' | 'groups' | 'groupsInParallel'>,
+  spec: Pick<RolloutSpec, 'serial' | 'groups' | 'groupsInParallel' | 'groupsInSequence'>,
   inventory: readonly Host[],
 ): RolloutPlan {
-  const lanes: Lane[] = spec.groupsInParallel
-    ? planByGroup(inventory, spec.serial, spec.groups).map(({ group, batches }) => ({
-        name: group,
-        batches: batches.map((b) => b.map((h) => h.id)),
-      }))
-    : [
-        {
-          name: ALL_GROUPS,
-          batches: planBatches(selectHosts(inventory, spec.groups), spec.serial).map((b) =>
-            b.map((h) => h.id),
-          ),
-        },
-      ];
+  const lanes: Lane[] =
+    spec.groupsInParallel || spec.groupsInSequence
+      ? planByGroup(inventory, spec.serial, spec.groups).map(({ group, batches }) => ({
+          name: group,
+          batches: batches.map((b) => b.map((h) => h.id)),
+        }))
+      : [
+          {
+            name: ALL_GROUPS,
+            batches: planBatches(selectHosts(inventory, spec.groups), spec.serial).map((b) =>
+              b.map((h) => h.id),
+            ),
+          },
+        ];
   const placement = new Map<string, { lane: string; batch: number }>();
   for (const lane of lanes) {
     lane.batches.forEach((ids, batch) => ids.forEach((id) => placement.set(id, { lane: lane.name, batch })));

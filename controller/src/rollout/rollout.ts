@@ -112,11 +112,20 @@ export class Rollout {
   private async execute(): Promise<Status> {
     const { ctx } = this;
     await ctx.ledger.apply({ kind: 'created' });
-    await Promise.race([Promise.all(this.lanes.map((lane) => runLane(ctx, lane))), ctx.ledger.failed]);
+    await Promise.race([this.runLanes(), ctx.ledger.failed]);
     const rollingBack = ctx.halt?.reason === 'rollback' && !ctx.abortedByOperator;
     const unrolled = rollingBack ? await rollBack(ctx) : [];
     await ctx.ledger.apply(finalChange(ctx, unrolled));
     return this.status();
+  }
+
+  private async runLanes(): Promise<void> {
+    if (!this.ctx.spec.groupsInSequence) {
+      await Promise.all(this.lanes.map((lane) => runLane(this.ctx, lane)));
+      return;
+    }
+    // A lane ends early when the rollout halts; the next one then starts nothing either.
+    for (const lane of this.lanes) await runLane(this.ctx, lane);
   }
 
   private check(verb: Verb, group?: string): void {

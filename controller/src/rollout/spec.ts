@@ -27,6 +27,8 @@ export interface RolloutSpec {
   readonly maxParallel: number;
   readonly hostTimeoutMs: number;
   readonly groupsInParallel: boolean;
+  /** Each group planned on its own and the groups run one after another. */
+  readonly groupsInSequence: boolean;
   readonly transport?: Transport;
   readonly options: msg.UpdateOptions__Output;
 }
@@ -114,23 +116,29 @@ const transportSchema = z
 const wholeNumber = (max: number): z.ZodNumber =>
   z.number().int('must be a whole number').min(0, 'must not be negative').max(max, `must be at most ${max}`);
 
-const requestSchema = z.strictObject({
-  image: imageRefSchema,
-  // Proto3 cannot tell an empty list from an absent one; the proto defines empty as "one batch".
-  serial: z.preprocess(
-    (v) => (v === undefined || (Array.isArray(v) && v.length === 0) ? ['0'] : v),
-    serialSpecSchema,
-  ),
-  groups: z.array(nameSchema).default([]),
-  maxFail: maxFailSchema,
-  failureAction: failureActionSchema,
-  maxParallel: wholeNumber(100_000).default(0),
-  hostTimeoutMs: wholeNumber(MAX_HOST_TIMEOUT_MS).default(0),
-  transport: transportSchema,
-  groupsInParallel: z.boolean().default(false),
-  // The agent validates the same message, so the bounds are its own.
-  options: updateHostRequestSchema.shape.options.optional().transform((o) => o ?? NO_OVERRIDES),
-});
+const requestSchema = z
+  .strictObject({
+    image: imageRefSchema,
+    // Proto3 cannot tell an empty list from an absent one; the proto defines empty as "one batch".
+    serial: z.preprocess(
+      (v) => (v === undefined || (Array.isArray(v) && v.length === 0) ? ['0'] : v),
+      serialSpecSchema,
+    ),
+    groups: z.array(nameSchema).default([]),
+    maxFail: maxFailSchema,
+    failureAction: failureActionSchema,
+    maxParallel: wholeNumber(100_000).default(0),
+    hostTimeoutMs: wholeNumber(MAX_HOST_TIMEOUT_MS).default(0),
+    transport: transportSchema,
+    groupsInParallel: z.boolean().default(false),
+    groupsInSequence: z.boolean().default(false),
+    // The agent validates the same message, so the bounds are its own.
+    options: updateHostRequestSchema.shape.options.optional().transform((o) => o ?? NO_OVERRIDES),
+  })
+  .refine((r) => !(r.groupsInParallel && r.groupsInSequence), {
+    path: ['groupsInSequence'],
+    message: 'groups run either in parallel or in sequence, not both',
+  });
 
 /** Operators and other clients know the fields by their proto names (`max_fail`), not by ours. */
 function protoName(segment: PropertyKey): PropertyKey {
@@ -165,6 +173,7 @@ export function parseRolloutSpec(request: msg.StartRolloutRequest, options: Roll
     maxParallel: r.maxParallel || (options.defaults?.maxParallel ?? 0),
     hostTimeoutMs: r.hostTimeoutMs || (options.defaults?.hostTimeoutMs ?? DEFAULT_HOST_TIMEOUT_MS),
     groupsInParallel: r.groupsInParallel,
+    groupsInSequence: r.groupsInSequence,
     ...(transport === undefined ? {} : { transport }),
     options: r.options,
   };

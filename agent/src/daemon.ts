@@ -79,7 +79,7 @@ async function startNats(
   const nc = await connectNats(natsConfig, `fleetroll-agent ${config.hostId}`, log);
   const service = serveNats(nc, config.hostId, handlers, log);
   const registrar = new Registrar(
-    () => openRegistryBucket(nc, natsConfig.heartbeatMs),
+    () => openRegistryBucket(nc, natsConfig.heartbeatMs, natsConfig.kvReplicas),
     {
       hostId: config.hostId,
       groups: config.groups,

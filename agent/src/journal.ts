@@ -1,6 +1,6 @@
-import { mkdir, open, readFile, rename } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { JournalError } from '@fleetroll/shared';
+import { JournalError, writeFileDurably } from '@fleetroll/shared';
 
 /**
  * Where a slot stood when it last changed anything outside the agent. Written
@@ -38,7 +38,7 @@ export class Journal {
   /** Writes are chained so that two slots never interleave a rename. */
   private queue: Promise<void> = Promise.resolve();
 
-  constructor(private readonly dir: string) {
+  constructor(dir: string) {
     this.path = join(dir, 'journal.json');
   }
 
@@ -82,19 +82,9 @@ export class Journal {
     return write;
   }
 
-  // Write-to-temp, fsync, rename: a crash leaves either the old or the new file, never half of one.
   private async writeDurably(text: string): Promise<void> {
-    const tmp = `${this.path}.tmp`;
     try {
-      await mkdir(this.dir, { recursive: true });
-      const handle = await open(tmp, 'w');
-      try {
-        await handle.writeFile(text);
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-      await rename(tmp, this.path);
+      await writeFileDurably(this.path, text);
     } catch (err) {
       throw new JournalError(`cannot write journal ${this.path}: ${(err as Error).message}`, { cause: err });
     }

@@ -18,12 +18,17 @@ export type RegistryBucket = Pick<KV, 'put' | 'delete'>;
 
 /**
  * Opens the registry bucket, creating it when this is the first agent (one value
- * per key: the latest beat). A put stuck in a NATS outage would hold back the
+ * per key: the latest beat; `replicas` copies, 3 on a cluster so that losing a
+ * node loses no registration). A put stuck in a NATS outage would hold back the
  * beats after it, so JetStream calls give up after about one beat.
  */
-export async function openRegistryBucket(nc: NatsConnection, heartbeatMs: number): Promise<RegistryBucket> {
+export async function openRegistryBucket(
+  nc: NatsConnection,
+  heartbeatMs: number,
+  replicas = 1,
+): Promise<RegistryBucket> {
   const js = jetstream(nc, { timeout: Math.min(5_000, Math.max(1_000, heartbeatMs)) });
-  return new Kvm(js).create(AGENT_REGISTRY_BUCKET, { history: 1 });
+  return new Kvm(js).create(AGENT_REGISTRY_BUCKET, { history: 1, replicas });
 }
 
 /**

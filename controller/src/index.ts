@@ -7,3 +7,4 @@ export * from './transport/index.js';
 export * from './rollout/index.js';
 export { startController, type RunningController } from './daemon.js';
 export { ControllerApi } from './cli/controller-api.js';
+export * from './store/index.js';

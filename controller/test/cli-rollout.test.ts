@@ -19,7 +19,12 @@ before(async () => {
   const inventory = join(dir, 'inventory.yml');
   await writeFile(inventory, 'hosts:\n  - id: fe-01\n    groups: [eu]\n    grpc: 127.0.0.1:1\n');
   controller = await startController(
-    controllerConfigSchema.parse({ listen: '127.0.0.1:0', inventory }),
+    controllerConfigSchema.parse({
+      listen: '127.0.0.1:0',
+      http: { listen: '127.0.0.1:0' },
+      inventory,
+      store: 'memory',
+    }),
     pino({ level: 'silent' }),
   );
   address = `127.0.0.1:${controller.grpcPort}`;

@@ -1,50 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { msg } from '@fleetroll/shared';
 import { ProgressPrinter, outcome } from '../src/cli/progress.js';
-
-function host(
-  hostId: string,
-  state: string,
-  extra: Partial<msg.HostStatus__Output> = {},
-): msg.HostStatus__Output {
-  return {
-    hostId,
-    group: 'all',
-    state: state as msg.HostStatus__Output['state'],
-    batch: 0,
-    slot: '',
-    step: 'STEP_UNSPECIFIED',
-    slotsDone: 0,
-    slotsTotal: 3,
-    errorCode: '',
-    message: '',
-    startedAtMs: 0,
-    finishedAtMs: 0,
-    ...extra,
-  };
-}
-
-function status(over: Partial<msg.RolloutStatus__Output>): msg.RolloutStatus__Output {
-  return {
-    id: 'r-1',
-    image: 'app:v2',
-    state: 'ROLLOUT_RUNNING',
-    transport: 'nats',
-    serial: ['50%'],
-    groups: [],
-    batches: [
-      { group: 'all', index: 0, hostIds: ['h1'], startedAtMs: 0, finishedAtMs: 0 },
-      { group: 'all', index: 1, hostIds: ['h2'], startedAtMs: 0, finishedAtMs: 0 },
-    ],
-    hosts: [host('h1', 'HOST_PENDING'), host('h2', 'HOST_PENDING')],
-    message: '',
-    createdAtMs: 1_000,
-    updatedAtMs: 1_000,
-    finishedAtMs: 0,
-    ...over,
-  };
-}
+import { host, status } from './status-fixtures.js';
 
 test('prints the header, batch starts, host changes, replaced slots and failures', () => {
   const p = new ProgressPrinter(0);

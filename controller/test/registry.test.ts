@@ -235,3 +235,17 @@ test('the watch is restarted when it ends, until close()', async () => {
   await new Promise((r) => setTimeout(r, 50));
   assert.equal(watches, count, 'no watch after close()');
 });
+
+test('a new process under the same host id is a death of the old one, even before its silence shows', () => {
+  const { clock, registry, dead, advance } = setup();
+  registry.apply(put('fe-01', clock.now, true, { startedAtMs: 1 }));
+  const fired: string[] = [];
+  registry.onDead('fe-01', (h, reason) => fired.push(`${h}: ${reason}`));
+  advance(500);
+  registry.apply(put('fe-01', clock.now, true, { startedAtMs: 2 }));
+  assert.deepEqual(fired, ['fe-01: the agent restarted (a new process registered)']);
+  assert.deepEqual(dead, ['fe-01: the agent restarted (a new process registered)']);
+  assert.equal(registry.isAlive('fe-01'), true, 'the new process is alive');
+  registry.apply(put('fe-01', clock.now, true, { startedAtMs: 2 }));
+  assert.equal(dead.length, 1, 'its own beats are no restart');
+});

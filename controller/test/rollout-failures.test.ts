@@ -44,14 +44,15 @@ test('failure policy: above max_fail pauses (the default) with the hosts and rea
   await until(() => rollout.status().state === 'ROLLOUT_PAUSED', 'the failure pause');
   await sleep(20);
   assert.equal(ended, false, 'PAUSED is not an end');
-  assert.deepEqual(sortedUpdates(fleet.updated()), ['h01', 'h02', 'h03', 'h04']);
+  // h02's agent was asked again each time it answered after the loss, until it had vanished too often.
+  assert.deepEqual(sortedUpdates([...new Set(fleet.updated())]), ['h01', 'h02', 'h03', 'h04']);
   const paused = rollout.status();
   for (const group of paused.groups) {
     assert.equal(group.state, 'GROUP_PAUSED');
     assert.match(group.pauseReason, /^batch 1: 2 of 4 hosts failed, over the 25% allowed: /);
     assert.match(
       group.pauseReason,
-      /h01 \(HEALTH_CHECK_FAILED: .*h02 \(AGENT_UNREACHABLE: AGENT_UNREACHABLE from h02\)/,
+      /h01 \(HEALTH_CHECK_FAILED: .*h02 \(AGENT_UNREACHABLE: .*AGENT_UNREACHABLE from h02\)/,
     );
   }
   assert.equal(paused.message, paused.groups[0]?.pauseReason);

@@ -45,10 +45,23 @@ function misbehave(how: Misbehaviour, host: string): Promise<never> {
   return Promise.reject(new RemoteError(how.reject, `${how.reject} from ${host}`));
 }
 
+interface FakeRun {
+  rolloutId: string;
+  aborted: boolean;
+  /** Its agent was killed: the slot under way is left to the journal (undone), no more events. */
+  killed: boolean;
+  /** The controller's call was cut off (killed, or the stream lost): events go nowhere. */
+  cut: boolean;
+}
+
 export class FakeAgent implements AgentClient {
   script: Script;
   readonly images: Map<string, string>;
-  private running: { rolloutId: string; aborted: boolean } | null = null;
+  /** A fresh heartbeat, as a registry would say; kill() and restart() move it. */
+  alive = true;
+  private down = false;
+  private running: FakeRun | null = null;
+  private cutOff: ((err: Error) => void) | null = null;
 
   constructor(
     readonly hostId: string,
@@ -59,8 +72,36 @@ export class FakeAgent implements AgentClient {
     this.images = new Map(script.slots.map((s) => [s.id, s.image]));
   }
 
+  /** SIGKILL: the update under way ends AGENT_UNREACHABLE, its slot undone; nothing answers until restart(). */
+  kill(): void {
+    this.down = true;
+    this.alive = false;
+    if (this.running) this.running.killed = true;
+    this.running = null;
+    this.cutOff?.(new RemoteError('AGENT_UNREACHABLE', `agent ${this.hostId} vanished`));
+  }
+
+  restart(): void {
+    this.down = false;
+    this.alive = true;
+  }
+
+  /** The controller loses sight of the update (AGENT_UNREACHABLE) while the agent goes on with it. */
+  loseStream(): void {
+    this.cutOff?.(new RemoteError('AGENT_UNREACHABLE', `lost the update stream of ${this.hostId}`));
+  }
+
+  isAlive(): boolean {
+    return this.alive;
+  }
+
+  private gone(): Promise<never> {
+    return Promise.reject(new RemoteError('AGENT_UNREACHABLE', `no agent answers for ${this.hostId}`));
+  }
+
   describe(): Promise<HostDescription> {
     this.fleet.record({ host: this.hostId, kind: 'describe' });
+    if (this.down) return this.gone();
     const slots = [...this.images].map(([slot, image]) => ({
       slot,
       container: `${this.hostId}-${slot}`,
@@ -76,13 +117,14 @@ export class FakeAgent implements AgentClient {
       hostId: this.hostId,
       groups: [],
       slots,
-      activeRolloutId: '',
+      activeRolloutId: this.running?.rolloutId ?? '',
       agentVersion: 'fake',
     });
   }
 
   async prePull(image: string): Promise<PrePullResult> {
     this.fleet.record({ host: this.hostId, kind: 'prePull', image });
+    if (this.down) return this.gone();
     await sleep(1);
     if (this.script.prePull !== 'ok') return misbehave(this.script.prePull, this.hostId);
     return { pulled: true, durationMs: 1 };
@@ -90,6 +132,7 @@ export class FakeAgent implements AgentClient {
 
   abort(rolloutId: string): Promise<boolean> {
     this.fleet.record({ host: this.hostId, kind: 'abort' });
+    if (this.down) return this.gone();
     const run = this.running;
     if (!run || run.rolloutId !== rolloutId) return Promise.resolve(false);
     run.aborted = true;
@@ -100,17 +143,36 @@ export class FakeAgent implements AgentClient {
     const image = request.image ?? '';
     const rolloutId = request.rolloutId ?? '';
     this.fleet.record({ host: this.hostId, kind: 'update', image, slots: request.slots ?? [] });
+    if (this.down) return this.gone();
     await sleep(1);
     const how = this.script.update;
     if (how !== 'done' && how !== 'fail') return misbehave(how, this.hostId);
     if (this.running) throw new AgentBusyError(`${this.hostId} is busy`);
-    const run = { rolloutId, aborted: false };
+    const run: FakeRun = { rolloutId, aborted: false, killed: false, cut: false };
     this.running = run;
+    const cutOff = new Promise<never>((_, reject) => {
+      this.cutOff = (err) => {
+        run.cut = true;
+        this.cutOff = null;
+        reject(err);
+      };
+    });
+    return Promise.race([this.run(request, run, how, onEvent), cutOff]);
+  }
+
+  private async run(
+    request: UpdateHostRequest,
+    run: FakeRun,
+    how: 'done' | 'fail',
+    onEvent: (event: StepEvent) => void,
+  ): Promise<StepEvent> {
+    const image = request.image ?? '';
+    const { rolloutId } = run;
     this.fleet.started();
     try {
       const emit = (step: StepName, slot = '', errorCode = ''): StepEvent => {
         const event = event_(rolloutId, this.hostId, step, slot, errorCode);
-        onEvent(event);
+        if (!run.cut) onEvent(event);
         return event;
       };
       emit('HOST_STARTED');
@@ -123,6 +185,7 @@ export class FakeAgent implements AgentClient {
         }
         emit('SLOT_STARTED', slot);
         await sleep(this.script.slotMs);
+        if (run.killed) return emit('HOST_ABORTED');
         if (how === 'fail' && i === this.script.failAt) {
           emit('SLOT_FAILED', slot, 'HEALTH_CHECK_FAILED');
           return emit('HOST_FAILED', '', 'HEALTH_CHECK_FAILED');
@@ -132,7 +195,8 @@ export class FakeAgent implements AgentClient {
       }
       return emit('HOST_DONE');
     } finally {
-      this.running = null;
+      if (this.running === run) this.running = null;
+      if (this.cutOff && !run.cut) this.cutOff = null;
       this.fleet.ended();
       this.fleet.record({ host: this.hostId, kind: 'update-end' });
     }

@@ -22,3 +22,4 @@ export * from './rpc/controller-grpc-client.js';
 export * from './daemon-main.js';
 export * from './config/duplicates.js';
 export * from './config/endpoint.js';
+export * from './fs.js';

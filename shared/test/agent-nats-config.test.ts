@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { stringify } from 'yaml';
-import { parseAgentConfig } from '../src/index.js';
+import { controllerConfigSchema, parseAgentConfig } from '../src/index.js';
 
 const base = {
   hostId: 'fe-01',
@@ -17,6 +17,7 @@ test('nats is optional; when present it gets a 1 s heartbeat by default', () => 
   assert.equal(parse(base).nats, undefined);
   assert.deepEqual(parse({ ...base, nats: { servers: ['nats://127.0.0.1:4222'] } }).nats, {
     servers: ['nats://127.0.0.1:4222'],
+    kvReplicas: 1,
     heartbeatMs: 1_000,
   });
   assert.equal(parse({ ...base, nats: { servers: ['n:4222'], heartbeatMs: 250 } }).nats?.heartbeatMs, 250);
@@ -39,5 +40,18 @@ test('a bad nats section is named field by field', () => {
         return true;
       },
     );
+  }
+});
+
+test('nats.kvReplicas: 1 by default, up to the 5 JetStream allows, for agent and controller alike', () => {
+  const nats = { servers: ['nats://127.0.0.1:4222'] };
+  assert.equal(parse({ ...base, nats }).nats?.kvReplicas, 1);
+  assert.equal(parse({ ...base, nats: { ...nats, kvReplicas: 3 } }).nats?.kvReplicas, 3);
+  const controller = (kvReplicas: unknown) =>
+    controllerConfigSchema.parse({ inventory: 'i.yml', nats: { ...nats, kvReplicas } }).nats?.kvReplicas;
+  assert.equal(controller(3), 3);
+  for (const bad of [0, 6, 2.5, '3']) {
+    assert.throws(() => parse({ ...base, nats: { ...nats, kvReplicas: bad } }), /nats\.kvReplicas/);
+    assert.throws(() => controller(bad));
   }
 });

@@ -1,41 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { setTimeout as sleep } from 'node:timers/promises';
-import type { StepEvent, msg } from '@fleetroll/shared';
-import { assertNoFailedRequests, httpGet } from '../support/assertions.js';
-import {
-  CLI_MAIN,
-  startLocalFleet,
-  type LocalFleet,
-  startLoad,
-  type LoadReport,
-} from '@fleetroll/local-fleet';
-
-type Status = msg.RolloutStatus__Output;
-
-/** Runs a rollout under load through every frontend and follows it until it ends or pauses. */
-async function rollUnderLoad(fleet: LocalFleet, request: msg.StartRolloutRequest) {
-  const load = startLoad({ targets: fleet.frontends, rps: 240, slowEvery: 5, maxDurationMs: 240_000 });
-  const steps: StepEvent[] = [];
-  let status: Status | undefined;
-  let report: LoadReport;
-  try {
-    await sleep(1_000);
-    const started = await fleet.controller.api.start(request);
-    await fleet.controller.api.watch(started.id, (update) => {
-      if (update.step) steps.push(update.step);
-      status = update.status ?? status;
-      return status?.state !== 'ROLLOUT_PAUSED';
-    });
-    // Long requests started during the last slot must finish inside the load window too.
-    await sleep(1_500);
-  } finally {
-    report = await load.stop();
-  }
-  assert.ok(status, 'no status was received');
-  return { status, steps, report };
-}
+import type { StepEvent } from '@fleetroll/shared';
+import { assertNoFailedRequests } from '../support/assertions.js';
+import { rollUnderLoad, slotVersions } from '../support/fleet-run.js';
+import { CLI_MAIN, startLocalFleet, type LocalFleet } from '@fleetroll/local-fleet';
 
 function plannedBatches(fleet: LocalFleet, serial: string): string[][] {
   const out = execFileSync(process.execPath, [
@@ -61,11 +30,6 @@ function maxSlotsOutPerHost(steps: StepEvent[]): Map<string, number> {
     out.set(e.hostId, h);
   }
   return new Map([...out].map(([k, v]) => [k, v.max]));
-}
-
-async function slotVersions(fleet: LocalFleet, hostIds: string[]): Promise<string[]> {
-  const hosts = fleet.hosts.filter((h) => hostIds.includes(h.hostId));
-  return Promise.all(hosts.flatMap((h) => h.slotPorts.map((p) => httpGet(`http://127.0.0.1:${p}/`))));
 }
 
 for (const [transport, indexBase] of [

@@ -26,6 +26,8 @@ const startFlags = z.object({
   plain: z.boolean(),
 });
 
+type StatusOptions = { controller: string; watch: boolean; plain: boolean };
+
 const FAILURE_ACTION = { pause: 'PAUSE', abort: 'ABORT', rollback: 'ROLLBACK' } as const;
 
 /**
@@ -106,7 +108,7 @@ export function addRolloutCommands(program: Command, io: Io, setExit: (code: num
     .argument('[id]')
     .option('--watch', 'follow it live until it ends or pauses', false)
     .option('--plain', 'with --watch: log lines only, even on a terminal', false)
-    .action(async (id: string | undefined, options: { controller: string; watch: boolean; plain: boolean }) => {
+    .action(async (id: string | undefined, options: StatusOptions) => {
       const api = new ControllerApi(options.controller);
       try {
         const rolloutId = id ?? (await newest(api));

@@ -1,6 +1,7 @@
 import type { msg } from '@fleetroll/shared';
 
-const word = (state: string) =>
+/** "rolled back" for ROLLOUT_ROLLED_BACK, HOST_ROLLED_BACK and the like. */
+export const word = (state: string) =>
   state
     .replace(/^(ROLLOUT|HOST|GROUP)_/, '')
     .toLowerCase()

@@ -81,14 +81,16 @@ export async function failCall(
 
 /**
  * Runs one UpdateHost: every event goes into the status, the call is reachable by pause and abort
- * while it runs, and it ends within the host timeout whatever the agent does. Rejections (the agent
- * refused, or vanished) come back as a result, never as a hang or a throw.
+ * while it runs, and it ends within timeoutMs (the host timeout, or what is left of it) whatever the
+ * agent does. Rejections (the agent refused, or vanished) come back as a result, never as a hang or
+ * a throw.
  */
 export async function callUpdate(
   ctx: RolloutContext,
   hostId: string,
   request: UpdateHostRequest,
   onStep: (event: StepEvent) => void = () => undefined,
+  timeoutMs: number = ctx.spec.hostTimeoutMs,
 ): Promise<CallResult> {
   const log = ctx.log.child({ hostId });
   let client: AgentClient;
@@ -111,9 +113,9 @@ export async function callUpdate(
   ctx.inFlight.set(hostId, call);
   let result: CallResult;
   try {
-    const outcome = await within(client.update(request, record), ctx.spec.hostTimeoutMs);
+    const outcome = await within(client.update(request, record), timeoutMs);
     if (!outcome.done) {
-      const limit = formatDuration(ctx.spec.hostTimeoutMs);
+      const limit = formatDuration(timeoutMs);
       const error = new HostTimeoutError(
         `no end of the update to ${request.image} after ${limit}; asked the agent to stop at its next slot boundary`,
       );

@@ -12,14 +12,6 @@ export interface Halt {
   readonly message: string;
 }
 
-/** What the rollout knows of a host beyond its status. */
-export interface HostMemory {
-  /** Slot → image before the rollout touched the host, from describe(); what a rollback returns to. */
-  previous?: ReadonlyMap<string, string>;
-  /** Slots this rollout actually replaced (SLOT_DONE), over every attempt. */
-  slotsReplaced: number;
-}
-
 /** The state the runners (lanes, batches, hosts, rollback) share with the Rollout that owns them. */
 export class RolloutContext {
   halt: Halt | null = null;
@@ -27,7 +19,6 @@ export class RolloutContext {
   readonly wakeup = new Wakeup();
   /** Agent calls under way, by host, so that a pause or an abort can reach them. */
   readonly inFlight = new Map<string, AgentCall>();
-  private readonly memories = new Map<string, HostMemory>();
 
   constructor(
     readonly spec: RolloutSpec,
@@ -40,13 +31,13 @@ export class RolloutContext {
     return hostOf(this.ledger.view, hostId);
   }
 
-  memory(hostId: string): HostMemory {
-    let memory = this.memories.get(hostId);
-    if (!memory) {
-      memory = { slotsReplaced: 0 };
-      this.memories.set(hostId, memory);
-    }
-    return memory;
+  /**
+   * Slot → image before the rollout touched the host (from describe, kept in the status so that a
+   * restarted controller has it too): what a rollback returns to. Undefined until it was described.
+   */
+  previousImages(hostId: string): ReadonlyMap<string, string> | undefined {
+    const previous = this.host(hostId).previousImages;
+    return previous.length === 0 ? undefined : new Map(previous.map((p) => [p.slot, p.image]));
   }
 
   /** Whether an update of this host may begin now. */

@@ -24,9 +24,14 @@ export async function resumeGroups(ctx: RolloutContext, groups: readonly string[
  * rollback) only stops what is running.
  */
 export async function haltRollout(ctx: RolloutContext, halt: Halt): Promise<void> {
-  ctx.halt ??= halt;
+  const first = (ctx.halt ??= halt);
   // Waiters wake at once, so that nothing starts while the change is being saved.
   ctx.wakeup.wake();
-  await ctx.ledger.apply({ kind: 'halting', message: halt.message });
+  await ctx.ledger.apply({
+    kind: 'halting',
+    message: halt.message,
+    halt: first,
+    byOperator: ctx.abortedByOperator,
+  });
   ctx.requestAborts(() => true);
 }

@@ -15,6 +15,11 @@ export class RolloutStoreError extends FleetrollError {
   readonly code = 'STORE_FAILED';
 }
 
+/** Another controller took over the rollout: this one no longer saves nor sends anything for it. */
+export class RolloutDetachedError extends FleetrollError {
+  readonly code = 'ROLLOUT_DETACHED';
+}
+
 /** The same error with what was being done in front, keeping its code for the operator to search. */
 export function withContext(error: FleetrollError, doing: string): FleetrollError {
   return new RemoteError(error.code, `${doing}: ${error.message}`, { cause: error });

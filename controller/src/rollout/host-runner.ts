@@ -1,5 +1,6 @@
 import { RemoteError, asFleetrollError } from '@fleetroll/shared';
-import { callUpdate, failCall, type CallResult } from './agent-call.js';
+import { failCall, type CallResult } from './agent-call.js';
+import { updateThroughReturns } from './agent-return.js';
 import type { RolloutContext } from './context.js';
 import { HostTimeoutError, UnexpectedAbortError, withContext } from './errors.js';
 import { formatDuration, within } from './timeout.js';
@@ -32,11 +33,11 @@ export async function prepareHost(ctx: RolloutContext, hostId: string): Promise<
     );
   }
   const { description, pull } = outcome.value;
-  ctx.memory(hostId).previous = new Map(description.slots.map((s) => [s.slot, s.image]));
   await ctx.ledger.apply({
     kind: 'host-ready',
     hostId,
     slotsTotal: description.slots.length,
+    previous: description.slots.map((s) => ({ slot: s.slot, image: s.image })),
     message: pull.pulled
       ? `pulled ${image} in ${formatDuration(pull.durationMs)}`
       : `${image} already present`,
@@ -93,9 +94,8 @@ function settleUpdate(ctx: RolloutContext, hostId: string, result: CallResult): 
 export async function runHost(ctx: RolloutContext, hostId: string): Promise<void> {
   const ready = (): boolean => ctx.canStart(hostId) && ctx.host(hostId).state === 'HOST_PENDING';
   if (!ready()) return;
-  const memory = ctx.memory(hostId);
   // Only the first attempt describes the host: after a pause some slots are on the new image already.
-  if (!memory.previous) {
+  if (!ctx.previousImages(hostId)) {
     await prepareHost(ctx, hostId);
     if (!ready()) return;
   }
@@ -103,14 +103,13 @@ export async function runHost(ctx: RolloutContext, hostId: string): Promise<void
     kind: 'host-running',
     hostId,
     state: 'HOST_UPDATING',
-    slotsTotal: memory.previous?.size ?? 0,
+    slotsTotal: ctx.previousImages(hostId)?.size ?? 0,
     message: `updating to ${ctx.spec.image}`,
   });
   // A pause or an abort that came while the change was being saved: the agent has not been asked yet.
   if (!ctx.canStart(hostId)) return settleInterrupted(ctx, hostId, 'before its update began');
   const request = { rolloutId: ctx.spec.id, image: ctx.spec.image, slots: [], options: ctx.spec.options };
-  const result = await callUpdate(ctx, hostId, request, (event) => {
-    if (event.step === 'SLOT_DONE') memory.slotsReplaced += 1;
-  });
+  const result = await updateThroughReturns(ctx, hostId, request);
+  if (!result) return settleInterrupted(ctx, hostId, 'while its agent was away');
   await settleUpdate(ctx, hostId, result);
 }

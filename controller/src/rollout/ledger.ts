@@ -1,4 +1,4 @@
-import { asFleetrollError, type Logger, type StepEvent } from '@fleetroll/shared';
+import { asFleetrollError, type FleetrollError, type Logger, type StepEvent } from '@fleetroll/shared';
 import { RolloutStoreError } from './errors.js';
 import { reduce, type Change } from './reducer.js';
 import type { RolloutStore } from './store.js';
@@ -14,9 +14,9 @@ export type RolloutListener = (status: Status, step?: StepEvent) => void;
  */
 export class StatusLedger {
   private saving: Promise<void> = Promise.resolve();
-  private broken: RolloutStoreError | undefined;
+  private broken: FleetrollError | undefined;
   private readonly listeners = new Set<RolloutListener>();
-  private fail: (error: RolloutStoreError) => void = () => undefined;
+  private fail: (error: FleetrollError) => void = () => undefined;
   /** Rejects when a save fails, so that a rollout with nothing in flight (paused) learns of it too. */
   readonly failed = new Promise<never>((_, reject) => {
     this.fail = reject;
@@ -31,9 +31,19 @@ export class StatusLedger {
     this.failed.catch(() => undefined);
   }
 
-  /** Set once a save failed: the rollout must not change, nor act, any more. */
-  get failure(): RolloutStoreError | undefined {
+  /** Set once a save failed, or stop() was called: the rollout must not change, nor act, any more. */
+  get failure(): FleetrollError | undefined {
     return this.broken;
+  }
+
+  /**
+   * Refuses every change from now on, as a failed save does: another controller acts on the rollout
+   * now, and a change this one saved would overwrite the other's.
+   */
+  stop(reason: FleetrollError): void {
+    if (this.broken) return;
+    this.broken = reason;
+    this.fail(reason);
   }
 
   /** The live status, for the rollout's own decisions; never handed out. */

@@ -1,4 +1,4 @@
-import type { StepEvent } from '@fleetroll/shared';
+import type { StepEvent, msg } from '@fleetroll/shared';
 import {
   FINAL_HOST_STATES,
   derive,
@@ -8,6 +8,8 @@ import {
   type RolloutState,
   type Status,
 } from './status.js';
+
+type SlotImage = msg.SlotImage__Output;
 
 export type TerminalState = Extract<
   RolloutState,
@@ -23,12 +25,20 @@ export type HostOutcomeState = Extract<
 /** Every way a rollout's status can change. Each one is saved before the rollout acts on it. */
 export type Change =
   | { readonly kind: 'created' }
+  /**
+   * A controller took the rollout over from the store (after a restart, or a standby's takeover):
+   * saved as it stands, which claims it there, so that a store with compare-and-set refuses the
+   * controller it was taken from at its next save.
+   */
+  | { readonly kind: 'restored' }
   | { readonly kind: 'batch-started' | 'batch-finished'; readonly lane: string; readonly index: number }
   | { readonly kind: 'host-pulling'; readonly hostId: string }
   | {
       readonly kind: 'host-ready';
       readonly hostId: string;
       readonly slotsTotal: number;
+      /** What each slot runs before the update: the rollback target. */
+      readonly previous: readonly SlotImage[];
       readonly message: string;
     }
   | {
@@ -48,7 +58,23 @@ export type Change =
     }
   | { readonly kind: 'paused'; readonly groups: readonly string[]; readonly reason: string }
   | { readonly kind: 'resumed'; readonly groups: readonly string[] }
-  | { readonly kind: 'halting'; readonly message: string }
+  | {
+      /** A restarted controller learned from the agent that it is no longer working on the host. */
+      readonly kind: 'host-reconciled';
+      readonly hostId: string;
+      /** PENDING runs it again; ROLLING_BACK leaves it to the rollback. */
+      readonly state: 'HOST_PENDING' | 'HOST_ROLLING_BACK';
+      /** Slots found on the new image that ran another before: replaced while nobody watched. */
+      readonly slotsReplaced: number;
+      readonly message: string;
+    }
+  | {
+      readonly kind: 'halting';
+      readonly message: string;
+      /** The first halt, which decides how the rollout ends. */
+      readonly halt: { readonly reason: string; readonly message: string };
+      readonly byOperator: boolean;
+    }
   | { readonly kind: 'rolling-back'; readonly message: string }
   | {
       readonly kind: 'finished';
@@ -66,6 +92,8 @@ function applyStep(host: HostStatus, event: StepEvent): void {
   host.slot = event.slot;
   host.step = event.step;
   if (SLOT_COUNTED.has(event.step)) host.slotsDone += 1;
+  // A rollback's own SLOT_DONEs undo replacements; they are not replacements to undo.
+  if (event.step === 'SLOT_DONE' && host.state === 'HOST_UPDATING') host.slotsReplaced += 1;
   if (event.message !== '') host.message = event.message;
 }
 
@@ -80,11 +108,13 @@ function endHost(host: HostStatus, change: Extract<Change, { kind: 'host-ended' 
 function applyChange(status: Status, change: Change, now: number): void {
   switch (change.kind) {
     case 'created':
+    case 'restored':
       return;
     case 'batch-started':
     case 'batch-finished': {
       const batch = status.batches.find((b) => b.group === change.lane && b.index === change.index);
-      if (batch && change.kind === 'batch-started') batch.startedAtMs = now;
+      // ||=: a resumed rollout starts its current batch again, which began before the restart.
+      if (batch && change.kind === 'batch-started') batch.startedAtMs ||= now;
       if (batch && change.kind === 'batch-finished') batch.finishedAtMs = now;
       return;
     }
@@ -99,6 +129,15 @@ function applyChange(status: Status, change: Change, now: number): void {
       const host = hostOf(status, change.hostId);
       host.state = 'HOST_PENDING';
       host.slotsTotal = change.slotsTotal;
+      host.previousImages = change.previous.map((p) => ({ ...p }));
+      host.message = change.message;
+      return;
+    }
+    case 'host-reconciled': {
+      const host = hostOf(status, change.hostId);
+      host.state = change.state;
+      host.slot = '';
+      host.slotsReplaced = Math.max(host.slotsReplaced, change.slotsReplaced);
       host.message = change.message;
       return;
     }
@@ -133,6 +172,9 @@ function applyChange(status: Status, change: Change, now: number): void {
       if (status.groups.every((g) => g.pauseReason === '')) status.message = '';
       return;
     case 'halting':
+      status.haltReason = change.halt.reason;
+      status.haltMessage = change.halt.message;
+      status.abortedByOperator ||= change.byOperator;
       status.message = change.message;
       return;
     case 'rolling-back':

@@ -18,18 +18,19 @@ export function rollbackPlan(previous: ReadonlyMap<string, string>, image: strin
   return [...byImage];
 }
 
-function needsRollback(ctx: RolloutContext, host: Readonly<HostStatus>): boolean {
-  if (host.state === 'HOST_SUCCEEDED') return true;
+function needsRollback(host: Readonly<HostStatus>): boolean {
+  // Only a resumed rollout finds a host ROLLING_BACK here: its rollback was cut short by the restart.
+  if (host.state === 'HOST_SUCCEEDED' || host.state === 'HOST_ROLLING_BACK') return true;
   // A host that failed or was stopped part-way has its earlier slots on the new image.
   const partial = host.state === 'HOST_FAILED' || host.state === 'HOST_SKIPPED';
-  return partial && ctx.memory(host.hostId).slotsReplaced > 0;
+  return partial && host.slotsReplaced > 0;
 }
 
 async function rollBackHost(ctx: RolloutContext, hostId: string): Promise<void> {
   if (ctx.abortedByOperator) return;
   // Copied: the live status changes as the rollback runs.
   const before = { ...ctx.host(hostId) };
-  const plan = rollbackPlan(ctx.memory(hostId).previous ?? new Map(), ctx.spec.image);
+  const plan = rollbackPlan(ctx.previousImages(hostId) ?? new Map(), ctx.spec.image);
   const images = plan.map(([image]) => image).join(', ');
   if (plan.length > 0) {
     const slotsTotal = plan.reduce((n, [, slots]) => n + slots.length, 0);
@@ -67,7 +68,7 @@ async function rollBackHost(ctx: RolloutContext, hostId: string): Promise<void> 
  * Resolves with the hosts that could not be rolled back.
  */
 export async function rollBack(ctx: RolloutContext): Promise<string[]> {
-  const targets = ctx.ledger.view.hosts.filter((h) => needsRollback(ctx, h)).map((h) => h.hostId);
+  const targets = ctx.ledger.view.hosts.filter(needsRollback).map((h) => h.hostId);
   const why = ctx.halt?.message ?? '';
   await ctx.ledger.apply({ kind: 'rolling-back', message: `rolling back ${targets.length} hosts: ${why}` });
   const limit = pLimit(ctx.spec.maxParallel || Math.max(1, targets.length));

@@ -6,10 +6,15 @@ import { haltRollout, pauseGroups, resumeGroups } from './control.js';
 import { finalChange } from './finish.js';
 import { StatusLedger, type RolloutListener } from './ledger.js';
 import { planRollout, type Lane } from './plan.js';
+import { reconcileHost } from './reconcile.js';
+import { RolloutDetachedError } from './errors.js';
+import { planResume } from './resume.js';
 import { rollBack } from './rollback.js';
 import type { RolloutSpec } from './spec.js';
+import { specFromStatus } from './spec-record.js';
 import { MemoryRolloutStore, type RolloutStore } from './store.js';
 import {
+  copyStatus,
   groupOf,
   initialStatus,
   isGroupFinished,
@@ -25,6 +30,9 @@ export interface RolloutOptions {
   readonly now?: () => number;
 }
 
+/** Where a rollout begins: the hosts to plan anew, or (Rollout.restore) a status saved before a restart. */
+type Origin = readonly InventoryHost[] | { readonly resumeFrom: Status };
+
 type Verb = 'pause' | 'resume' | 'abort';
 
 /**
@@ -36,26 +44,48 @@ export class Rollout {
   readonly id: string;
   private readonly ctx: RolloutContext;
   private readonly lanes: readonly Lane[];
+  /** Hosts a resumed rollout must ask their agents about first; undefined for a new rollout. */
+  private readonly inFlight: readonly string[] | undefined;
   private running: Promise<Status> | undefined;
 
   /** Throws InvalidInputError for a group no host is in, or a spec that selects no host. */
   constructor(
     spec: RolloutSpec,
-    hosts: readonly InventoryHost[],
+    origin: Origin,
     agents: AgentDirectory,
     log: Logger,
     options: RolloutOptions = {},
   ) {
-    const plan = planRollout(spec, hosts);
-    if (plan.hosts.length === 0) throw new InvalidInputError(`rollout ${spec.id} selects no hosts`);
     const now = options.now ?? Date.now;
     // A caller that bound rolloutId already would otherwise get it twice on every line.
     const bound = 'rolloutId' in log.bindings() ? log : log.child({ rolloutId: spec.id });
-    const status = initialStatus(spec, plan, agents.transport, now());
-    const ledger = new StatusLedger(status, options.store ?? new MemoryRolloutStore(), now, bound);
-    this.ctx = new RolloutContext(spec, agents, bound, ledger);
-    this.lanes = plan.lanes;
+    const store = options.store ?? new MemoryRolloutStore();
+    if ('resumeFrom' in origin) {
+      const resume = planResume(origin.resumeFrom);
+      const ledger = new StatusLedger(copyStatus(origin.resumeFrom), store, now, bound);
+      this.ctx = new RolloutContext(spec, agents, bound, ledger);
+      this.ctx.halt = resume.halt;
+      this.ctx.abortedByOperator = resume.abortedByOperator;
+      this.lanes = resume.lanes;
+      this.inFlight = resume.inFlight;
+    } else {
+      const plan = planRollout(spec, origin);
+      if (plan.hosts.length === 0) throw new InvalidInputError(`rollout ${spec.id} selects no hosts`);
+      const status = initialStatus(spec, plan, agents.transport, now());
+      this.ctx = new RolloutContext(spec, agents, bound, new StatusLedger(status, store, now, bound));
+      this.lanes = plan.lanes;
+    }
     this.id = spec.id;
+  }
+
+  /**
+   * A rollout a previous controller saved and did not finish, to run on from where it stood: the
+   * spec comes from the status. Hosts that ended are not touched again; hosts that were in flight
+   * are asked for their real state first; the rest runs as usual, and a paused rollout stays
+   * paused. Throws InvalidInputError for a status that has ended or holds no request.
+   */
+  static restore(status: Status, agents: AgentDirectory, log: Logger, options: RolloutOptions = {}): Rollout {
+    return new Rollout(specFromStatus(status), { resumeFrom: status }, agents, log, options);
   }
 
   /** A copy: changing it changes nothing. */
@@ -99,6 +129,16 @@ export class Rollout {
     return this.status();
   }
 
+  /**
+   * Stops acting on the rollout without touching an agent (another controller leads now and
+   * resumes it): nothing more is saved, sent or started, and run() rejects with ROLLOUT_DETACHED.
+   * What the agents are doing goes on; the next leader finds it in flight.
+   */
+  detach(why: string): void {
+    this.ctx.ledger.stop(new RolloutDetachedError(`rollout ${this.id} left to another controller: ${why}`));
+    this.ctx.wakeup.wake();
+  }
+
   /** No new host starts, hosts in flight stop at a slot boundary; run() then ends ABORTED. */
   abort(): Status {
     this.check('abort');
@@ -111,7 +151,13 @@ export class Rollout {
 
   private async execute(): Promise<Status> {
     const { ctx } = this;
-    await ctx.ledger.apply({ kind: 'created' });
+    if (this.inFlight === undefined) {
+      await ctx.ledger.apply({ kind: 'created' });
+    } else {
+      await ctx.ledger.apply({ kind: 'restored' });
+      const reconciled = Promise.all(this.inFlight.map((id) => reconcileHost(ctx, id)));
+      await Promise.race([reconciled, ctx.ledger.failed]);
+    }
     await Promise.race([this.runLanes(), ctx.ledger.failed]);
     const rollingBack = ctx.halt?.reason === 'rollback' && !ctx.abortedByOperator;
     const unrolled = rollingBack ? await rollBack(ctx) : [];

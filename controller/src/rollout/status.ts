@@ -1,6 +1,7 @@
 import { InternalError, formatSerialSpec, type msg } from '@fleetroll/shared';
 import { ALL_GROUPS, type RolloutPlan } from './plan.js';
 import type { RolloutSpec } from './spec.js';
+import { specToRequest } from './spec-record.js';
 
 export type Status = msg.RolloutStatus__Output;
 export type HostStatus = msg.HostStatus__Output;
@@ -40,7 +41,17 @@ export function copyStatus(status: Status): Status {
     serial: [...status.serial],
     groups: status.groups.map((g) => ({ ...g })),
     batches: status.batches.map((b) => ({ ...b, hostIds: [...b.hostIds] })),
-    hosts: status.hosts.map((h) => ({ ...h })),
+    hosts: status.hosts.map((h) => ({ ...h, previousImages: h.previousImages.map((p) => ({ ...p })) })),
+    request: status.request && copyRequest(status.request),
+  };
+}
+
+function copyRequest(request: msg.StartRolloutRequest__Output): msg.StartRolloutRequest__Output {
+  return {
+    ...request,
+    serial: [...request.serial],
+    groups: [...request.groups],
+    options: request.options && { ...request.options },
   };
 }
 
@@ -106,11 +117,17 @@ export function initialStatus(spec: RolloutSpec, plan: RolloutPlan, transport: s
       message: '',
       startedAtMs: 0,
       finishedAtMs: 0,
+      previousImages: [],
+      slotsReplaced: 0,
     })),
     message: '',
     createdAtMs: now,
     updatedAtMs: now,
     finishedAtMs: 0,
+    request: specToRequest(spec),
+    haltReason: '',
+    haltMessage: '',
+    abortedByOperator: false,
   };
   derive(status);
   return status;

@@ -10,8 +10,15 @@ export interface RolloutStore {
   save(status: msg.RolloutStatus__Output): Promise<void>;
 }
 
+/** A RolloutStore that gives the rollouts back: what a restarted controller, or a standby, reads. */
+export interface RolloutArchive extends RolloutStore {
+  /** The latest saved status of every rollout kept, in no particular order. */
+  list(): Promise<msg.RolloutStatus__Output[]>;
+  close(): Promise<void>;
+}
+
 /** The default: keeps the latest status of each rollout for the life of the process. */
-export class MemoryRolloutStore implements RolloutStore {
+export class MemoryRolloutStore implements RolloutArchive {
   private readonly latest = new Map<string, msg.RolloutStatus__Output>();
 
   save(status: msg.RolloutStatus__Output): Promise<void> {
@@ -22,5 +29,13 @@ export class MemoryRolloutStore implements RolloutStore {
   get(id: string): msg.RolloutStatus__Output | undefined {
     const status = this.latest.get(id);
     return status && copyStatus(status);
+  }
+
+  list(): Promise<msg.RolloutStatus__Output[]> {
+    return Promise.resolve([...this.latest.values()].map(copyStatus));
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
   }
 }

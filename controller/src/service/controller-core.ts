@@ -1,12 +1,20 @@
-import type { InventoryHost, Logger, StepEvent, msg } from '@fleetroll/shared';
-import { Rollout } from '../rollout/index.js';
+import {
+  InvalidInputError,
+  type InventoryHost,
+  type Logger,
+  type StepEvent,
+  type msg,
+} from '@fleetroll/shared';
+import { Rollout, RolloutDetachedError } from '../rollout/index.js';
 import { parseRolloutSpec } from '../rollout/spec.js';
+import { MemoryRolloutStore, type RolloutArchive } from '../rollout/store.js';
 import type { AgentDirectory } from '../transport/agent-client.js';
-import { RolloutConflictError, UnknownRolloutError } from './errors.js';
+import { NotLeaderError, RolloutConflictError, UnknownRolloutError } from './errors.js';
+import { RolloutBook, type RolloutListener } from './rollout-book.js';
 import { newRolloutId } from './rollout-id.js';
 
 export type Transport = 'nats' | 'grpc';
-export type RolloutListener = (status: msg.RolloutStatus__Output, step?: StepEvent) => void;
+export type { RolloutListener } from './rollout-book.js';
 
 /** What the core needs from the daemon: where hosts, agents and transports come from. */
 export interface ControllerDeps {
@@ -18,6 +26,13 @@ export interface ControllerDeps {
   /** Throws TransportUnavailableError when that transport is not configured. */
   directory(transport: Transport, hosts: readonly InventoryHost[]): AgentDirectory;
   agents(): Promise<msg.AgentInfo__Output[]>;
+  /**
+   * Where rollouts are kept. With one, the core stands by until lead() (the daemon's election
+   * decides); without one, nothing outlives the process and the core leads from the start.
+   */
+  store?: RolloutArchive;
+  /** Who leads, for a standby's refusals: "controller 10.0.0.5:7000 (pid 42 on ctl-1) leads". */
+  leaderText?(): string;
 }
 
 const TERMINAL = new Set(['ROLLOUT_SUCCEEDED', 'ROLLOUT_FAILED', 'ROLLOUT_ABORTED', 'ROLLOUT_ROLLED_BACK']);
@@ -29,17 +44,36 @@ export function isTerminal(status: msg.RolloutStatus__Output): boolean {
 /**
  * The controller's API without any wire: the gRPC service and the HTTP dashboard
  * both call this. One rollout runs at a time, so two releases never race for a slot.
+ * Of several controllers sharing a store, only the leader acts on rollouts; a standby
+ * answers reads from the store and refuses changes, naming the leader.
  */
 export class ControllerCore {
+  /** Rollouts this controller acts on. */
   private readonly rollouts = new Map<string, Rollout>();
+  private readonly book: RolloutBook;
+  private readonly observers = new Set<RolloutListener>();
+  private readonly store: RolloutArchive;
+  private leading: boolean;
+  private standbyReason = 'this controller has not been elected yet';
+  /** Bumped on every change of role, so that a takeover that lost its role meanwhile stops. */
+  private epoch = 0;
 
-  constructor(private readonly deps: ControllerDeps) {}
+  constructor(private readonly deps: ControllerDeps) {
+    this.store = deps.store ?? new MemoryRolloutStore();
+    this.leading = deps.store === undefined;
+    this.book = new RolloutBook((err) => deps.log.error({ err }, 'rollout watcher threw'));
+  }
+
+  get isLeader(): boolean {
+    return this.leading;
+  }
 
   async start(request: msg.StartRolloutRequest__Output): Promise<msg.RolloutStatus__Output> {
-    const running = [...this.rollouts.values()].find((r) => !isTerminal(r.status()));
+    this.mustLead('start a rollout');
+    const running = this.list().find((s) => !isTerminal(s));
     if (running) {
       throw new RolloutConflictError(
-        `rollout ${running.id} is still ${running.status().state.replace('ROLLOUT_', '').toLowerCase()}; ` +
+        `rollout ${running.id} is still ${running.state.replace('ROLLOUT_', '').toLowerCase()}; ` +
           `abort it or let it finish first`,
       );
     }
@@ -51,53 +85,160 @@ export class ControllerCore {
     const hosts = await this.deps.hosts();
     const directory = this.deps.directory(spec.transport ?? this.deps.defaultTransport, hosts);
     const log = this.deps.log.child({ rolloutId: spec.id });
-    const rollout = new Rollout(spec, hosts, directory, log);
-    this.rollouts.set(rollout.id, rollout);
+    const rollout = new Rollout(spec, hosts, directory, log, { store: this.store });
+    this.adopt(rollout, directory, log);
     log.info({ image: spec.image, transport: spec.transport }, 'rollout started');
-    rollout
-      .run()
-      .then((status) => log.info({ state: status.state }, `rollout ended: ${status.message || status.state}`))
-      .catch((err: unknown) => log.error({ err }, 'rollout crashed'))
-      .finally(() => void directory.close());
     return rollout.status();
   }
 
   get(id: string): msg.RolloutStatus__Output {
-    return this.find(id).status();
+    const status = this.rollouts.get(id)?.status() ?? this.book.get(id);
+    if (!status) throw new UnknownRolloutError(`no rollout ${id} on this controller`);
+    return status;
   }
 
   /** Newest first. */
   list(): msg.RolloutStatus__Output[] {
-    return [...this.rollouts.values()].map((r) => r.status()).sort((a, b) => b.createdAtMs - a.createdAtMs);
+    const live = [...this.rollouts.values()].map((r) => r.status());
+    const kept = this.book.all().filter((s) => !this.rollouts.has(s.id));
+    return [...live, ...kept].sort((a, b) => b.createdAtMs - a.createdAtMs);
   }
 
   pause(id: string, group?: string): msg.RolloutStatus__Output {
-    return this.find(id).pause(group);
+    return this.find(id, 'pause').pause(group);
   }
 
   resume(id: string, group?: string): msg.RolloutStatus__Output {
-    return this.find(id).resume(group);
+    return this.find(id, 'resume').resume(group);
   }
 
   abort(id: string): msg.RolloutStatus__Output {
-    return this.find(id).abort();
+    return this.find(id, 'abort').abort();
   }
 
-  /** Calls listener with the status now and after every change; returns the unsubscribe function. */
+  /**
+   * Calls listener with the status now and after every change; returns the unsubscribe function.
+   * On a standby the changes are those the leader saves, as often as the standby reads the store.
+   */
   watch(id: string, listener: RolloutListener): () => void {
-    const rollout = this.find(id);
-    const off = rollout.onChange(listener);
-    listener(rollout.status());
+    const now = this.get(id);
+    const off = this.book.watch(id, listener);
+    listener(now);
     return off;
+  }
+
+  /**
+   * Elected: every rollout the store holds becomes known here, and every unfinished one is resumed
+   * (hosts that ended are not touched again, hosts in flight are asked for their real state).
+   * Rejects when the store cannot be read; the caller then gives the lead up.
+   */
+  async lead(): Promise<void> {
+    const epoch = ++this.epoch;
+    const statuses = await this.store.list();
+    if (epoch !== this.epoch) return;
+    for (const status of statuses) if (!this.rollouts.has(status.id)) this.book.keep(status);
+    const unfinished = statuses.filter((s) => !isTerminal(s) && !this.rollouts.has(s.id));
+    for (const status of unfinished) await this.resumeStored(status, epoch);
+    if (epoch !== this.epoch) return;
+    this.leading = true;
+    this.deps.log.info({ resumed: unfinished.map((s) => s.id) }, 'leading');
+  }
+
+  /**
+   * Not (or no longer) the leader: stops acting on every rollout at once, without a word to any
+   * agent (what they do goes on, and the next leader finds it in flight); reads go on from the store.
+   */
+  standBy(why: string): void {
+    this.epoch += 1;
+    this.leading = false;
+    this.standbyReason = why;
+    for (const [id, rollout] of this.rollouts) {
+      rollout.detach(why);
+      this.book.keep(rollout.status());
+      this.rollouts.delete(id);
+    }
+  }
+
+  /** On a standby: what the leader saved since the last look, for reads and watchers. */
+  async refresh(): Promise<void> {
+    if (this.leading) return;
+    this.book.refresh(await this.store.list());
+  }
+
+  /**
+   * Every change of every rollout, including rollouts started later (watch() needs an id): what
+   * metrics are made of. Returns the unsubscribe function.
+   */
+  observe(listener: RolloutListener): () => void {
+    this.observers.add(listener);
+    return () => void this.observers.delete(listener);
   }
 
   agents(): Promise<msg.AgentInfo__Output[]> {
     return this.deps.agents();
   }
 
-  private find(id: string): Rollout {
+  private tellObservers(status: msg.RolloutStatus__Output, step: StepEvent | undefined): void {
+    for (const observer of this.observers) {
+      try {
+        observer(status, step);
+      } catch (err) {
+        // One broken observer must neither stop the others nor the rollout.
+        this.deps.log.error({ err }, 'rollout observer threw');
+      }
+    }
+  }
+
+  private mustLead(what: string): void {
+    if (this.leading) return;
+    const leader = this.deps.leaderText?.() ?? this.standbyReason;
+    throw new NotLeaderError(`cannot ${what} here: this controller stands by; ${leader}`);
+  }
+
+  private find(id: string, verb: string): Rollout {
+    this.mustLead(`${verb} a rollout`);
     const rollout = this.rollouts.get(id);
-    if (!rollout) throw new UnknownRolloutError(`no rollout ${id} on this controller`);
-    return rollout;
+    if (rollout) return rollout;
+    const kept = this.book.get(id);
+    if (!kept) throw new UnknownRolloutError(`no rollout ${id} on this controller`);
+    const state = kept.state.replace('ROLLOUT_', '').toLowerCase();
+    throw new InvalidInputError(
+      `rollout ${id} is ${state} and not running here; there is nothing to ${verb}`,
+    );
+  }
+
+  /** Runs a rollout this controller now acts on, and tells watchers and observers of each change. */
+  private adopt(rollout: Rollout, directory: AgentDirectory, log: Logger): void {
+    this.rollouts.set(rollout.id, rollout);
+    this.book.forget(rollout.id);
+    rollout.onChange((status, step) => {
+      this.book.tell(status, step);
+      this.tellObservers(status, step);
+    });
+    rollout
+      .run()
+      .then((status) => log.info({ state: status.state }, `rollout ended: ${status.message || status.state}`))
+      .catch((err: unknown) => {
+        if (err instanceof RolloutDetachedError) log.info(err.message);
+        else log.error({ err }, 'rollout crashed');
+      })
+      .finally(() => void directory.close());
+  }
+
+  /** A rollout a previous leader left unfinished; one that cannot be resumed stays visible, as it was. */
+  private async resumeStored(status: msg.RolloutStatus__Output, epoch: number): Promise<void> {
+    const log = this.deps.log.child({ rolloutId: status.id });
+    try {
+      const transport = status.transport === 'nats' ? 'nats' : 'grpc';
+      const hosts = await this.deps.hosts();
+      // Deposed while reading the inventory: the next leader resumes it.
+      if (epoch !== this.epoch) return;
+      const directory = this.deps.directory(transport, hosts);
+      const rollout = Rollout.restore(status, directory, log, { store: this.store });
+      this.adopt(rollout, directory, log);
+      log.info({ state: status.state }, 'rollout resumed from the store');
+    } catch (err) {
+      log.error({ err }, 'cannot resume the rollout; it stays as the store has it');
+    }
   }
 }

@@ -12,3 +12,8 @@ export class RolloutConflictError extends FleetrollError {
 export class TransportUnavailableError extends FleetrollError {
   readonly code = 'TRANSPORT_UNAVAILABLE';
 }
+
+/** This controller stands by: another one leads, and only the leader acts on rollouts. */
+export class NotLeaderError extends FleetrollError {
+  readonly code = 'NOT_LEADER';
+}

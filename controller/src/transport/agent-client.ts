@@ -17,6 +17,11 @@ export interface AgentClient {
    */
   update(request: UpdateHostRequest, onEvent: (event: StepEvent) => void): Promise<StepEvent>;
   abort(rolloutId: string): Promise<boolean>;
+  /**
+   * What the transport knows of the agent being there without asking it: over NATS, a fresh
+   * heartbeat in the registry. Absent where it learns nothing until it asks (gRPC).
+   */
+  isAlive?(): boolean;
 }
 
 /** Terminal steps of an UpdateHost stream. */

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   RequestError,
   TimeoutError,
@@ -25,9 +26,14 @@ import {
 } from '@fleetroll/shared';
 import { HOST_END_STEPS, type AgentClient, type AgentDirectory } from './agent-client.js';
 import { AgentUnreachableError } from './errors.js';
+import { onReconnect } from './nats-reconnects.js';
 import type { DeadListener } from './registry.js';
 
 const ROLLOUT_ID_ONLY = updateHostRequestSchema.pick({ rolloutId: true });
+/** An end already on its way arrives before the Describe reply that says the update is over. */
+const LOST_END_GRACE_MS = 200;
+/** After a reconnect the agent may not be back on NATS yet: asked this many times, a second apart. */
+const LOST_END_ASKS = 10;
 
 export interface NatsTimeouts {
   /** Describe and Abort: the agent answers from memory and a socket or two. */
@@ -44,9 +50,10 @@ export const DEFAULT_NATS_TIMEOUTS: NatsTimeouts = {
   acceptMs: 30_000,
 };
 
-/** What the clients need from the registry: word that a host died. */
+/** What the clients need from the registry: word that a host died, and whether it beats now. */
 export interface Liveness {
   onDead(hostId: string, cb: DeadListener): () => void;
+  isAlive?(hostId: string): boolean;
 }
 
 export interface NatsDirectoryOptions {
@@ -101,6 +108,10 @@ export class NatsAgentClient implements AgentClient {
     return this.call('Describe', undefined, this.timeouts.requestMs, codecs.describeResponse);
   }
 
+  isAlive(): boolean {
+    return this.liveness.isAlive?.(this.hostId) ?? true;
+  }
+
   prePull(image: string): Promise<PrePullResult> {
     const payload = codecs.prePullRequest.encode({ image });
     return this.call('PrePull', payload, this.timeouts.prePullMs, codecs.prePullResponse);
@@ -117,11 +128,13 @@ export class NatsAgentClient implements AgentClient {
     const { rolloutId } = parseInput(ROLLOUT_ID_ONLY, { rolloutId: request.rolloutId }, 'UpdateHost');
     return new Promise<StepEvent>((resolve, reject) => {
       let settled = false;
+      let accepted = false;
       const finish = (err: FleetrollError | null, terminal?: StepEvent): void => {
         if (settled) return;
         settled = true;
         sub.unsubscribe();
         stopWatching();
+        stopReconnects();
         if (terminal) resolve(terminal);
         else reject(err ?? new AgentUnreachableError(`agent ${this.hostId}: update ended without a result`));
       };
@@ -142,6 +155,14 @@ export class NatsAgentClient implements AgentClient {
       const stopWatching = this.liveness.onDead(this.hostId, (_host, reason) =>
         finish(new AgentUnreachableError(`agent ${this.hostId} vanished during the update: ${reason}`)),
       );
+      const stopReconnects = onReconnect(this.nc, () => {
+        if (!accepted) return;
+        void this.endLost(rolloutId, () => settled).then((lost) => {
+          if (!lost) return;
+          const why = 'its end was lost while NATS reconnected (the agent no longer runs it)';
+          finish(new AgentUnreachableError(`agent ${this.hostId}: ${why}`));
+        });
+      });
       this.nc
         .request(this.subject('UpdateHost'), codecs.updateHostRequest.encode(request), {
           timeout: this.timeouts.acceptMs,
@@ -150,6 +171,7 @@ export class NatsAgentClient implements AgentClient {
           (reply) => {
             try {
               this.checkReply(reply, 'UpdateHost');
+              accepted = true;
             } catch (e) {
               finish(asFleetrollError(e));
             }
@@ -157,6 +179,24 @@ export class NatsAgentClient implements AgentClient {
           (err: unknown) => finish(this.unreachable('UpdateHost', err, this.timeouts.acceptMs)),
         );
     });
+  }
+
+  /**
+   * Events are core NATS: those sent while this connection was reconnecting are gone, the update's
+   * end among them. An agent that no longer runs the update when its end has not come means the end
+   * was lost, and the caller (told AGENT_UNREACHABLE) may ask again: UpdateHost is idempotent.
+   */
+  private async endLost(rolloutId: string, settled: () => boolean): Promise<boolean> {
+    for (let ask = 0; ask < LOST_END_ASKS && !settled(); ask++) {
+      try {
+        if ((await this.describe()).activeRolloutId === rolloutId) return false;
+        await sleep(LOST_END_GRACE_MS);
+        return !settled();
+      } catch {
+        await sleep(1_000);
+      }
+    }
+    return false;
   }
 
   private async call<T>(

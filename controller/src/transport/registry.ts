@@ -30,6 +30,8 @@ export interface AgentRegistryOptions {
   /** Pause before watching again after a watch ended or failed. */
   rewatchMs?: number;
   now?: () => number;
+  /** Replicas of the bucket when this process creates it (see natsConfigSchema.kvReplicas). */
+  kvReplicas?: number;
 }
 
 /** Why a host is considered dead; ends up in the AGENT_UNREACHABLE message. */
@@ -79,7 +81,7 @@ export class AgentRegistry {
 
   /** Watches the registry bucket on nc, creating the bucket when no agent has yet. */
   static async start(nc: NatsConnection, opts: AgentRegistryOptions): Promise<AgentRegistry> {
-    const registry = new AgentRegistry(kvSource(nc), opts);
+    const registry = new AgentRegistry(kvSource(nc, opts.kvReplicas ?? 1), opts);
     await registry.start();
     // A watch does not notice that the server it reconnected to lost the bucket
     // (restarted with an empty store): it just goes quiet, and every host would
@@ -178,6 +180,12 @@ export class AgentRegistry {
     }
     const now = this.now();
     const previous = this.hosts.get(entry.key);
+    // A new process under the same host id: whatever the old one had accepted died
+    // with it, even when the new one beats before the old one's silence is noticed.
+    if (previous?.alive && previous.registration.startedAtMs !== registration.startedAtMs) {
+      previous.alive = false;
+      this.died(entry.key, 'the agent restarted (a new process registered)', true);
+    }
     // A replayed value is as old as the server says (a long-dead agent must not
     // look alive after a controller restart); never older than what we saw.
     const seenMs = entry.isUpdate ? now : Math.min(now, entry.createdMs);
@@ -248,11 +256,11 @@ export class AgentRegistry {
   }
 }
 
-function kvSource(nc: NatsConnection): RegistrySource {
+function kvSource(nc: NatsConnection, replicas: number): RegistrySource {
   return async () => {
     // Same bucket settings as the agents use, whoever comes first creates it; and
     // again on every watch, as a NATS server may come back with an empty store.
-    const kv = await new Kvm(nc).create(AGENT_REGISTRY_BUCKET, { history: 1 });
+    const kv = await new Kvm(nc).create(AGENT_REGISTRY_BUCKET, { history: 1, replicas });
     const it = await kv.watch();
     async function* entries(): AsyncIterable<RegistryEntry> {
       for await (const e of it) {

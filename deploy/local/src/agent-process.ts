@@ -13,11 +13,16 @@ export interface AgentProcess {
   exited: Promise<string>;
 }
 
-/** Starts a real fleetroll-agent process and waits until it answers Describe. */
+/**
+ * Starts a real fleetroll-agent process and waits until it answers Describe. An agent
+ * repairs interrupted slots before it serves, so after a crash give it as long as a
+ * slot's health check may take.
+ */
 export async function spawnAgent(
   configPath: string,
   address: string,
   logFile: string,
+  readyTimeoutMs = 15_000,
 ): Promise<AgentProcess> {
   const proc = await startProcess(process.execPath, [AGENT_MAIN, '--config', configPath], {
     logFile,
@@ -30,7 +35,7 @@ export async function spawnAgent(
       () => false,
     );
   try {
-    await waitUntilReady(proc, `fleetroll-agent on ${address}`, answers, 15_000);
+    await waitUntilReady(proc, `fleetroll-agent on ${address}`, answers, readyTimeoutMs);
   } catch (err) {
     client.close();
     throw err;

@@ -6,6 +6,9 @@ import { spawnAgent, type AgentProcess } from './agent-process.js';
 import { removeLeftovers, runAppContainer, TEST_PREFIX } from './containers.js';
 import { startHaproxy, type HaproxyProcess } from './haproxy.js';
 
+/** How long a restarted agent may take to repair its slots before it serves (a busy machine's health checks). */
+const RESTART_READY_MS = 60_000;
+
 export interface LocalHostOptions {
   hostId: string;
   /** Picks the port block: frontend 20000+n, app servers 21000+10n+slot, agent gRPC 22000+n. */
@@ -20,8 +23,8 @@ export interface LocalHostOptions {
   /** The app containers' command, when it must differ from the image's. */
   cmd?: string[];
   healthIntervalMs?: number;
-  /** Makes the agent answer on NATS and heartbeat in the registry too. */
-  nats?: { servers: string[] };
+  /** Makes the agent answer on NATS and heartbeat in the registry too (the agent config's `nats:`). */
+  nats?: { servers: string[]; kvReplicas?: number };
 }
 
 export interface LocalHost {
@@ -114,7 +117,8 @@ export async function startLocalHost(opts: LocalHostOptions): Promise<LocalHost>
       slotPorts,
       agent,
       async restartAgent() {
-        agent = await spawnAgent(configPath, agentAddress, logFile);
+        // Its journal may hold a slot to roll back: a container to start and see healthy first.
+        agent = await spawnAgent(configPath, agentAddress, logFile, RESTART_READY_MS);
         host.agent = agent;
         return agent;
       },

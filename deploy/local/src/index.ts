@@ -7,6 +7,7 @@ export * from './fleet.js';
 export * from './haproxy.js';
 export * from './host.js';
 export * from './load.js';
+export * from './nats-cluster.js';
 export * from './nats-server.js';
 export * from './paths.js';
 export * from './ports.js';

@@ -2,34 +2,71 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { freeLoopbackPort } from './ports.js';
-import { findBinary, startProcess, waitUntilReady } from './process.js';
+import { findBinary, startProcess, waitUntilReady, type ManagedProcess } from './process.js';
 
 export interface NatsServerOptions {
   /** JetStream store; a temp dir (removed by stop()) when not given. */
   dir?: string;
   /** Client port; a free one when not given. */
   port?: number;
-  /** Names the server in its log and, later, in a cluster (server_name must be unique there). */
+  /** Names the server in its log and in a cluster (server_name must be unique there). */
   name?: string;
   readyTimeoutMs?: number;
+  /** Makes it a member of a cluster (see nats-cluster.ts). */
+  cluster?: ClusterMembership;
+  /** HTTP monitoring (/jsz, /healthz) on this loopback port. */
+  monitorPort?: number;
+}
+
+export interface ClusterMembership {
+  name: string;
+  /** This member's route port. */
+  port: number;
+  /** The other members' route ports. */
+  routes: number[];
 }
 
 export interface NatsServer {
   url: string;
   port: number;
-  pid: number;
+  /** Of the process running now: restart() changes it. */
+  readonly pid: number;
   name: string;
+  storeDir: string;
+  /** http://127.0.0.1:P when started with a monitorPort. */
+  monitorUrl?: string;
+  /**
+   * Ends this process only, keeping its store, so that restart() can bring it back:
+   * SIGTERM for a graceful stop, SIGKILL for a crash. Resolves once it has exited.
+   */
+  kill(signal?: NodeJS.Signals): Promise<void>;
+  /** Starts it again, after kill(), on the same ports and store; resolves once it serves clients. */
+  restart(): Promise<void>;
   /** SIGTERM to this pid, SIGKILL after a grace period; removes a temp store; safe to call twice. */
   stop(): Promise<void>;
 }
 
-/**
- * Command-line flags for one server. A cluster member needs only more of them
- * (--cluster nats://127.0.0.1:P, --routes ..., --cluster_name), hence this seam.
- */
-function natsArgs(o: { name: string; port: number; storeDir: string }): string[] {
-  return ['--name', o.name, '-a', '127.0.0.1', '-p', String(o.port), '-js', '-sd', o.storeDir];
+interface ServerArgs {
+  name: string;
+  port: number;
+  storeDir: string;
+  cluster?: ClusterMembership;
+  monitorPort?: number;
+}
+
+/** Command-line flags for one server; a cluster member only has more of them. */
+function natsArgs(o: ServerArgs): string[] {
+  const args = ['--name', o.name, '-a', '127.0.0.1', '-p', String(o.port), '-js', '-sd', o.storeDir];
+  // The monitor binds to the -a address: loopback.
+  if (o.monitorPort !== undefined) args.push('-m', String(o.monitorPort));
+  if (o.cluster) {
+    const route = (port: number): string => `nats://127.0.0.1:${port}`;
+    args.push('--cluster_name', o.cluster.name, '--cluster', route(o.cluster.port));
+    args.push('--routes', o.cluster.routes.map(route).join(','));
+  }
+  return args;
 }
 
 /** The first thing a NATS server says to a client is INFO; with "jetstream":true it can serve KV. */
@@ -67,16 +104,9 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Nat
   }
 }
 
-async function startOne(bin: string, opts: NatsServerOptions, port: number): Promise<NatsServer> {
-  const name = opts.name ?? `fleetroll-test-${port}`;
-  const ownDir = opts.dir === undefined;
-  const storeDir = opts.dir ?? (await mkdtemp(join(tmpdir(), 'fleetroll-nats-')));
-
-  const proc = await startProcess(bin, natsArgs({ name, port, storeDir }));
-  const stop = async (): Promise<void> => {
-    await proc.stop();
-    if (ownDir) await rm(storeDir, { recursive: true, force: true });
-  };
+/** Spawns the server and waits until it serves clients; stops it and explains why when it does not. */
+async function launch(bin: string, args: string[], port: number, readyTimeoutMs: number) {
+  const proc = await startProcess(bin, args);
   try {
     await waitUntilReady(
       proc,
@@ -85,12 +115,52 @@ async function startOne(bin: string, opts: NatsServerOptions, port: number): Pro
         const info = await infoLine(port);
         return info.startsWith('INFO ') && info.includes('"jetstream":true');
       },
-      opts.readyTimeoutMs ?? 10_000,
+      readyTimeoutMs,
     );
   } catch (err) {
-    await stop();
     throw new Error(`${(err as Error).message.split(';')[0]}: ${explain(proc.output())}`, { cause: err });
   }
+  return proc;
+}
 
-  return { url: `nats://127.0.0.1:${port}`, port, pid: proc.pid, name, stop };
+async function startOne(bin: string, opts: NatsServerOptions, port: number): Promise<NatsServer> {
+  const name = opts.name ?? `fleetroll-test-${port}`;
+  const ownDir = opts.dir === undefined;
+  const storeDir = opts.dir ?? (await mkdtemp(join(tmpdir(), 'fleetroll-nats-')));
+  const args = natsArgs({ name, port, storeDir, cluster: opts.cluster, monitorPort: opts.monitorPort });
+  const readyTimeoutMs = opts.readyTimeoutMs ?? 10_000;
+  const removeStore = async (): Promise<void> => {
+    if (ownDir) await rm(storeDir, { recursive: true, force: true });
+  };
+
+  let proc: ManagedProcess;
+  try {
+    proc = await launch(bin, args, port, readyTimeoutMs);
+  } catch (err) {
+    await removeStore();
+    throw err;
+  }
+  let finished = false;
+  return {
+    url: `nats://127.0.0.1:${port}`,
+    port,
+    get pid() {
+      return proc.pid;
+    },
+    name,
+    storeDir,
+    ...(opts.monitorPort !== undefined ? { monitorUrl: `http://127.0.0.1:${opts.monitorPort}` } : {}),
+    kill: (signal: NodeJS.Signals = 'SIGTERM') => proc.stop(signal),
+    async restart() {
+      if (finished) throw new Error(`nats-server ${name} was stopped for good; it cannot restart`);
+      const state = await Promise.race([proc.exited, sleep(0, null)]);
+      if (state === null) throw new Error(`nats-server ${name} (pid ${proc.pid}) is still running`);
+      proc = await launch(bin, args, port, readyTimeoutMs);
+    },
+    async stop() {
+      finished = true;
+      await proc.stop();
+      await removeStore();
+    },
+  };
 }

@@ -7,39 +7,98 @@ import { slotTimingsSchema } from './durations.js';
 import { loadYamlConfig, parseYamlConfig } from './yaml.js';
 
 export const slotConfigSchema = z.strictObject({
-  /** Stable id the controller and operators use. */
-  id: nameSchema,
-  container: nameSchema,
-  backend: nameSchema,
-  server: nameSchema,
+  id: nameSchema.describe(
+    'Stable id of the slot that the controller, the CLI and the journal use, e.g. app1.',
+  ),
+  container: nameSchema.describe(
+    'The Docker container serving this slot now. Its replacement gets the same name and configuration.',
+  ),
+  backend: nameSchema.describe('The HAProxy backend that holds the server.'),
+  server: nameSchema.describe(
+    "The HAProxy server in that backend that sends traffic to this slot's container.",
+  ),
 });
 
-/**
- * Optional: without it the agent serves gRPC only. With it, the agent also answers
- * on NATS and heartbeats in the registry, every heartbeatMs (the controller calls a
- * host dead after a few missed beats, so keep it well under its deadAfterMs).
- */
 export const agentNatsConfigSchema = natsConfigSchema.extend({
-  heartbeatMs: z.number().int().min(100).max(60_000).default(1_000),
+  heartbeatMs: z
+    .number()
+    .int()
+    .min(100)
+    .max(60_000)
+    .default(1_000)
+    .describe(
+      "How often the agent refreshes its entry in the registry; keep it well under the controller's agentDeadAfterMs.",
+    ),
 });
 
 export const agentConfigSchema = z
   .strictObject({
-    hostId: nameSchema,
-    groups: z.array(nameSchema).default([]),
-    grpc: z.strictObject({ listen: listenSchema }),
-    haproxy: z.strictObject({
-      socket: z.string().min(1),
-      timeoutMs: z.number().int().min(50).max(60_000).default(2_000),
-    }),
+    hostId: nameSchema.describe(
+      "This machine's id: the same as its `id` in the inventory, and its key in the NATS registry.",
+    ),
+    groups: z
+      .array(nameSchema)
+      .default([])
+      .describe(
+        'Groups announced in the NATS registry, used when the controller has no inventory ' +
+          "(with one, the inventory's groups apply).",
+      ),
+    grpc: z
+      .strictObject({
+        listen: listenSchema.describe(
+          'host:port the agent serves gRPC on. Also announced in the NATS registry, so with ' +
+            'discovery instead of an inventory give an address the controller can reach.',
+        ),
+      })
+      .describe('The AgentService over gRPC; always served, also when NATS is configured.'),
+    haproxy: z
+      .strictObject({
+        socket: z
+          .string()
+          .min(1)
+          .describe('Path of the HAProxy runtime API socket; it needs `level admin` to set weights.'),
+        timeoutMs: z
+          .number()
+          .int()
+          .min(50)
+          .max(60_000)
+          .default(2_000)
+          .describe('Deadline of one command on that socket.'),
+      })
+      .describe("The local HAProxy in front of this host's slots."),
     docker: z
-      .strictObject({ socket: z.string().min(1).default('/var/run/docker.sock') })
-      .default({ socket: '/var/run/docker.sock' }),
-    /** Where the crash-recovery journal lives; must survive a restart of the agent. */
-    stateDir: z.string().min(1),
-    defaults: slotTimingsSchema.default(slotTimingsSchema.parse({})),
-    slots: z.array(slotConfigSchema).min(1, 'a host needs at least one slot'),
-    nats: agentNatsConfigSchema.optional(),
+      .strictObject({
+        socket: z
+          .string()
+          .min(1)
+          .default('/var/run/docker.sock')
+          .describe('Path of the Docker Engine API socket.'),
+      })
+      .default({ socket: '/var/run/docker.sock' })
+      .describe('The local Docker Engine that runs the slot containers.'),
+    stateDir: z
+      .string()
+      .min(1)
+      .describe(
+        'Where the crash-recovery journal lives. It must survive a restart of the agent (not a ' +
+          'tmpfs), or an interrupted slot cannot be repaired.',
+      ),
+    defaults: slotTimingsSchema
+      .default(slotTimingsSchema.parse({}))
+      .describe('Timings of a slot replacement; a rollout may override each of them.'),
+    slots: z
+      .array(slotConfigSchema)
+      .min(1, 'a host needs at least one slot')
+      .describe(
+        'The copies of the app on this host, replaced in this order. Ids, containers and ' +
+          'backend/server pairs are unique.',
+      ),
+    nats: agentNatsConfigSchema
+      .optional()
+      .describe(
+        'Without it the agent serves gRPC only. With it, it also answers on NATS and heartbeats ' +
+          'in the registry, so the controller sees it alive.',
+      ),
   })
   .superRefine((cfg, ctx) => {
     flagDuplicates(

@@ -6,17 +6,29 @@ import { loadYamlConfig, parseYamlConfig } from './yaml.js';
 
 export const inventoryHostSchema = z.strictObject({
   // The same pattern as an agent's hostId, because the two must be equal for the agent to be found.
-  id: nameSchema,
-  groups: z.array(nameSchema).default([]),
+  id: nameSchema.describe("The host's id: equal to `hostId` in its agent's configuration."),
+  groups: z
+    .array(nameSchema)
+    .default([])
+    .describe('Groups the host belongs to, for `--group` and for pausing and resuming one group.'),
   grpc: z
     .string()
     .refine(isEndpoint, 'must be host:port with a port of 1-65535, e.g. 10.0.0.11:7070')
-    .optional(),
+    .optional()
+    .describe(
+      "host:port where the controller reaches the host's agent over gRPC. Needed for the grpc " +
+        'transport; with NATS the agent is reached through its subjects.',
+    ),
 });
 
 export const inventorySchema = z
   .strictObject({
-    hosts: z.array(inventoryHostSchema).min(1, 'an inventory needs at least one host'),
+    hosts: z
+      .array(inventoryHostSchema)
+      .min(1, 'an inventory needs at least one host')
+      .describe(
+        'Every host of the fleet, in the order batches are cut from; ids and grpc addresses are unique.',
+      ),
   })
   .superRefine((inv, ctx) => {
     flagDuplicates(

@@ -15,4 +15,6 @@ export const codecs = {
   agentRegistration: codecFor<A.AgentRegistration, A.AgentRegistration__Output>(
     'fleetroll.v1.AgentRegistration',
   ),
+  /** What the controller keeps in its RolloutStore (JetStream KV or files). */
+  rolloutStatus: codecFor<A.RolloutStatus, A.RolloutStatus__Output>('fleetroll.v1.RolloutStatus'),
 };

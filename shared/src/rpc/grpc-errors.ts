@@ -13,6 +13,8 @@ const STATUS_BY_CODE: Record<string, status> = {
   HAPROXY_PERMISSION_DENIED: status.UNAVAILABLE,
   HAPROXY_TIMEOUT: status.UNAVAILABLE,
   DOCKER_UNAVAILABLE: status.UNAVAILABLE,
+  // A standby controller: the message names the one that leads.
+  NOT_LEADER: status.FAILED_PRECONDITION,
 };
 
 const CODE_KEY = 'fleetroll-error-code';

@@ -1,4 +1,4 @@
-// Child process of the fleet simulation (forked by agents.ts): a thousand real
+// Child process of the fleet simulation (started by agents.ts): a thousand real
 // agents (HostAgent, the NATS service, the registry heartbeat), each over the
 // simulated ports of ports.ts, sharing a few NATS connections.
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -14,7 +14,7 @@ import {
   type RegistryBucket,
 } from '@fleetroll/agent';
 import { connectNats, createLogger, type AgentConfig, type SlotTimings } from '@fleetroll/shared';
-import { simHostId, type SimAgentsOptions, type SimAgentsReady } from './agents.js';
+import { simHostId, type SimAgentsOptions } from './agents.js';
 import { DiscardJournal, SimLoadBalancer, SimRuntime } from './ports.js';
 
 // Generous bounds: a slot that hits one has gone wrong, and the rollout must say so.
@@ -33,7 +33,7 @@ interface SimAgent {
   registrar: Registrar;
 }
 
-// Written by forkSimAgents in this same checkout, so not validated again here.
+// Written by startSimAgents in this same checkout, so not validated again here.
 const options = JSON.parse(process.argv[2] ?? '{}') as SimAgentsOptions;
 const log = createLogger('fleet-sim-agents');
 const images = new Map(Object.entries(options.images));
@@ -114,7 +114,8 @@ function stop(why: string): Promise<void> {
     log.info({ why }, 'stopping the simulated agents');
     for (const a of agents) a.service.stop();
     const goodbyes = Promise.all(agents.map((a) => a.host.stop().then(() => a.registrar.stop())));
-    await Promise.race([goodbyes, sleep(5_000)]);
+    // Inside the 5 s startProcess grants before its SIGKILL.
+    await Promise.race([goodbyes, sleep(3_000)]);
     await Promise.all(conns.map((nc) => nc.close()));
     process.exit(0);
   })();
@@ -122,8 +123,11 @@ function stop(why: string): Promise<void> {
 }
 process.once('SIGTERM', () => void stop('SIGTERM'));
 process.once('SIGINT', () => void stop('SIGINT'));
-// The bench died without stopping us: no agent may outlive it.
-process.once('disconnect', () => void stop('the bench went away'));
+// A bench that died without stopping us (SIGKILL) leaves us to init: no agent may outlive it.
+const bench = process.ppid;
+setInterval(() => {
+  if (process.ppid !== bench) void stop('the bench went away');
+}, 1_000).unref();
 
 // Real agents start at unrelated moments, so their beats spread over the period
 // instead of arriving in one burst: spread the first beats likewise.
@@ -133,6 +137,4 @@ await Promise.all(
     await a.registrar.start();
   }),
 );
-const ready: SimAgentsReady = { type: 'ready', hosts: agents.length, startupMs: Date.now() - startedAt };
-log.info(ready, 'simulated agents serving');
-process.send?.(ready);
+log.info({ hosts: agents.length, startupMs: Date.now() - startedAt }, 'simulated agents serving');

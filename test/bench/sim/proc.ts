@@ -28,3 +28,13 @@ export async function cpuOf(pids: Record<string, number>): Promise<Record<string
   );
   return Object.fromEntries(entries);
 }
+
+/** "controller 1.2 s (40 % of a core), …": the CPU each process used between two readings `ms` apart. */
+export function cpuUsage(before: Record<string, number>, after: Record<string, number>, ms: number): string {
+  return Object.keys(after)
+    .map((name) => {
+      const used = (after[name] ?? 0) - (before[name] ?? 0);
+      return `${name} ${used.toFixed(1)} s (${((100_000 * used) / ms).toFixed(0)} % of a core)`;
+    })
+    .join(', ');
+}

@@ -81,24 +81,40 @@ export function dispatchTable(t: RolloutTiming, target?: number): string {
   ].join('\n');
 }
 
-/** The agents' own view of each slot, beside what the steps must cost when nominal ones are known. */
-export function slotTable(samples: readonly SlotSample[], nominal?: Omit<SlotSample, 'hostId' | 'slot'>): string {
-  const rows: [string, keyof Omit<SlotSample, 'hostId' | 'slot'>][] = [
+type SlotPart = Exclude<keyof SlotSample, 'hostId' | 'slot'>;
+
+/** The agents' own view of each slot; beside the fixed cost of each step when it is known (the sim). */
+export function slotTable(samples: readonly SlotSample[], fixed?: Record<SlotPart, number>): string {
+  const rows: [string, SlotPart][] = [
     ['window (WEIGHT_ZERO → WEIGHT_RESTORED)', 'windowMs'],
     ['drain', 'drainMs'],
     ['stop (old container)', 'stopMs'],
     ['start (create + start new)', 'startMs'],
     ['healthy', 'healthyMs'],
   ];
-  const head = nominal ? '| slot step | fixed | p50 | p99 | max |' : '| slot step | p50 | p99 | max |';
+  const fixedHead = fixed ? ' fixed |' : '';
   return [
-    `${head.replace('slot step', `slot step (${samples.length} slots)`)}`,
-    nominal ? '|---|---:|---:|---:|---:|' : '|---|---:|---:|---:|',
+    `| slot step (${samples.length} slots) |${fixedHead} p50 | p99 | max |`,
+    `|---|${fixed ? '---:|' : ''}---:|---:|---:|`,
     ...rows.map(([name, key]) => {
       const v = samples.map((s) => s[key]);
-      const fixed = nominal ? ` ${millis(nominal[key])} |` : '';
-      return `| ${name} |${fixed} ${millis(percentile(v, 0.5))} | ${millis(percentile(v, 0.99))} | ${millis(Math.max(...v))} |`;
+      const cost = fixed ? ` ${millis(fixed[key])} |` : '';
+      return `| ${name} |${cost} ${millis(percentile(v, 0.5))} | ${millis(percentile(v, 0.99))} | ${millis(Math.max(...v))} |`;
     }),
+    '',
+  ].join('\n');
+}
+
+/** Each batch's critical path, one row per batch. */
+export function batchTable(t: RolloutTiming): string {
+  return [
+    '| batch | hosts | wall | lower bound | dispatch (all hosts) | last host | its dispatch | its run beyond bound | tail |',
+    '|---:|---:|---:|---:|---:|---|---:|---:|---:|',
+    ...t.batches.map(
+      (b) =>
+        `| ${b.index + 1} | ${b.hosts} | ${secs(b.wallMs)} | ${secs(b.floorMs)} | ${millis(b.dispatchMs)} | ` +
+        `${b.lastHost} | ${millis(b.lastDispatchMs)} | ${millis(b.lastRunMs - b.floorMs)} | ${millis(b.tailMs)} |`,
+    ),
     '',
   ].join('\n');
 }

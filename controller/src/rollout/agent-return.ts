@@ -1,0 +1,128 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { asFleetrollError, type HostDescription, type UpdateHostRequest } from '@fleetroll/shared';
+import type { AgentClient } from '../transport/agent-client.js';
+import { callUpdate, type CallFailure, type CallResult } from './agent-call.js';
+import type { RolloutContext } from './context.js';
+import { withContext } from './errors.js';
+import { formatDuration, within } from './timeout.js';
+
+/** How often an agent that vanished is looked for, and an update it still runs checked on. */
+export const PROBE_MS = 500;
+
+/**
+ * Times one host's agent may vanish and come back within one update. An agent that keeps dying
+ * (a crash loop) must fail its host rather than hold the batch until the host timeout.
+ */
+export const MAX_AGENT_RETURNS = 3;
+
+export type AgentReturn =
+  /** It answers and runs nothing of this rollout: it can be asked again. */
+  | { readonly kind: 'back'; readonly description: HostDescription }
+  /** The rollout paused or stopped while the agent was away. */
+  | { readonly kind: 'interrupted' }
+  /** Not back by the deadline; why, in the words of the last look. */
+  | { readonly kind: 'lost'; readonly why: string };
+
+type Look =
+  | { readonly kind: 'gone'; readonly why: string }
+  | { readonly kind: 'there'; readonly description: HostDescription };
+
+async function look(client: AgentClient, budgetMs: number): Promise<Look> {
+  // Over NATS an answer from a host the registry calls dead would be cut off by it at once.
+  if (client.isAlive && !client.isAlive()) return { kind: 'gone', why: 'no heartbeat in the registry' };
+  try {
+    const answer = await within(client.describe(), Math.max(1, budgetMs));
+    if (answer.done) return { kind: 'there', description: answer.value };
+    return { kind: 'gone', why: `Describe unanswered after ${formatDuration(budgetMs)}` };
+  } catch (err) {
+    return { kind: 'gone', why: asFleetrollError(err).message };
+  }
+}
+
+/**
+ * After an agent vanished during this rollout's update of its host: waits until it is back (alive
+ * in the registry when the transport has one, and answering Describe) and no longer running the
+ * update. It may still be running it when only the controller lost sight of it (a NATS outage, a
+ * broken stream); that update is waited out, or asked to stop if the rollout paused meanwhile.
+ * A restarted agent has already repaired its interrupted slot from its journal before answering.
+ */
+export async function awaitAgentReturn(
+  ctx: RolloutContext,
+  hostId: string,
+  client: AgentClient,
+  deadlineMs: number,
+  probeMs = PROBE_MS,
+): Promise<AgentReturn> {
+  let why = 'not looked for yet';
+  let abortSent = false;
+  while (Date.now() < deadlineMs) {
+    // Another controller took the rollout over (or the store failed): nothing more is sent from here.
+    if (ctx.ledger.failure) return { kind: 'interrupted' };
+    const seen = await look(client, deadlineMs - Date.now());
+    if (seen.kind === 'gone') {
+      why = seen.why;
+      // Nothing runs there to stop at a slot boundary: the host settles now, and runs on resume.
+      if (!ctx.canStart(hostId)) return { kind: 'interrupted' };
+    } else if (seen.description.activeRolloutId !== ctx.spec.id) {
+      return { kind: 'back', description: seen.description };
+    } else {
+      why = 'it was still running the update';
+      if (!ctx.canStart(hostId) && !abortSent) {
+        abortSent = true;
+        client.abort(ctx.spec.id).catch(() => false);
+      }
+    }
+    await sleep(Math.max(0, Math.min(probeMs, deadlineMs - Date.now())));
+  }
+  return { kind: 'lost', why };
+}
+
+function agentLost(result: CallResult): result is CallFailure {
+  return result.kind === 'failed' && result.error.code === 'AGENT_UNREACHABLE';
+}
+
+function waiting(ctx: RolloutContext, hostId: string, message: string): Promise<void> {
+  const { slotsTotal } = ctx.host(hostId);
+  return ctx.ledger.apply({ kind: 'host-running', hostId, state: 'HOST_UPDATING', slotsTotal, message });
+}
+
+/**
+ * UpdateHost, asked again each time the agent vanished and came back (at most MAX_AGENT_RETURNS
+ * times), all within one host timeout: UpdateHost is idempotent (slots on the image are skipped)
+ * and a restarted agent repaired its interrupted slot before answering. Only an agent that stays
+ * away, or keeps vanishing, fails its host. Null when the rollout paused or stopped meanwhile.
+ */
+export async function updateThroughReturns(
+  ctx: RolloutContext,
+  hostId: string,
+  request: UpdateHostRequest,
+  probeMs = PROBE_MS,
+): Promise<CallResult | null> {
+  const deadline = Date.now() + ctx.spec.hostTimeoutMs;
+  const limit = formatDuration(ctx.spec.hostTimeoutMs);
+  let result = await callUpdate(ctx, hostId, request);
+  for (let returns = 0; agentLost(result); returns++) {
+    const lost = result.error;
+    if (returns === MAX_AGENT_RETURNS) {
+      return { kind: 'failed', error: withContext(lost, `the agent vanished ${returns + 1} times`) };
+    }
+    const log = ctx.log.child({ hostId });
+    log.warn({ code: lost.code }, `agent lost during the update, waiting for it: ${lost.message}`);
+    const lostAt = Date.now();
+    await waiting(ctx, hostId, `agent lost (${lost.message}); waiting for it to come back`);
+    const back = await awaitAgentReturn(ctx, hostId, ctx.agents.client(hostId), deadline, probeMs);
+    if (back.kind === 'interrupted') return null;
+    if (back.kind === 'lost') {
+      const error = withContext(
+        lost,
+        `the agent was not back within the host timeout of ${limit} (${back.why})`,
+      );
+      return { kind: 'failed', error };
+    }
+    log.warn(`agent back after ${formatDuration(Date.now() - lostAt)}; asking it to update again`);
+    await waiting(ctx, hostId, `agent back; updating to ${request.image ?? ''} again`);
+    if (!ctx.canStart(hostId)) return null;
+    result = await callUpdate(ctx, hostId, request, undefined, Math.max(1, deadline - Date.now()));
+  }
+  return result;
+}

@@ -1,0 +1,64 @@
+import type { StepEvent, msg } from '@fleetroll/shared';
+import { copyStatus } from '../rollout/status.js';
+
+type Status = msg.RolloutStatus__Output;
+export type RolloutListener = (status: Status, step?: StepEvent) => void;
+
+/**
+ * Rollouts this controller knows from the store but does not act on (it stands by, or they
+ * ended before it started), and everyone watching a rollout, whoever acts on it: a watcher keeps
+ * its stream when the rollout it watches moves from one controller to another.
+ */
+export class RolloutBook {
+  private readonly kept = new Map<string, Status>();
+  private readonly watchers = new Map<string, Set<RolloutListener>>();
+
+  constructor(private readonly onListenerError: (err: unknown) => void) {}
+
+  get(id: string): Status | undefined {
+    const status = this.kept.get(id);
+    return status && copyStatus(status);
+  }
+
+  all(): Status[] {
+    return [...this.kept.values()].map(copyStatus);
+  }
+
+  keep(status: Status): void {
+    this.kept.set(status.id, copyStatus(status));
+  }
+
+  forget(id: string): void {
+    this.kept.delete(id);
+  }
+
+  /** Keeps what the store says now, and tells the watchers of each rollout that changed. */
+  refresh(statuses: readonly Status[]): void {
+    for (const status of statuses) {
+      if (this.kept.get(status.id)?.updatedAtMs === status.updatedAtMs) continue;
+      this.keep(status);
+      this.tell(status);
+    }
+  }
+
+  watch(id: string, listener: RolloutListener): () => void {
+    const listeners = this.watchers.get(id) ?? new Set<RolloutListener>();
+    listeners.add(listener);
+    this.watchers.set(id, listeners);
+    return () => {
+      listeners.delete(listener);
+      if (listeners.size === 0 && this.watchers.get(id) === listeners) this.watchers.delete(id);
+    };
+  }
+
+  tell(status: Status, step?: StepEvent): void {
+    for (const listener of this.watchers.get(status.id) ?? []) {
+      try {
+        listener(copyStatus(status), step);
+      } catch (err) {
+        // A broken watcher (say, a closed stream) must not stop the others, nor the rollout.
+        this.onListenerError(err);
+      }
+    }
+  }
+}

@@ -1,0 +1,74 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { msg } from '@fleetroll/shared';
+import { MemoryRolloutStore } from '../src/index.js';
+import { ControllerCore } from '../src/service/controller-core.js';
+import { FakeFleet, NEW, capturingLogger, inventory, until } from './rollout-fakes.js';
+
+type Status = msg.RolloutStatus__Output;
+
+function core(store: MemoryRolloutStore, fleet: FakeFleet, name: string): ControllerCore {
+  const hosts = inventory(3);
+  return new ControllerCore({
+    log: capturingLogger().log,
+    defaultTransport: 'grpc',
+    defaults: { hostTimeoutMs: 60_000, maxParallel: 0 },
+    hosts: () => Promise.resolve(hosts),
+    directory: () => fleet,
+    agents: () => Promise.resolve([]),
+    store,
+    leaderText: () => `controller ${name === 'a' ? 'b' : 'a'} leads`,
+  });
+}
+
+const request = { image: NEW, serial: ['1'] } as msg.StartRolloutRequest__Output;
+
+test('a standby answers reads and refuses changes; on takeover it resumes the rollout, and watchers follow it', async () => {
+  const store = new MemoryRolloutStore();
+  const fleet = new FakeFleet(
+    inventory(3).map((h) => h.id),
+    { slotMs: 20 },
+  );
+  const a = core(store, fleet, 'a');
+  const b = core(store, fleet, 'b');
+  await a.lead();
+  assert.equal(a.isLeader, true);
+  assert.equal(b.isLeader, false);
+  await assert.rejects(b.start(request), {
+    code: 'NOT_LEADER',
+    message: 'cannot start a rollout here: this controller stands by; controller a leads',
+  });
+
+  const { id } = await a.start(request);
+  await b.refresh();
+  assert.equal(b.get(id).id, id, 'the standby reads the store');
+  const seen: Status[] = [];
+  b.watch(id, (status) => seen.push(status));
+  assert.throws(() => b.pause(id), { code: 'NOT_LEADER' });
+
+  // As after a crash: the update the old leader sent is under way on the agent.
+  await until(() => a.get(id).hosts[1]?.step === 'SLOT_STARTED', 'batch 2 under way');
+  // a loses the lock: it stops acting at once, and refuses changes from now on.
+  a.standBy('another controller took the leader lock');
+  assert.throws(() => a.abort(id), { code: 'NOT_LEADER' });
+  await b.refresh();
+  await b.lead();
+  assert.equal(b.isLeader, true);
+
+  await until(() => seen.at(-1)?.state === 'ROLLOUT_SUCCEEDED', 'the rollout ends under b', 5_000);
+  assert.equal(store.get(id)?.state, 'ROLLOUT_SUCCEEDED');
+  const updates = fleet.calls.filter((c) => c.kind === 'update').map((c) => c.host);
+  assert.deepEqual(
+    updates,
+    ['h01', 'h02', 'h02', 'h03'],
+    'h02 asked again once its first update ended; h01 never',
+  );
+  // Ended, it stays readable on both; a stopped one refuses changes with a clear reason.
+  assert.throws(() => b.abort(id), { code: 'INVALID_INPUT', message: /already finished/ });
+  await a.refresh();
+  assert.equal(
+    a.get(id).state,
+    'ROLLOUT_SUCCEEDED',
+    'the deposed controller reads what the new leader saved',
+  );
+});

@@ -1,0 +1,70 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { codecs, type msg } from '@fleetroll/shared';
+import { FileRolloutStore, MemoryRolloutStore, rolloutKey } from '../src/index.js';
+import { harness, inventory } from './rollout-fakes.js';
+
+type Status = msg.RolloutStatus__Output;
+
+/** A status with every kind of field filled: what a rollout really saves after a rollback began. */
+async function richStatus(): Promise<Status> {
+  const store = new MemoryRolloutStore();
+  const { rollout, fleet } = harness(
+    { serial: ['1'], failureAction: 'ROLLBACK', maxFail: '10%' },
+    inventory(3),
+    {
+      store,
+    },
+  );
+  fleet.script('h02', { update: 'fail' });
+  await rollout.run();
+  const status = store.get('r1');
+  assert.ok(status);
+  return status;
+}
+
+test('RolloutStatus codec: what a rollout saves decodes to the very same status', async () => {
+  const status = await richStatus();
+  assert.equal(status.state, 'ROLLOUT_ROLLED_BACK');
+  assert.equal(status.haltReason, 'rollback');
+  assert.deepEqual(
+    status.hosts.map((h) => h.previousImages.length),
+    [2, 2, 0],
+    'h03 was never prepared',
+  );
+  assert.equal(status.hosts.find((h) => h.hostId === 'h01')?.slotsReplaced, 2);
+  assert.equal(status.request?.failureAction, 'ROLLBACK');
+  assert.deepEqual(codecs.rolloutStatus.decode(codecs.rolloutStatus.encode(status)), status);
+  assert.throws(() => codecs.rolloutStatus.decode(Uint8Array.from([0xff, 0xff, 0xff])), {
+    code: 'INVALID_INPUT',
+  });
+});
+
+test('FileRolloutStore: one file per rollout, replaced whole; list reads them back; a bad file is named', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'fleetroll-store-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const store = new FileRolloutStore(join(dir, 'state'));
+  assert.deepEqual(await store.list(), [], 'no directory yet: nothing kept');
+
+  const status = await richStatus();
+  const other: Status = { ...status, id: 'r-2:b', createdAtMs: status.createdAtMs + 1 };
+  await Promise.all([store.save({ ...status, message: 'first' }), store.save(other), store.save(status)]);
+  const listed = (await store.list()).sort((a, b) => a.createdAtMs - b.createdAtMs);
+  assert.deepEqual(listed, [status, other], 'the last save of each rollout wins');
+  assert.deepEqual((await readdir(store.dir)).sort(), ['r-2:b.rollout.pb', 'r1.rollout.pb']);
+
+  await assert.rejects(store.save({ ...status, id: '../escape' }), { code: 'INVALID_INPUT' });
+  await writeFile(join(store.dir, 'r3.rollout.pb'), Uint8Array.from([0xff, 0xff, 0xff]));
+  await assert.rejects(store.list(), {
+    code: 'STORE_UNAVAILABLE',
+    message: /r3\.rollout\.pb .*move it aside/,
+  });
+});
+
+test('KV keys: a rollout id with ":" maps to a valid key, reversibly', () => {
+  assert.equal(rolloutKey('r-20250101-120000-ab12'), 'r-20250101-120000-ab12');
+  assert.equal(rolloutKey('deploy:2025.1'), 'deploy=2025.1');
+});

@@ -1,0 +1,52 @@
+import type { msg } from '@fleetroll/shared';
+
+/** A pending host of a fixed status; `extra` sets what a test is about. */
+export function host(
+  hostId: string,
+  state: string,
+  extra: Partial<msg.HostStatus__Output> = {},
+): msg.HostStatus__Output {
+  return {
+    hostId,
+    group: 'all',
+    state: state as msg.HostStatus__Output['state'],
+    batch: 0,
+    slot: '',
+    step: 'STEP_UNSPECIFIED',
+    slotsDone: 0,
+    slotsTotal: 3,
+    errorCode: '',
+    message: '',
+    startedAtMs: 0,
+    finishedAtMs: 0,
+    previousImages: [],
+    slotsReplaced: 0,
+    ...extra,
+  };
+}
+
+/** Rollout r-1 of app:v2, two hosts in two batches, nothing started. */
+export function status(over: Partial<msg.RolloutStatus__Output>): msg.RolloutStatus__Output {
+  return {
+    id: 'r-1',
+    image: 'app:v2',
+    state: 'ROLLOUT_RUNNING',
+    transport: 'nats',
+    serial: ['50%'],
+    groups: [],
+    batches: [
+      { group: 'all', index: 0, hostIds: ['h1'], startedAtMs: 0, finishedAtMs: 0 },
+      { group: 'all', index: 1, hostIds: ['h2'], startedAtMs: 0, finishedAtMs: 0 },
+    ],
+    hosts: [host('h1', 'HOST_PENDING'), host('h2', 'HOST_PENDING')],
+    message: '',
+    createdAtMs: 1_000,
+    updatedAtMs: 1_000,
+    finishedAtMs: 0,
+    request: null,
+    haltReason: '',
+    haltMessage: '',
+    abortedByOperator: false,
+    ...over,
+  };
+}

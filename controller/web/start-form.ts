@@ -1,0 +1,62 @@
+import { ApiError, api, type StartForm } from './api.js';
+import { h } from './dom.js';
+import type { Status } from './types.js';
+
+const FAILURE_ACTIONS = ['PAUSE', 'ABORT', 'ROLLBACK'] as const;
+
+function field(label: string, input: HTMLElement, hint = ''): HTMLElement {
+  return h('label', {}, h('span', {}, label), input, hint ? h('small', {}, hint) : null);
+}
+
+/** Starts a rollout as `fleetroll rollout start` would; the controller checks every value. */
+export function startForm(onStarted: (status: Status) => void): HTMLElement {
+  const image = h('input', { name: 'image', required: true, placeholder: 'registry:5000/app:v2' });
+  const serial = h('input', { name: 'serial', value: '35%' });
+  const parallel = h('input', { name: 'groupsInParallel', type: 'checkbox' });
+  const action = h(
+    'select',
+    { name: 'failureAction' },
+    h('option', { value: 'PAUSE' }, 'pause'),
+    h('option', { value: 'ABORT' }, 'abort'),
+    h('option', { value: 'ROLLBACK' }, 'roll back'),
+  );
+  const error = h('p', { class: 'error', role: 'alert' });
+  const submit = h('button', { type: 'submit', class: 'primary' }, 'Start rollout');
+  const form = h(
+    'form',
+    { class: 'start card', 'aria-label': 'New rollout' },
+    h('h2', {}, 'New rollout'),
+    field('Image', image),
+    field('Serial', serial, 'e.g. 3, 35% or 1,10%,50%'),
+    field('On failure', action),
+    h('label', { class: 'check' }, parallel, h('span', {}, 'Groups in parallel')),
+    submit,
+    error,
+  );
+  error.hidden = true;
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const request: StartForm = {
+      image: image.value.trim(),
+      serial: serial.value
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s !== ''),
+      groupsInParallel: parallel.checked,
+      failureAction: FAILURE_ACTIONS.find((a) => a === action.value) ?? 'PAUSE',
+      maxParallel: 0,
+    };
+    submit.disabled = true;
+    error.hidden = true;
+    api
+      .start(request)
+      .then(onStarted, (err: unknown) => {
+        error.textContent = err instanceof ApiError ? `${err.code}: ${err.message}` : String(err);
+        error.hidden = false;
+      })
+      .finally(() => {
+        submit.disabled = false;
+      });
+  });
+  return form;
+}

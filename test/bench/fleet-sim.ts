@@ -1,0 +1,247 @@
+// A SIMULATION of a large fleet: does the controller keep up with a thousand hosts?
+// The controller is the real one, in its own process; the agents are the real
+// agent code (HostAgent, its NATS service, its registry heartbeat), a thousand of
+// them in one child process over a real nats-server; only HAProxy and Docker are
+// simulated (sim/ports.ts), with fixed step latencies, so the time the rollout
+// cannot go below is known exactly. Prints; exits non-zero only when the rollout fails.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import { stringify } from 'yaml';
+import {
+  freeLoopbackPort,
+  runWithTeardown,
+  spawnController,
+  startNatsServer,
+  type ControllerProcess,
+  type ManagedProcess,
+  waitUntilReady,
+  type NatsServer,
+} from '@fleetroll/local-fleet';
+import type { ControllerApi } from '@fleetroll/controller';
+import { createLogger } from '@fleetroll/shared';
+import { simHostId, startSimAgents, type SimAgentsOptions } from './sim/agents.js';
+import { slotFloorMs, type SimLatencies } from './sim/ports.js';
+import { cpuOf, cpuUsage, vmMiB } from './sim/proc.js';
+import {
+  batchTable,
+  busy,
+  dispatchTable,
+  machine,
+  overheadTable,
+  secs,
+  slotTable,
+  wallTable,
+} from './sim/report.js';
+import { runRollout } from './sim/rollout.js';
+import { recordSteps, type StepRecorder } from './sim/steps.js';
+import { rolloutTiming, slotSamples } from './sim/timeline.js';
+
+const LATENCIES: SimLatencies = { drainMs: 100, stopMs: 50, startMs: 50, healthyMs: 100 };
+/** The image is on every host already: a pre-pull costs nothing. */
+const PRE_PULL_MS = 0;
+const SLOTS = 3;
+const SERIAL = '10%';
+const IMAGES = { 'sim-app:v1': 'sha256:5151', 'sim-app:v2': 'sha256:5252' };
+const TARGET_RATIO = 1.05;
+const TARGET_DISPATCH_P99_MS = 50;
+const READY_TIMEOUT_MS = 120_000;
+const ROLLOUT_TIMEOUT_MS = 600_000;
+const IDLE_SAMPLE_MS = 5_000;
+/** How often the bench asks for the rollout's status: each answer carries every host. */
+const POLL_MS = 500;
+
+function positiveInt(name: string, raw: string): number {
+  const v = Number(raw);
+  if (!Number.isInteger(v) || v <= 0) throw new Error(`--${name} must be a positive integer, got ${raw}`);
+  return v;
+}
+
+// Knobs for scaling runs by hand; `npm run bench` uses the defaults.
+const { values: args } = parseArgs({
+  options: {
+    hosts: { type: 'string', default: '1000' },
+    'heartbeat-ms': { type: 'string', default: '1000' },
+    'poll-ms': { type: 'string', default: '5' },
+    connections: { type: 'string', default: '4' },
+    // The controller's own default (auto: the NATS KV bucket) unless told otherwise.
+    store: { type: 'string', default: 'auto' },
+  },
+});
+const STORES = ['auto', 'nats', 'file', 'memory'];
+if (!STORES.includes(args.store))
+  throw new Error(`--store must be one of ${STORES.join(', ')}, got ${args.store}`);
+const HOSTS = positiveInt('hosts', args.hosts);
+const AGENTS: Omit<SimAgentsOptions, 'natsUrl'> = {
+  hosts: HOSTS,
+  slots: SLOTS,
+  connections: positiveInt('connections', args.connections),
+  pollMs: positiveInt('poll-ms', args['poll-ms']),
+  heartbeatMs: positiveInt('heartbeat-ms', args['heartbeat-ms']),
+  latencies: LATENCIES,
+  images: IMAGES,
+  image: 'sim-app:v1',
+};
+/** One host's unavoidable time: its pre-pull, then its slots one after another, each waiting out every step. */
+const HOST_FLOOR_MS = PRE_PULL_MS + SLOTS * slotFloorMs(LATENCIES);
+
+let dir: string | undefined;
+let nats: NatsServer | undefined;
+// Kept as promises, so that a signal during start-up still tears down what they start.
+let agents: Promise<ManagedProcess> | undefined;
+let controller: Promise<ControllerProcess> | undefined;
+let steps: StepRecorder | undefined;
+/** A failed run keeps its logs (the work directory) for whoever investigates. */
+let keepLogs = false;
+
+function preamble(): void {
+  const l = LATENCIES;
+  console.log(
+    [
+      `fleet-sim bench — a SIMULATION, not a deployment. ${machine()}; ${busy()}.`,
+      'Real: the fleetroll-controller process, nats-server, and the agent code (HostAgent, its NATS',
+      `service, its registry heartbeat) of ${HOSTS} agents in one child process on ${AGENTS.connections} NATS connections.`,
+      'Simulated: HAProxy and Docker, with fixed step latencies: drain (scur > 0 until ' +
+        `${l.drainMs} ms after weight 0) ${l.drainMs} ms, stop ${l.stopMs} ms, start ${l.startMs} ms, ` +
+        `healthy ${l.healthyMs} ms after start; the image is present (pre-pull ${PRE_PULL_MS} ms); ` +
+        'HAProxy always reports UP; no crash-recovery journal is written.',
+      `Agents poll the simulated HAProxy and Docker every ${AGENTS.pollMs} ms (real agents: 50 ms), so ` +
+        'that polling granularity does not dominate the fixed latencies; heartbeat every ' +
+        `${AGENTS.heartbeatMs} ms.`,
+      `Rollout: ${HOSTS} hosts × ${SLOTS} slots, serial ${SERIAL}, transport nats; controller store ${args.store}.`,
+      '',
+      'Lower bound = Σ over batches of the slowest host\u2019s unavoidable time; every host here costs',
+      `  pre-pull + slots × (drain + stop + start + healthy) = ${PRE_PULL_MS} + ${SLOTS} × ` +
+        `(${l.drainMs} + ${l.stopMs} + ${l.startMs} + ${l.healthyMs}) ms = ${HOST_FLOOR_MS} ms,`,
+      '  so the bound is batches × that. Everything else (dispatch, polling, NATS, the controller\u2019s',
+      '  bookkeeping, moving from one batch to the next) is overhead the ratio shows.',
+      '',
+    ].join('\n'),
+  );
+}
+
+async function writeConfig(workDir: string, natsUrl: string): Promise<{ path: string; address: string }> {
+  const inventory = join(workDir, 'inventory.yml');
+  // NATS finds the agents by id; the inventory only names them (and orders the batches).
+  const hosts = Array.from({ length: HOSTS }, (_, i) => ({ id: simHostId(i + 1) }));
+  await writeFile(inventory, stringify({ hosts }));
+  const address = `127.0.0.1:${await freeLoopbackPort()}`;
+  const path = join(workDir, 'controller.yml');
+  await writeFile(
+    path,
+    stringify({
+      listen: address,
+      // Its own port: the default one would clash with any other controller on this machine.
+      http: { listen: `127.0.0.1:${await freeLoopbackPort()}` },
+      inventory,
+      nats: { servers: [natsUrl] },
+      transport: 'nats',
+      store: args.store,
+      stateDir: join(workDir, 'state'),
+    }),
+  );
+  return { path, address };
+}
+
+async function allAlive(api: ControllerApi): Promise<boolean> {
+  // Each answer re-reads the inventory and lists every agent: asked twice a second, not at every poll.
+  await sleep(500);
+  const { agents: seen } = await api.agents();
+  return seen.filter((a) => a.alive).length === HOSTS;
+}
+
+async function main(signalled: () => boolean): Promise<number> {
+  try {
+    return await simulate();
+  } catch (err) {
+    keepLogs = !signalled();
+    throw err;
+  }
+}
+
+async function simulate(): Promise<number> {
+  preamble();
+  const log = createLogger('fleet-sim');
+  dir = await mkdtemp(join(tmpdir(), 'fleetroll-sim-'));
+  nats = await startNatsServer({ name: 'fleet-sim' });
+  const config = await writeConfig(dir, nats.url);
+  controller = spawnController(config.path, config.address, join(dir, 'controller.log'));
+  const ctl = await controller;
+  const t0 = Date.now();
+  agents = startSimAgents({ ...AGENTS, natsUrl: nats.url }, join(dir, 'agents.log'));
+  const sim = await agents;
+  // The rollout must not begin with agents the controller cannot see yet: they would look dead.
+  await waitUntilReady(sim, `${HOSTS} simulated agents`, () => allAlive(ctl.api), READY_TIMEOUT_MS);
+  console.log(
+    `${HOSTS} agents serving, and alive to the controller, ${secs(Date.now() - t0)} after their start`,
+  );
+  const pids = { controller: ctl.pid, agents: sim.pid, 'nats-server': nats.pid };
+  // What the heartbeats alone cost, before any rollout: the fleet's steady state.
+  const idleBefore = await cpuOf(pids);
+  await sleep(IDLE_SAMPLE_MS);
+  const idleCpu = cpuUsage(idleBefore, await cpuOf(pids), IDLE_SAMPLE_MS);
+  const idleRss = await vmMiB(ctl.pid, 'VmRSS');
+  console.log(
+    `controller sees all ${HOSTS} agents alive; idle for ${IDLE_SAMPLE_MS / 1000} s with heartbeats: ` +
+      `RSS ${idleRss.toFixed(0)} MiB, CPU ${idleCpu}; rolling out…\n`,
+  );
+  steps = await recordSteps(nats.url, log);
+  const cpuBefore = await cpuOf(pids);
+
+  const { status, requestedAtMs, unanswered } = await runRollout(
+    ctl.api,
+    { image: 'sim-app:v2', serial: [SERIAL], transport: 'nats' },
+    { pollMs: POLL_MS, timeoutMs: ROLLOUT_TIMEOUT_MS },
+  );
+  const cpuAfter = await cpuOf(pids);
+  const peakRss = await vmMiB(ctl.pid, 'VmHWM');
+  const endRss = await vmMiB(ctl.pid, 'VmRSS');
+
+  if (status.state !== 'ROLLOUT_SUCCEEDED') {
+    const failed = status.hosts.filter((h) => h.state === 'HOST_FAILED').slice(0, 5);
+    console.error(`FAILED: rollout ${status.id} ended ${status.state}: ${status.message}`);
+    for (const h of failed) console.error(`  ${h.hostId}: ${h.errorCode} ${h.message}`);
+    keepLogs = true;
+    return 1;
+  }
+  const events = steps.of(status.id);
+  const timing = rolloutTiming(status, events, requestedAtMs, () => HOST_FLOOR_MS);
+  console.log(
+    [
+      `### Fleet simulation: ${HOSTS} hosts × ${SLOTS} slots, serial ${SERIAL} ` +
+        `(${status.batches.length} batches of ${status.batches[0]?.hostIds.length}), nats`,
+      '',
+      wallTable(timing, TARGET_RATIO),
+      overheadTable(timing),
+      batchTable(timing),
+      dispatchTable(timing, TARGET_DISPATCH_P99_MS),
+      slotTable(slotSamples(events), {
+        windowMs: slotFloorMs(LATENCIES),
+        drainMs: LATENCIES.drainMs,
+        stopMs: LATENCIES.stopMs,
+        startMs: LATENCIES.startMs,
+        healthyMs: LATENCIES.healthyMs,
+      }),
+      `Controller memory: peak RSS (VmHWM) ${peakRss.toFixed(0)} MiB; RSS ${idleRss.toFixed(0)} MiB idle ` +
+        `with ${HOSTS} agents heartbeating, ${endRss.toFixed(0)} MiB after the rollout.`,
+      `CPU during the rollout: ${cpuUsage(cpuBefore, cpuAfter, timing.wallMs)}.`,
+      `Status polls the controller left unanswered for 15 s: ${unanswered} (every ${POLL_MS / 1000} s).`,
+      `Step events heard: ${events.length} (${steps.undecodable} undecodable). Machine at the end: ${busy()}.`,
+    ].join('\n'),
+  );
+  return 0;
+}
+
+async function teardown(): Promise<void> {
+  await steps?.close().catch(() => undefined);
+  await (await controller?.catch(() => undefined))?.stop('SIGKILL').catch(() => undefined);
+  await (await agents?.catch(() => undefined))?.stop();
+  await nats?.stop().catch(() => undefined);
+  if (dir && keepLogs) console.error(`logs kept in ${dir} (controller.log, agents.log)`);
+  else if (dir) await rm(dir, { recursive: true, force: true });
+  console.log('torn down: controller, simulated agents and nats-server stopped');
+}
+
+process.exitCode = await runWithTeardown('fleet simulation', main, teardown);

@@ -1,0 +1,163 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdir } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Page } from 'playwright-core';
+import type { StepEvent, msg } from '@fleetroll/shared';
+import { freeLoopbackPort, startLoad, startLocalFleet, type LoadReport } from '@fleetroll/local-fleet';
+import { assertNoFailedRequests } from '../support/assertions.js';
+import { hostStates, launchChromium, recordHostStates } from '../support/browser.js';
+
+type Status = msg.RolloutStatus__Output;
+
+const ARTIFACTS = new URL('../../artifacts/', import.meta.url);
+const DOCS_SHOT = new URL('../../../docs/dashboard.png', import.meta.url);
+// Two cores shared with other suites: a host of 3 slots can take half a minute.
+const STEP_TIMEOUT_MS = 120_000;
+// Two per group: enough to see a paused group's next host not start, light enough to start
+// side by side on a busy machine.
+const HOSTS = 4;
+const SLOTS = 3;
+
+const tile = (page: Page, group: string, state: string) =>
+  page.locator(`article[data-group="${group}"] [data-host][data-state="${state}"]`);
+
+/** Is the subsequence `wanted` in `seen`, in order? */
+function inOrder(seen: readonly string[], wanted: readonly string[]): boolean {
+  let i = 0;
+  for (const s of seen) if (s === wanted[i]) i += 1;
+  return i === wanted.length;
+}
+
+test('dashboard in a real browser: a 4-host rollout started from the page, eu paused and resumed by clicks, 0 failed requests', async (t) => {
+  // Fails here, before anything starts, on a machine without chromium.
+  const browser = await launchChromium();
+  t.after(() => browser.close());
+  // Odd hosts are eu, even ones us; groups side by side, one host per batch.
+  const fleet = await startLocalFleet({
+    name: 'dash',
+    hosts: HOSTS,
+    indexBase: 80,
+    transport: 'nats',
+    groups: (i) => [i % 2 ? 'eu' : 'us'],
+    httpPort: await freeLoopbackPort(),
+  });
+  t.after(() => fleet.stop());
+  const eu = fleet.hosts.map((h) => h.hostId).filter((_, i) => i % 2 === 0);
+
+  const page = await browser.newPage({ viewport: { width: 1360, height: 780 } });
+  const pageErrors: string[] = [];
+  page.on('pageerror', (err) => pageErrors.push(err.message));
+  await recordHostStates(page);
+  await page.goto(fleet.dashboardUrl);
+  await page.getByText('No rollout yet').waitFor();
+
+  const load = startLoad({ targets: fleet.frontends, rps: 240, slowEvery: 5, maxDurationMs: 400_000 });
+  let report: LoadReport | undefined;
+  const statuses: { at: number; status: Status }[] = [];
+  const steps: StepEvent[] = [];
+  let watching: Promise<void> = Promise.resolve();
+  try {
+    await sleep(1_000);
+    await page.getByLabel('Image').fill('fleetroll-app:v2');
+    await page.getByLabel('Serial').fill('1');
+    await page.getByLabel('Groups in parallel').check();
+    await page.getByRole('button', { name: 'Start rollout' }).click();
+    const head = page.locator('section.head[data-rollout]');
+    await head.waitFor();
+    const id = (await head.getAttribute('data-rollout')) ?? '';
+    assert.match(id, /^r-/);
+    // The agents' side, over gRPC, independent of the page.
+    watching = fleet.controller.api.watch(id, (update) => {
+      if (update.status) statuses.push({ at: Date.now(), status: update.status });
+      if (update.step) steps.push(update.step);
+      return true;
+    });
+
+    // Both groups move: an eu host is updating on the page while others still wait.
+    await tile(page, 'eu', 'HOST_UPDATING').first().waitFor({ timeout: STEP_TIMEOUT_MS });
+    assert.ok((await page.locator('[data-host][data-state="HOST_PENDING"]').count()) > 0);
+
+    await page.locator('button[data-group="eu"][data-action="pause"]').click();
+    await page
+      .locator('article[data-group="eu"][data-state="GROUP_PAUSED"]')
+      .waitFor({ timeout: STEP_TIMEOUT_MS });
+    // us goes on meanwhile: wait until one more of its hosts has succeeded, then look again.
+    const usDone = await tile(page, 'us', 'HOST_SUCCEEDED').count();
+    if (usDone < HOSTS / 2) {
+      await tile(page, 'us', 'HOST_SUCCEEDED').nth(usDone).waitFor({ timeout: STEP_TIMEOUT_MS });
+    }
+    await page.locator('article[data-group="eu"] button[data-action="resume"]').waitFor();
+    await mkdir(ARTIFACTS, { recursive: true });
+    await page.screenshot({
+      path: fileURLToPath(new URL('dashboard-paused.png', ARTIFACTS)),
+      fullPage: true,
+    });
+    await page.screenshot({ path: fileURLToPath(DOCS_SHOT), fullPage: true });
+
+    const resumeAt = Date.now();
+    await page.locator('button[data-group="eu"][data-action="resume"]').click();
+    await page
+      .locator('section.head[data-state="ROLLOUT_SUCCEEDED"]')
+      .waitFor({ timeout: 3 * STEP_TIMEOUT_MS });
+    await page.screenshot({ path: fileURLToPath(new URL('dashboard-done.png', ARTIFACTS)), fullPage: true });
+    // Long requests that began during the last slot finish inside the measured window.
+    await sleep(1_500);
+    report = await load.stop();
+    await watching;
+
+    // While eu was paused, none of its hosts started: not in the status, not in the agents' events.
+    const pausedAt = statuses.find(
+      (s) => s.status.groups.find((g) => g.group === 'eu')?.state === 'GROUP_PAUSED',
+    )?.at;
+    assert.ok(pausedAt !== undefined, 'the status stream showed eu paused');
+    const during = statuses.filter((s) => s.at > pausedAt && s.at < resumeAt);
+    assert.ok(during.length > 0, 'the rollout moved on while eu was paused');
+    for (const { status } of during) {
+      const busy = status.hosts.filter((h) => eu.includes(h.hostId) && h.state !== 'HOST_PENDING');
+      assert.ok(
+        busy.every((h) => h.state === 'HOST_SUCCEEDED'),
+        `eu hosts moved while paused: ${JSON.stringify(busy.map((h) => [h.hostId, h.state]))}`,
+      );
+    }
+    const euSteps = steps.filter(
+      (e) => eu.includes(e.hostId) && e.atUnixMs > pausedAt && e.atUnixMs < resumeAt,
+    );
+    assert.deepEqual(
+      euSteps.map((e) => `${e.hostId} ${e.step}`),
+      [],
+      'no agent of eu took a step while it was paused',
+    );
+    assert.ok(
+      steps.some((e) => !eu.includes(e.hostId) && e.atUnixMs > pausedAt && e.atUnixMs < resumeAt),
+      'us kept going',
+    );
+
+    // The page showed every host go from pending through updating to succeeded.
+    const seen = await hostStates(page);
+    for (const host of fleet.hosts) {
+      const states = seen[host.hostId] ?? [];
+      assert.ok(
+        inOrder(states, ['HOST_PENDING', 'HOST_UPDATING', 'HOST_SUCCEEDED']),
+        `${host.hostId} on the page: ${states.join(' → ')}`,
+      );
+      assert.equal(states.at(-1), 'HOST_SUCCEEDED');
+    }
+    const squares = await page.locator('[data-host] .slot[data-phase="done"]').count();
+    assert.equal(squares, HOSTS * SLOTS, 'every slot of every host is shown on the new image');
+    assert.equal(await page.locator('li[data-rollout] .badge').first().textContent(), 'succeeded');
+    assert.deepEqual(pageErrors, []);
+
+    // The metrics saw the agents' events: every slot replaced once, the paused host's included.
+    const metrics = await (await fetch(new URL('metrics', fleet.dashboardUrl))).text();
+    assert.match(metrics, new RegExp(`^fleetroll_slots_replaced_total ${HOSTS * SLOTS}$`, 'm'));
+    assert.match(metrics, new RegExp(`^fleetroll_slot_weight_zero_seconds_count ${HOSTS * SLOTS}$`, 'm'));
+    assert.match(metrics, /^fleetroll_rollouts\{state="succeeded"\} 1$/m);
+  } finally {
+    report ??= await load.stop();
+    // After a failure the watch only ends when t.after stops the controller.
+    watching.catch(() => undefined);
+  }
+  assertNoFailedRequests(report);
+});

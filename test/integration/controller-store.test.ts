@@ -1,0 +1,105 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { NatsConnection } from '@nats-io/transport-node';
+import {
+  KvLeaseBackend,
+  KvRolloutStore,
+  LeaderLock,
+  MemoryRolloutStore,
+  Rollout,
+  parseRolloutSpec,
+  type AgentDirectory,
+} from '@fleetroll/controller';
+import { connectNats, createLogger, type msg } from '@fleetroll/shared';
+import { startNatsServer, type NatsServer } from '@fleetroll/local-fleet';
+
+const log = createLogger('controller-store-test', { write: () => undefined });
+const LEASE_MS = 1_500;
+
+let nats: NatsServer | undefined;
+let nc: NatsConnection | undefined;
+
+before(async () => {
+  nats = await startNatsServer({ name: 'controller-store-test' });
+  nc = await connectNats({ servers: [nats.url] }, 'controller-store-test', log);
+});
+after(async () => {
+  await nc?.close();
+  await nats?.stop();
+});
+
+/** A real status, as a rollout of two hosts saves it before it starts. */
+function status(id: string): msg.RolloutStatus__Output {
+  const nobody: AgentDirectory = {
+    transport: 'nats',
+    client: () => {
+      throw new Error('not used');
+    },
+    close: () => Promise.resolve(),
+  };
+  const spec = parseRolloutSpec({ image: 'app:v2', serial: ['1'] }, { id, defaultTransport: 'nats' });
+  const hosts = [
+    { id: 'h1', groups: [] },
+    { id: 'h2', groups: [] },
+  ];
+  return new Rollout(spec, hosts, nobody, log, { store: new MemoryRolloutStore() }).status();
+}
+
+test('KvRolloutStore: saves are compare-and-set; a second controller that wrote since makes the first stop', async () => {
+  const first = await KvRolloutStore.open(nc!, { log });
+  const s = status('r-kv:1');
+  await first.save(s);
+  await first.save({ ...s, message: 'second save' });
+
+  // A standby that took over reads the rollout (and its revision), then writes it.
+  const second = await KvRolloutStore.open(nc!, { log });
+  const listed = await second.list();
+  assert.deepEqual(
+    listed.find((x) => x.id === s.id),
+    { ...s, message: 'second save' },
+  );
+  await second.save({ ...s, message: 'by the new leader' });
+
+  // The old leader, back from a freeze, may not overwrite it.
+  await assert.rejects(first.save({ ...s, message: 'stale' }), {
+    code: 'STORE_CONFLICT',
+    message: /rollout r-kv:1 was written by another controller/,
+  });
+  assert.equal((await second.list()).find((x) => x.id === s.id)?.message, 'by the new leader');
+});
+
+test('KV leader lock: one leader; its lock expires a lease after its last renewal and a standby takes it', async () => {
+  const backend = await KvLeaseBackend.open(nc!, { leaseMs: LEASE_MS });
+  const self = (name: string) => ({
+    owner: `test/${name}`,
+    address: name,
+    incarnation: name,
+    host: 'test',
+    pid: 1,
+  });
+  const a = new LeaderLock(backend, self('a'), LEASE_MS);
+  const b = new LeaderLock(backend, self('b'), LEASE_MS);
+  assert.equal((await a.step()).kind, 'elected');
+  assert.equal((await b.step()).kind, 'unchanged');
+  // Renewed three times a lease, a's lock outlives several leases.
+  const until = Date.now() + 2 * LEASE_MS;
+  while (Date.now() < until) {
+    await sleep(LEASE_MS / 3);
+    assert.equal((await a.step()).kind, 'unchanged');
+    assert.equal((await b.step()).kind, 'unchanged', 'b must not take a renewed lock');
+  }
+  // a dies: the bucket's max age removes its lock, or b sees it unrenewed for a lease.
+  const diedAt = Date.now();
+  let takeover = -1;
+  for (let i = 0; i < 40 && takeover < 0; i++) {
+    await sleep(100);
+    if ((await b.step()).kind === 'elected') takeover = Date.now() - diedAt;
+  }
+  assert.ok(takeover >= LEASE_MS - 300 && takeover < LEASE_MS + 1_500, `took over after ${takeover} ms`);
+  assert.deepEqual(await a.step(), { kind: 'deposed', why: 'another controller took the leader lock' });
+  // A graceful stop releases it at once.
+  await b.release();
+  assert.equal((await a.step()).kind, 'elected');
+  await a.release();
+});

@@ -1,0 +1,122 @@
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { HaproxyClient } from '@fleetroll/agent';
+import type { StepEvent, msg } from '@fleetroll/shared';
+import { startLoad, type LoadReport, type LocalFleet } from '@fleetroll/local-fleet';
+import { httpGet } from './assertions.js';
+
+export type Status = msg.RolloutStatus__Output;
+
+export interface FleetRun {
+  status: Status;
+  steps: StepEvent[];
+  report: LoadReport;
+}
+
+/**
+ * Runs a rollout under load through every frontend and follows it until it ends or pauses.
+ * onStep sees every agent step as it arrives, to break something at a chosen moment; what it
+ * starts is awaited before the load stops, and a failure there fails the run.
+ */
+export async function rollUnderLoad(
+  fleet: LocalFleet,
+  request: msg.StartRolloutRequest,
+  onStep: (step: StepEvent) => Promise<void> | void = () => undefined,
+): Promise<FleetRun> {
+  const load = startLoad({ targets: fleet.frontends, rps: 240, slowEvery: 5, maxDurationMs: 240_000 });
+  const steps: StepEvent[] = [];
+  const actions: Promise<void>[] = [];
+  let broken: unknown;
+  let status: Status | undefined;
+  let report: LoadReport;
+  try {
+    await sleep(1_000);
+    const started = await fleet.controller.api.start(request);
+    await fleet.controller.api.watch(started.id, (update) => {
+      const step = update.step;
+      if (step) {
+        steps.push(step);
+        const action = Promise.resolve()
+          .then(() => onStep(step))
+          .catch((err: unknown) => void (broken ??= err));
+        actions.push(action);
+      }
+      status = update.status ?? status;
+      // What onStep broke on purpose failed to happen: watching on would only wait for the host timeout.
+      return broken === undefined && status?.state !== 'ROLLOUT_PAUSED';
+    });
+    await Promise.all(actions);
+    if (broken !== undefined) throw broken;
+    // Long requests started during the last slot must finish inside the load window too.
+    await sleep(1_500);
+  } finally {
+    report = await load.stop();
+  }
+  assert.ok(status, 'no status was received');
+  return { status, steps, report };
+}
+
+/** What each slot's app answers directly (not through HAProxy): its version. */
+export async function slotVersions(fleet: LocalFleet, hostIds: string[]): Promise<string[]> {
+  const hosts = fleet.hosts.filter((h) => hostIds.includes(h.hostId));
+  return Promise.all(hosts.flatMap((h) => h.slotPorts.map((p) => httpGet(`http://127.0.0.1:${p}/`))));
+}
+
+/** Every server's weight, as its host's HAProxy says, as `host/server=weight`. */
+export async function serverWeights(fleet: LocalFleet): Promise<string[]> {
+  const weights = fleet.hosts.map(async (h) => {
+    const lb = new HaproxyClient({ socketPath: h.socketPath, timeoutMs: 2_000 });
+    const servers = h.slotPorts.map((_, i) => `app_${i + 1}`);
+    return Promise.all(servers.map(async (s) => `${h.hostId}/${s}=${await lb.getWeight('app', s)}`));
+  });
+  return (await Promise.all(weights)).flat();
+}
+
+export interface LogEntry {
+  time: number;
+  msg: string;
+  nats?: string;
+  hostId?: string;
+}
+
+/** A daemon's pino log from a moment on; lines that are not JSON (a crash's stack) are left out. */
+export async function readLog(logFile: string, sinceMs: number): Promise<LogEntry[]> {
+  const entries: LogEntry[] = [];
+  for (const line of (await readFile(logFile, 'utf8')).split('\n')) {
+    try {
+      const entry = JSON.parse(line) as Partial<LogEntry>;
+      if (typeof entry.time === 'number' && entry.time >= sinceMs && typeof entry.msg === 'string')
+        entries.push(entry as LogEntry);
+    } catch {
+      // not a log line
+    }
+  }
+  return entries;
+}
+
+/**
+ * How long after `sinceMs` each process that lost NATS had it back (the first reconnect
+ * connectNats logged, per log file); processes that never lost it are left out.
+ */
+export async function reconnectDelays(logFiles: string[], sinceMs: number): Promise<number[]> {
+  const delays: number[] = [];
+  for (const file of logFiles) {
+    const reconnects = (await readLog(file, sinceMs)).filter((e) => e.nats === 'reconnect');
+    if (reconnects.length > 0) delays.push(Math.min(...reconnects.map((e) => e.time)) - sinceMs);
+  }
+  return delays;
+}
+
+/** What the controller saw of its agents from a moment on: deaths in the registry, and returns. */
+export async function agentTurmoil(
+  controllerLog: string,
+  sinceMs: number,
+): Promise<{ dead: string[]; back: string[] }> {
+  const entries = await readLog(controllerLog, sinceMs);
+  const of = (e: LogEntry): string => `${e.hostId ?? '?'}: ${e.msg}`;
+  return {
+    dead: entries.filter((e) => e.msg === 'agent dead').map((e) => e.hostId ?? '?'),
+    back: entries.filter((e) => e.msg.startsWith('agent back after')).map(of),
+  };
+}

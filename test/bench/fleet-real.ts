@@ -14,6 +14,7 @@ import {
   type LoadRun,
 } from '@fleetroll/local-fleet';
 import { createLogger } from '@fleetroll/shared';
+import { complaints } from './sim/log-summary.js';
 import { vmMiB } from './sim/proc.js';
 import {
   batchTable,
@@ -63,7 +64,7 @@ async function main(): Promise<number> {
 
   load = startLoad({ targets: fleet.frontends, ...LOAD });
   await sleep(LOAD_WARMUP_MS);
-  const { status, requestedAtMs } = await runRollout(
+  const run = await runRollout(
     fleet.controller.api,
     { image: IMAGE, serial: [SERIAL], transport: 'nats' },
     { pollMs: 100, timeoutMs: 240_000 },
@@ -72,8 +73,10 @@ async function main(): Promise<number> {
   const report = await load.stop();
   const peakRss = await vmMiB(fleet.controller.pid, 'VmHWM');
 
-  if (status.state !== 'ROLLOUT_SUCCEEDED') {
-    console.error(`FAILED: rollout ${status.id} ended ${status.state}: ${status.message}`);
+  const { status, requestedAtMs } = run;
+  if (!run.ended || status.state !== 'ROLLOUT_SUCCEEDED') {
+    const how = run.ended ? `ended ${status.state}: ${status.message}` : 'did not end in time (aborted)';
+    console.error(`FAILED: rollout ${status.id} ${how}`);
     for (const h of status.hosts.filter((x) => x.state === 'HOST_FAILED')) {
       console.error(`  ${h.hostId}: ${h.errorCode} ${h.message}`);
     }
@@ -94,7 +97,8 @@ async function main(): Promise<number> {
       `Load: ${report.total} requests, **${report.failed} failed**, ${report.achievedRps} req/s, ` +
         `${report.slowOk}/${report.slowTotal} slow requests ok, latency p50 ${report.latencyMs.p50} ms ` +
         `p99 ${report.latencyMs.p99} ms.`,
-      `Controller peak RSS (VmHWM): ${peakRss.toFixed(0)} MiB. Machine at the end: ${busy()}.`,
+      `Controller peak RSS (VmHWM): ${peakRss.toFixed(0)} MiB; warnings and errors it logged: ` +
+        `${await complaints(fleet.controller.logFile)}. Machine at the end: ${busy()}.`,
     ].join('\n'),
   );
   if (report.failed > 0) {

@@ -3,26 +3,27 @@
 // agent code (HostAgent, its NATS service, its registry heartbeat), a thousand of
 // them in one child process over a real nats-server; only HAProxy and Docker are
 // simulated (sim/ports.ts), with fixed step latencies, so the time the rollout
-// cannot go below is known exactly. Prints; exits non-zero only when the rollout fails.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+// cannot go below is known exactly. Prints; exits non-zero only when the rollout
+// does not succeed (in time).
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { stringify } from 'yaml';
 import {
-  freeLoopbackPort,
   runWithTeardown,
   spawnController,
   startNatsServer,
+  waitUntilReady,
   type ControllerProcess,
   type ManagedProcess,
-  waitUntilReady,
   type NatsServer,
 } from '@fleetroll/local-fleet';
-import type { ControllerApi } from '@fleetroll/controller';
-import { createLogger } from '@fleetroll/shared';
+import { batchSizes, type ControllerApi } from '@fleetroll/controller';
+import { createLogger, parseSerialSpec } from '@fleetroll/shared';
 import { simHostId, startSimAgents, type SimAgentsOptions } from './sim/agents.js';
+import { writeFleetFiles } from './sim/fleet-files.js';
+import { complaints } from './sim/log-summary.js';
 import { slotFloorMs, type SimLatencies } from './sim/ports.js';
 import { cpuOf, cpuUsage, vmMiB } from './sim/proc.js';
 import {
@@ -35,7 +36,7 @@ import {
   slotTable,
   wallTable,
 } from './sim/report.js';
-import { runRollout } from './sim/rollout.js';
+import { runRollout, type RolloutRun } from './sim/rollout.js';
 import { recordSteps, type StepRecorder } from './sim/steps.js';
 import { rolloutTiming, slotSamples } from './sim/timeline.js';
 
@@ -48,7 +49,6 @@ const IMAGES = { 'sim-app:v1': 'sha256:5151', 'sim-app:v2': 'sha256:5252' };
 const TARGET_RATIO = 1.05;
 const TARGET_DISPATCH_P99_MS = 50;
 const READY_TIMEOUT_MS = 120_000;
-const ROLLOUT_TIMEOUT_MS = 600_000;
 const IDLE_SAMPLE_MS = 5_000;
 /** How often the bench asks for the rollout's status: each answer carries every host. */
 const POLL_MS = 500;
@@ -59,20 +59,19 @@ function positiveInt(name: string, raw: string): number {
   return v;
 }
 
-// Knobs for scaling runs by hand; `npm run bench` uses the defaults.
+// Knobs for runs by hand (scaling, a store); `npm run bench` uses the defaults.
 const { values: args } = parseArgs({
   options: {
     hosts: { type: 'string', default: '1000' },
     'heartbeat-ms': { type: 'string', default: '1000' },
     'poll-ms': { type: 'string', default: '5' },
     connections: { type: 'string', default: '4' },
-    // The controller's own default (auto: the NATS KV bucket) unless told otherwise.
+    // The controller's own default (auto: the NATS KV bucket when NATS is configured).
     store: { type: 'string', default: 'auto' },
   },
 });
 const STORES = ['auto', 'nats', 'file', 'memory'];
-if (!STORES.includes(args.store))
-  throw new Error(`--store must be one of ${STORES.join(', ')}, got ${args.store}`);
+if (!STORES.includes(args.store)) throw new Error(`--store must be one of ${STORES.join(', ')}`);
 const HOSTS = positiveInt('hosts', args.hosts);
 const AGENTS: Omit<SimAgentsOptions, 'natsUrl'> = {
   hosts: HOSTS,
@@ -86,6 +85,9 @@ const AGENTS: Omit<SimAgentsOptions, 'natsUrl'> = {
 };
 /** One host's unavoidable time: its pre-pull, then its slots one after another, each waiting out every step. */
 const HOST_FLOOR_MS = PRE_PULL_MS + SLOTS * slotFloorMs(LATENCIES);
+const BATCHES = batchSizes(HOSTS, parseSerialSpec([SERIAL])).length;
+/** Twenty times the lower bound is a failure whatever the reason; waiting longer only ties up the machine. */
+const ROLLOUT_TIMEOUT_MS = Math.max(120_000, 20 * BATCHES * HOST_FLOOR_MS);
 
 let dir: string | undefined;
 let nats: NatsServer | undefined;
@@ -110,39 +112,18 @@ function preamble(): void {
       `Agents poll the simulated HAProxy and Docker every ${AGENTS.pollMs} ms (real agents: 50 ms), so ` +
         'that polling granularity does not dominate the fixed latencies; heartbeat every ' +
         `${AGENTS.heartbeatMs} ms.`,
-      `Rollout: ${HOSTS} hosts × ${SLOTS} slots, serial ${SERIAL}, transport nats; controller store ${args.store}.`,
+      `Rollout: ${HOSTS} hosts × ${SLOTS} slots, serial ${SERIAL} (${BATCHES} batches), transport nats, ` +
+        `controller store ${args.store}; given up after ${secs(ROLLOUT_TIMEOUT_MS)}.`,
       '',
       'Lower bound = Σ over batches of the slowest host\u2019s unavoidable time; every host here costs',
       `  pre-pull + slots × (drain + stop + start + healthy) = ${PRE_PULL_MS} + ${SLOTS} × ` +
         `(${l.drainMs} + ${l.stopMs} + ${l.startMs} + ${l.healthyMs}) ms = ${HOST_FLOOR_MS} ms,`,
-      '  so the bound is batches × that. Everything else (dispatch, polling, NATS, the controller\u2019s',
-      '  bookkeeping, moving from one batch to the next) is overhead the ratio shows.',
+      `  so the bound is ${BATCHES} batches × that = ${secs(BATCHES * HOST_FLOOR_MS)}. Everything else (dispatch,`,
+      '  polling, NATS, the controller\u2019s bookkeeping and store, moving from one batch to the next) is',
+      '  overhead the ratio shows.',
       '',
     ].join('\n'),
   );
-}
-
-async function writeConfig(workDir: string, natsUrl: string): Promise<{ path: string; address: string }> {
-  const inventory = join(workDir, 'inventory.yml');
-  // NATS finds the agents by id; the inventory only names them (and orders the batches).
-  const hosts = Array.from({ length: HOSTS }, (_, i) => ({ id: simHostId(i + 1) }));
-  await writeFile(inventory, stringify({ hosts }));
-  const address = `127.0.0.1:${await freeLoopbackPort()}`;
-  const path = join(workDir, 'controller.yml');
-  await writeFile(
-    path,
-    stringify({
-      listen: address,
-      // Its own port: the default one would clash with any other controller on this machine.
-      http: { listen: `127.0.0.1:${await freeLoopbackPort()}` },
-      inventory,
-      nats: { servers: [natsUrl] },
-      transport: 'nats',
-      store: args.store,
-      stateDir: join(workDir, 'state'),
-    }),
-  );
-  return { path, address };
 }
 
 async function allAlive(api: ControllerApi): Promise<boolean> {
@@ -150,6 +131,44 @@ async function allAlive(api: ControllerApi): Promise<boolean> {
   await sleep(500);
   const { agents: seen } = await api.agents();
   return seen.filter((a) => a.alive).length === HOSTS;
+}
+
+/** The tables, when the rollout succeeded. */
+function results(run: RolloutRun, recorder: StepRecorder): string {
+  const { status } = run;
+  const events = recorder.of(status.id);
+  const timing = rolloutTiming(status, events, run.requestedAtMs, () => HOST_FLOOR_MS);
+  return [
+    wallTable(timing, TARGET_RATIO),
+    overheadTable(timing),
+    batchTable(timing),
+    dispatchTable(timing, TARGET_DISPATCH_P99_MS),
+    slotTable(slotSamples(events), {
+      windowMs: slotFloorMs(LATENCIES),
+      drainMs: LATENCIES.drainMs,
+      stopMs: LATENCIES.stopMs,
+      startMs: LATENCIES.startMs,
+      healthyMs: LATENCIES.healthyMs,
+    }),
+    `Step events heard: ${events.length} (${recorder.undecodable} undecodable).`,
+  ].join('\n');
+}
+
+/** How far a rollout that did not succeed got, from the controller's status and the agents' events. */
+function shortfall(run: RolloutRun, recorder: StepRecorder): string {
+  const { status } = run;
+  const events = recorder.of(status.id);
+  const succeeded = status.hosts.filter((h) => h.state === 'HOST_SUCCEEDED').length;
+  const batchesDone = status.batches.filter((b) => b.finishedAtMs > 0).length;
+  const how = run.ended
+    ? `ended ${status.state} (${status.message})`
+    : `did NOT end within ${secs(ROLLOUT_TIMEOUT_MS)} and was aborted`;
+  return (
+    `FAILED: rollout ${status.id} ${how}. The controller had ${succeeded} of ${HOSTS} hosts succeeded and ` +
+    `${batchesDone} of ${status.batches.length} batches finished; the agents had replaced ` +
+    `${events.filter((e) => e.step === 'SLOT_DONE').length} of ${HOSTS * SLOTS} slots ` +
+    `(${events.length} step events).`
+  );
 }
 
 async function main(signalled: () => boolean): Promise<number> {
@@ -163,75 +182,62 @@ async function main(signalled: () => boolean): Promise<number> {
 
 async function simulate(): Promise<number> {
   preamble();
-  const log = createLogger('fleet-sim');
   dir = await mkdtemp(join(tmpdir(), 'fleetroll-sim-'));
   nats = await startNatsServer({ name: 'fleet-sim' });
-  const config = await writeConfig(dir, nats.url);
-  controller = spawnController(config.path, config.address, join(dir, 'controller.log'));
+  const hostIds = Array.from({ length: HOSTS }, (_, i) => simHostId(i + 1));
+  const files = await writeFleetFiles(dir, hostIds, nats.url, args.store);
+  const controllerLog = join(dir, 'controller.log');
+  controller = spawnController(files.configPath, files.address, controllerLog);
   const ctl = await controller;
   const t0 = Date.now();
-  agents = startSimAgents({ ...AGENTS, natsUrl: nats.url }, join(dir, 'agents.log'));
+  const agentsLog = join(dir, 'agents.log');
+  agents = startSimAgents({ ...AGENTS, natsUrl: nats.url }, agentsLog);
   const sim = await agents;
   // The rollout must not begin with agents the controller cannot see yet: they would look dead.
   await waitUntilReady(sim, `${HOSTS} simulated agents`, () => allAlive(ctl.api), READY_TIMEOUT_MS);
   console.log(
     `${HOSTS} agents serving, and alive to the controller, ${secs(Date.now() - t0)} after their start`,
   );
+
   const pids = { controller: ctl.pid, agents: sim.pid, 'nats-server': nats.pid };
   // What the heartbeats alone cost, before any rollout: the fleet's steady state.
   const idleBefore = await cpuOf(pids);
   await sleep(IDLE_SAMPLE_MS);
   const idleCpu = cpuUsage(idleBefore, await cpuOf(pids), IDLE_SAMPLE_MS);
   const idleRss = await vmMiB(ctl.pid, 'VmRSS');
-  console.log(
-    `controller sees all ${HOSTS} agents alive; idle for ${IDLE_SAMPLE_MS / 1000} s with heartbeats: ` +
-      `RSS ${idleRss.toFixed(0)} MiB, CPU ${idleCpu}; rolling out…\n`,
-  );
-  steps = await recordSteps(nats.url, log);
-  const cpuBefore = await cpuOf(pids);
+  console.log(`idle ${IDLE_SAMPLE_MS / 1000} s with heartbeats: CPU ${idleCpu}; rolling out…\n`);
 
-  const { status, requestedAtMs, unanswered } = await runRollout(
+  steps = await recordSteps(nats.url, createLogger('fleet-sim'));
+  const cpuBefore = await cpuOf(pids);
+  const run = await runRollout(
     ctl.api,
     { image: 'sim-app:v2', serial: [SERIAL], transport: 'nats' },
     { pollMs: POLL_MS, timeoutMs: ROLLOUT_TIMEOUT_MS },
   );
+  const rolloutMs = Date.now() - run.requestedAtMs;
   const cpuAfter = await cpuOf(pids);
   const peakRss = await vmMiB(ctl.pid, 'VmHWM');
   const endRss = await vmMiB(ctl.pid, 'VmRSS');
+  const succeeded = run.ended && run.status.state === 'ROLLOUT_SUCCEEDED';
 
-  if (status.state !== 'ROLLOUT_SUCCEEDED') {
-    const failed = status.hosts.filter((h) => h.state === 'HOST_FAILED').slice(0, 5);
-    console.error(`FAILED: rollout ${status.id} ended ${status.state}: ${status.message}`);
-    for (const h of failed) console.error(`  ${h.hostId}: ${h.errorCode} ${h.message}`);
-    keepLogs = true;
-    return 1;
-  }
-  const events = steps.of(status.id);
-  const timing = rolloutTiming(status, events, requestedAtMs, () => HOST_FLOOR_MS);
   console.log(
     [
-      `### Fleet simulation: ${HOSTS} hosts × ${SLOTS} slots, serial ${SERIAL} ` +
-        `(${status.batches.length} batches of ${status.batches[0]?.hostIds.length}), nats`,
+      `### Fleet simulation: ${HOSTS} hosts × ${SLOTS} slots, serial ${SERIAL} (${BATCHES} batches), ` +
+        `nats, store ${args.store}`,
       '',
-      wallTable(timing, TARGET_RATIO),
-      overheadTable(timing),
-      batchTable(timing),
-      dispatchTable(timing, TARGET_DISPATCH_P99_MS),
-      slotTable(slotSamples(events), {
-        windowMs: slotFloorMs(LATENCIES),
-        drainMs: LATENCIES.drainMs,
-        stopMs: LATENCIES.stopMs,
-        startMs: LATENCIES.startMs,
-        healthyMs: LATENCIES.healthyMs,
-      }),
+      succeeded ? results(run, steps) : shortfall(run, steps),
+      '',
       `Controller memory: peak RSS (VmHWM) ${peakRss.toFixed(0)} MiB; RSS ${idleRss.toFixed(0)} MiB idle ` +
         `with ${HOSTS} agents heartbeating, ${endRss.toFixed(0)} MiB after the rollout.`,
-      `CPU during the rollout: ${cpuUsage(cpuBefore, cpuAfter, timing.wallMs)}.`,
-      `Status polls the controller left unanswered for 15 s: ${unanswered} (every ${POLL_MS / 1000} s).`,
-      `Step events heard: ${events.length} (${steps.undecodable} undecodable). Machine at the end: ${busy()}.`,
+      `CPU during the rollout: ${cpuUsage(cpuBefore, cpuAfter, rolloutMs)}.`,
+      `Status polls (every ${POLL_MS / 1000} s) the controller left unanswered for 15 s: ${run.unanswered}.`,
+      `Warnings and errors logged by the controller: ${await complaints(controllerLog)}.`,
+      `… by the agents: ${await complaints(agentsLog)}.`,
+      `Machine at the end: ${busy()}.`,
     ].join('\n'),
   );
-  return 0;
+  keepLogs = !succeeded;
+  return succeeded ? 0 : 1;
 }
 
 async function teardown(): Promise<void> {

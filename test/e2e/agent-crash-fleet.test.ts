@@ -4,7 +4,13 @@ import { readFile } from 'node:fs/promises';
 import { HaproxyClient } from '@fleetroll/agent';
 import { startLocalFleet } from '@fleetroll/local-fleet';
 import { assertNoFailedRequests } from '../support/assertions.js';
-import { rollUnderLoad, serverWeights, slotVersions } from '../support/fleet-run.js';
+import {
+  agentTurmoil,
+  describeEntries,
+  rollUnderLoad,
+  serverWeights,
+  slotVersions,
+} from '../support/fleet-run.js';
 
 // Host indexes 78..79; both tests use them, one after the other.
 for (const transport of ['nats', 'grpc'] as const) {
@@ -72,9 +78,12 @@ for (const transport of ['nats', 'grpc'] as const) {
       );
       assert.deepEqual(await serverWeights(fleet), before, 'every weight is back to what it was');
       const finished = host?.finishedAtMs ?? 0;
+      const { dead, back } = await agentTurmoil(fleet.controller.logFile, at.killed);
+      assert.equal(back.length, 1, 'the controller asked the agent again once it was back');
       console.log(
         `# ${transport}: SIGKILL → restarted agent serving (journal repaired) in ${at.serving - at.restarted} ms; ` +
-          `serving → host finished in ${finished - at.serving} ms; kill → host finished in ${finished - at.killed} ms`,
+          `serving → asked again ${back[0]!.time - at.serving} ms → host finished ${finished - back[0]!.time} ms; ` +
+          `kill → host finished ${finished - at.killed} ms; registry: ${describeEntries(dead, 'reason') || '-'}`,
       );
       assertNoFailedRequests(report);
     },

@@ -35,6 +35,31 @@ const nthWeightZero =
   (s: SeenStep, all: readonly SeenStep[]): boolean =>
     s === all.filter(isStep(hostId, 'WEIGHT_ZERO'))[n - 1];
 
+/**
+ * Waits until the agent of hostId is on its second slot (at weight 0), on the rollout's way there:
+ * a rollout that stopped short (paused by a host that failed on a loaded machine) fails at once,
+ * with the controller's reason, instead of at the timeout.
+ */
+async function untilMidSlot(
+  api: ControllerApi,
+  id: string,
+  steps: StepRecorder,
+  hostId: string,
+): Promise<void> {
+  const deadline = Date.now() + STEP_TIMEOUT_MS;
+  const target = nthWeightZero(hostId, 2);
+  while (!steps.seen.some((s) => target(s, steps.seen))) {
+    const status = await api.get(id);
+    if (status.state !== 'ROLLOUT_RUNNING' || Date.now() > deadline) {
+      const hosts = status.hosts.map((h) => `${h.hostId} ${h.state} ${h.errorCode} ${h.message}`).join('; ');
+      assert.fail(
+        `${hostId} never reached its second slot: rollout ${status.state} (${status.message}); ${hosts}`,
+      );
+    }
+    await sleep(100);
+  }
+}
+
 interface Followed {
   status: Status;
   /** When the first status saved after `sinceMs` arrived: the controller acting again. */
@@ -139,7 +164,7 @@ test(
     const { result, report } = await underLoad(fleet, async () => {
       const { id } = await fleet.controller.api.start({ image: IMAGE, serial: ['1'] });
       // Batch 2 is ec-2 alone: killed while its second slot is out of HAProxy.
-      await steps.until(nthWeightZero('ec-2', 2), 'ec-2 on its second slot', STEP_TIMEOUT_MS);
+      await untilMidSlot(fleet.controller.api, id, steps, 'ec-2');
       const killedAtMs = Date.now();
       await fleet.controller.stop('SIGKILL');
       const restarted = await spawnController(
@@ -224,7 +249,7 @@ test(
       const followed = followToEnd(standby.api, id, Number.MAX_SAFE_INTEGER);
       // Awaited below; a failure before then must not surface as an unhandled rejection.
       followed.catch(() => undefined);
-      await steps.until(nthWeightZero('ed-2', 2), 'ed-2 on its second slot', STEP_TIMEOUT_MS);
+      await untilMidSlot(fleet.controller.api, id, steps, 'ed-2');
       const killedAtMs = Date.now();
       await fleet.controller.stop('SIGKILL');
       // Only the new leader saves anything after the kill: its first save is the takeover.

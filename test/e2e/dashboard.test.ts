@@ -47,6 +47,7 @@ test('dashboard in a real browser: a 4-host rollout started from the page, eu pa
   const eu = fleet.hosts.map((h) => h.hostId).filter((_, i) => i % 2 === 0);
 
   const page = await browser.newPage({ viewport: { width: 1360, height: 780 } });
+  page.setDefaultTimeout(60_000);
   const pageErrors: string[] = [];
   page.on('pageerror', (err) => pageErrors.push(err.message));
   await recordHostStates(page);
@@ -89,6 +90,14 @@ test('dashboard in a real browser: a 4-host rollout started from the page, eu pa
       await tile(page, 'us', 'HOST_SUCCEEDED').nth(usDone).waitFor({ timeout: STEP_TIMEOUT_MS });
     }
     await page.locator('article[data-group="eu"] button[data-action="resume"]').waitFor();
+    // Abort only asks first; declining leaves the rollout as it was.
+    await page.getByRole('button', { name: 'Abort…' }).click();
+    const confirm = page.getByRole('alertdialog', { name: 'Confirm abort' });
+    await confirm.waitFor();
+    await confirm.getByRole('button', { name: 'Keep it running' }).click();
+    await confirm.waitFor({ state: 'hidden' });
+    // Paused once us is done too: the rollout then waits on eu.
+    assert.match((await fleet.controller.api.get(id)).state, /^ROLLOUT_(RUNNING|PAUSED)$/);
     await mkdir(ARTIFACTS, { recursive: true });
     await page.screenshot({
       path: fileURLToPath(new URL('dashboard-paused.png', ARTIFACTS)),

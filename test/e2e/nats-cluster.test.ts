@@ -5,6 +5,7 @@ import { AGENT_REGISTRY_BUCKET } from '@fleetroll/shared';
 import { assertNoFailedRequests } from '../support/assertions.js';
 import {
   agentTurmoil,
+  describeEntries,
   reconnectDelays,
   rollUnderLoad,
   serverWeights,
@@ -79,8 +80,8 @@ test(
     console.log(
       `# killed ${victim.name} (registry leader); ${delays.length} of ${logs.length} processes were on it and ` +
         `reconnected after ${delays.join(', ') || '-'} ms; new registry leader ${after.leader}; ` +
-        `agents the registry called dead meanwhile: ${dead.length} (${dead.join(', ')}); hosts asked again ` +
-        `after their agent came back: ${back.length} (${back.join('; ')}); ` +
+        `agents the registry called dead meanwhile: ${dead.length} (${describeEntries(dead, 'reason')}); ` +
+        `hosts asked again after their agent came back: ${back.length} (${describeEntries(back)}); ` +
         `the rollout took ${status.finishedAtMs - status.createdAtMs} ms`,
     );
     assertNoFailedRequests(report);

@@ -4,6 +4,7 @@ import { startLocalFleet } from '@fleetroll/local-fleet';
 import { assertNoFailedRequests } from '../support/assertions.js';
 import {
   agentTurmoil,
+  describeEntries,
   reconnectDelays,
   rollUnderLoad,
   serverWeights,
@@ -51,7 +52,8 @@ test(
       `# NATS stop began at 0, it had exited at ${at.stopped - at.stopping} ms, served again at ` +
         `${at.serving - at.stopping} ms; clients reconnected at ${Math.min(...delays)}–${Math.max(...delays)} ms; ` +
         `agents the registry called dead meanwhile: ${dead.length}; hosts asked again after their agent ` +
-        `came back: ${back.length} (${back.join('; ')}); the rollout took ${status.finishedAtMs - status.createdAtMs} ms`,
+        `came back: ${back.length} (${describeEntries(back)}); ` +
+        `the rollout took ${status.finishedAtMs - status.createdAtMs} ms`,
     );
     assertNoFailedRequests(report);
   },

@@ -78,6 +78,7 @@ export interface LogEntry {
   msg: string;
   nats?: string;
   hostId?: string;
+  reason?: string;
 }
 
 /** A daemon's pino log from a moment on; lines that are not JSON (a crash's stack) are left out. */
@@ -112,11 +113,15 @@ export async function reconnectDelays(logFiles: string[], sinceMs: number): Prom
 export async function agentTurmoil(
   controllerLog: string,
   sinceMs: number,
-): Promise<{ dead: string[]; back: string[] }> {
+): Promise<{ dead: LogEntry[]; back: LogEntry[] }> {
   const entries = await readLog(controllerLog, sinceMs);
-  const of = (e: LogEntry): string => `${e.hostId ?? '?'}: ${e.msg}`;
   return {
-    dead: entries.filter((e) => e.msg === 'agent dead').map((e) => e.hostId ?? '?'),
-    back: entries.filter((e) => e.msg.startsWith('agent back after')).map(of),
+    dead: entries.filter((e) => e.msg === 'agent dead'),
+    back: entries.filter((e) => e.msg.startsWith('agent back after')),
   };
+}
+
+/** `host: message` of each entry, for a test's report line. */
+export function describeEntries(entries: LogEntry[], field: 'msg' | 'reason' = 'msg'): string {
+  return entries.map((e) => `${e.hostId ?? '?'}: ${e[field] ?? ''}`).join('; ');
 }

@@ -100,7 +100,8 @@ export class Rollout {
 
   /**
    * Runs to the end: resolves with the final status (succeeded, failed, aborted or rolled back),
-   * never while paused. Rejects only when the RolloutStore fails. Calling it again gives the same run.
+   * never while paused. Rejects only when the RolloutStore fails (STORE_FAILED) or detach() was
+   * called (ROLLOUT_DETACHED). Calling it again gives the same run.
    */
   run(): Promise<Status> {
     this.running ??= this.execute();

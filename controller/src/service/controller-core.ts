@@ -69,20 +69,15 @@ export class ControllerCore {
   }
 
   async start(request: msg.StartRolloutRequest__Output): Promise<msg.RolloutStatus__Output> {
-    this.mustLead('start a rollout');
-    const running = this.list().find((s) => !isTerminal(s));
-    if (running) {
-      throw new RolloutConflictError(
-        `rollout ${running.id} is still ${running.state.replace('ROLLOUT_', '').toLowerCase()}; ` +
-          `abort it or let it finish first`,
-      );
-    }
+    this.mayStart();
     const spec = parseRolloutSpec(request, {
       id: newRolloutId(),
       defaultTransport: this.deps.defaultTransport,
       defaults: this.deps.defaults,
     });
     const hosts = await this.deps.hosts();
+    // Again: deposed, or another start, while the inventory was read.
+    this.mayStart();
     const directory = this.deps.directory(spec.transport ?? this.deps.defaultTransport, hosts);
     const log = this.deps.log.child({ rolloutId: spec.id });
     const rollout = new Rollout(spec, hosts, directory, log, { store: this.store });
@@ -186,6 +181,17 @@ export class ControllerCore {
         // One broken observer must neither stop the others nor the rollout.
         this.deps.log.error({ err }, 'rollout observer threw');
       }
+    }
+  }
+
+  private mayStart(): void {
+    this.mustLead('start a rollout');
+    const running = this.list().find((s) => !isTerminal(s));
+    if (running) {
+      throw new RolloutConflictError(
+        `rollout ${running.id} is still ${running.state.replace('ROLLOUT_', '').toLowerCase()}; ` +
+          `abort it or let it finish first`,
+      );
     }
   }
 

@@ -5,8 +5,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { ControllerApi } from '@fleetroll/controller';
 import type { msg } from '@fleetroll/shared';
 
-export interface FinishedRollout {
+export interface RolloutRun {
+  /** The final status, or the last one seen when the rollout did not end in time (then aborted). */
   status: msg.RolloutStatus__Output;
+  ended: boolean;
   /** Just before StartRollout was sent: where the wall time starts. */
   requestedAtMs: number;
   /** GetRollout calls that failed (the API's 15 s deadline): the controller was too busy to answer. */
@@ -20,17 +22,16 @@ export async function runRollout(
   api: ControllerApi,
   request: msg.StartRolloutRequest,
   opts: { pollMs: number; timeoutMs: number },
-): Promise<FinishedRollout> {
+): Promise<RolloutRun> {
   const requestedAtMs = Date.now();
-  const { id } = await api.start(request);
+  let status = await api.start(request);
   const deadline = requestedAtMs + opts.timeoutMs;
   let unanswered = 0;
   let silent = 0;
   for (;;) {
     await sleep(opts.pollMs);
-    let status: msg.RolloutStatus__Output;
     try {
-      status = await api.get(id);
+      status = await api.get(status.id);
       silent = 0;
     } catch (err) {
       unanswered++;
@@ -38,10 +39,10 @@ export async function runRollout(
       continue;
     }
     // Only the end of a rollout sets finishedAtMs, whichever way it ended.
-    if (status.finishedAtMs > 0) return { status, requestedAtMs, unanswered };
+    if (status.finishedAtMs > 0) return { status, ended: true, requestedAtMs, unanswered };
     if (Date.now() > deadline) {
-      await api.abort(id).catch(() => undefined);
-      throw new Error(`rollout ${id} did not end within ${opts.timeoutMs / 1000} s (state ${status.state})`);
+      await api.abort(status.id).catch(() => undefined);
+      return { status, ended: false, requestedAtMs, unanswered };
     }
   }
 }

@@ -50,7 +50,7 @@ async function crashedRollout(
   first.onChange((status) => {
     if (!saved && crashWhen(status)) {
       saved = store.get(status.id);
-      first.detach('the controller was killed');
+      void first.detach('the controller was killed');
     }
   });
   await assert.rejects(first.run(), { code: 'ROLLOUT_DETACHED' });
@@ -162,7 +162,7 @@ test('restore of a paused rollout: it stays paused, asks no agent, and runs on r
   const run = first.run();
   await until(() => first.status().state === 'ROLLOUT_PAUSED', 'paused');
   const paused = memory.get('r1');
-  first.detach('killed');
+  void first.detach('killed');
   await assert.rejects(run, { code: 'ROLLOUT_DETACHED' });
   assert.equal(paused?.state, 'ROLLOUT_PAUSED');
 
@@ -191,7 +191,7 @@ test('restore of a halted rollout: no pending host starts; it ends the way the f
   first.onChange((s) => {
     if (!saved && s.haltReason !== '') {
       saved = memory.get('r1');
-      first.detach('killed');
+      void first.detach('killed');
     }
   });
   await assert.rejects(first.run(), { code: 'ROLLOUT_DETACHED' });
@@ -220,7 +220,7 @@ test('restore during a rollback: the host cut short is rolled back again, to the
   first.onChange((s) => {
     if (!saved && host(s, 'h01')?.state === 'HOST_ROLLING_BACK' && host(s, 'h01')?.step === 'SLOT_STARTED') {
       saved = memory.get('r1');
-      first.detach('killed');
+      void first.detach('killed');
     }
   });
   await assert.rejects(first.run(), { code: 'ROLLOUT_DETACHED' });
@@ -242,7 +242,7 @@ test('detach: nothing more is saved or sent, and no agent is asked to stop', asy
   const rollout = new Rollout(spec({ serial: ['1'] }), hosts, agents, log, { store: memory });
   const run = rollout.run();
   await until(() => hostState(rollout, 'h01') === 'HOST_UPDATING', 'h01 updating');
-  rollout.detach('another controller leads');
+  void rollout.detach('another controller leads');
   await assert.rejects(run, { code: 'ROLLOUT_DETACHED', message: /another controller leads/ });
   const saved = memory.get('r1');
   await until(() => agents.calls.some((c) => c.kind === 'update-end'), 'the agent finished on its own');
@@ -251,4 +251,21 @@ test('detach: nothing more is saved or sent, and no agent is asked to stop', asy
   assert.equal(agents.calls.filter((c) => c.kind === 'abort').length, 0);
   assert.equal(callsOf(agents.calls, 'h02', 'describe'), 0, 'the next batch never began');
   assert.throws(() => rollout.pause(), { code: 'ROLLOUT_DETACHED' });
+});
+
+test('detach during a save: the change it was saving is not acted on', async () => {
+  const hosts = inventory(1);
+  const agents = new FakeFleet(hosts.map((h) => h.id));
+  const memory = new MemoryRolloutStore();
+  // Slow saves: the update is decided (in memory) well before it may be sent.
+  const store = { save: (s: Status) => sleep(40).then(() => memory.save(s)) };
+  const { log } = capturingLogger();
+  const rollout = new Rollout(spec({}), hosts, agents, log, { store });
+  const stopped = assert.rejects(rollout.run(), { code: 'ROLLOUT_DETACHED' });
+  await until(() => hostState(rollout, 'h01') === 'HOST_UPDATING', 'the update decided');
+  await rollout.detach('another controller leads');
+  await stopped;
+  await sleep(20);
+  assert.equal(memory.get('r1')?.hosts[0]?.state, 'HOST_UPDATING', 'the save under way landed');
+  assert.equal(agents.updated().length, 0, 'but the update was never sent');
 });

@@ -81,8 +81,8 @@ for (const transport of ['nats', 'grpc'] as const) {
       const { dead, back } = await agentTurmoil(fleet.controller.logFile, at.killed);
       assert.equal(back.length, 1, 'the controller asked the agent again once it was back');
       console.log(
-        `# ${transport}: SIGKILL → restarted agent serving (journal repaired) in ${at.serving - at.restarted} ms; ` +
-          `serving → asked again ${back[0]!.time - at.serving} ms → host finished ${finished - back[0]!.time} ms; ` +
+        `# ${transport}: restart → agent serving (journal repaired, as this test saw it) ${at.serving - at.restarted} ms; ` +
+          `restart → asked again ${back[0]!.time - at.restarted} ms → host finished ${finished - back[0]!.time} ms; ` +
           `kill → host finished ${finished - at.killed} ms; registry: ${describeEntries(dead, 'reason') || '-'}`,
       );
       assertNoFailedRequests(report);

@@ -60,9 +60,20 @@ export class StatusLedger {
     if (this.broken) return Promise.reject(this.broken);
     if (!reduce(this.current, change, this.now())) return Promise.resolve();
     const snapshot = this.snapshot();
-    const saved = this.saving.then(() => this.save(snapshot)).then(() => this.notify(snapshot, step));
+    const saved = this.saving
+      .then(() => this.save(snapshot))
+      .then(() => {
+        // Stopped while saving: the caller must not act on it, another controller acts now.
+        if (this.broken) throw this.broken;
+        this.notify(snapshot, step);
+      });
     this.saving = saved.catch(() => undefined);
     return saved;
+  }
+
+  /** Resolves once every save asked for so far has ended, saved or not. */
+  settled(): Promise<void> {
+    return this.saving;
   }
 
   subscribe(listener: RolloutListener): () => void {

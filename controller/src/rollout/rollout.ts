@@ -133,11 +133,13 @@ export class Rollout {
   /**
    * Stops acting on the rollout without touching an agent (another controller leads now and
    * resumes it): nothing more is saved, sent or started, and run() rejects with ROLLOUT_DETACHED.
-   * What the agents are doing goes on; the next leader finds it in flight.
+   * What the agents are doing goes on; the next leader finds it in flight. Resolves once the saves
+   * under way have ended: only then does the store hold this controller's last word.
    */
-  detach(why: string): void {
+  detach(why: string): Promise<void> {
     this.ctx.ledger.stop(new RolloutDetachedError(`rollout ${this.id} left to another controller: ${why}`));
     this.ctx.wakeup.wake();
+    return this.ctx.ledger.settled();
   }
 
   /** No new host starts, hosts in flight stop at a slot boundary; run() then ends ABORTED. */

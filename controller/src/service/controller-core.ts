@@ -57,6 +57,8 @@ export class ControllerCore {
   private standbyReason = 'this controller has not been elected yet';
   /** Bumped on every change of role, so that a takeover that lost its role meanwhile stops. */
   private epoch = 0;
+  /** Saves of rollouts this controller let go that may still land in the store. */
+  private letGo: Promise<void> = Promise.resolve();
 
   constructor(private readonly deps: ControllerDeps) {
     this.store = deps.store ?? new MemoryRolloutStore();
@@ -129,6 +131,8 @@ export class ControllerCore {
    */
   async lead(): Promise<void> {
     const epoch = ++this.epoch;
+    // Its own last saves first: read before they land, the store would be overwritten by them.
+    await this.letGo;
     const statuses = await this.store.list();
     if (epoch !== this.epoch) return;
     for (const status of statuses) if (!this.rollouts.has(status.id)) this.book.keep(status);
@@ -147,11 +151,13 @@ export class ControllerCore {
     this.epoch += 1;
     this.leading = false;
     this.standbyReason = why;
+    const settling = [this.letGo];
     for (const [id, rollout] of this.rollouts) {
-      rollout.detach(why);
+      settling.push(rollout.detach(why));
       this.book.keep(rollout.status());
       this.rollouts.delete(id);
     }
+    this.letGo = Promise.all(settling).then(() => undefined);
   }
 
   /** On a standby: what the leader saved since the last look, for reads and watchers. */

@@ -19,6 +19,8 @@ export class Election {
   private stopped = false;
   private loop: Promise<void> | undefined;
   private reported = '';
+  /** The takeover under way (resuming the store's rollouts), which the lock renewals must not wait for. */
+  private taking: Promise<void> = Promise.resolve();
   private readonly stopping = new AbortController();
 
   constructor(
@@ -46,6 +48,7 @@ export class Election {
   async start(): Promise<void> {
     if (this.loop) return;
     await this.step();
+    await this.taking;
     this.loop = this.run();
   }
 
@@ -54,6 +57,7 @@ export class Election {
     this.stopped = true;
     this.stopping.abort();
     await this.loop;
+    await this.taking;
     await this.lock
       .release()
       .catch((err: unknown) => this.log.warn({ err }, 'could not release the leader lock'));
@@ -71,7 +75,7 @@ export class Election {
   private async step(): Promise<void> {
     const change = await this.lock.step();
     this.report(this.lock.unreachable);
-    if (change.kind === 'elected') await this.lead(change.how);
+    if (change.kind === 'elected') this.taking = this.lead(change.how);
     else if (change.kind === 'deposed') this.depose(change.why);
     else if (!this.lock.leading) {
       await this.handlers

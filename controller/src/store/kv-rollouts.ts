@@ -73,8 +73,9 @@ export class KvRolloutStore implements RolloutArchive {
     const key = rolloutKey(status.id);
     const value = codecs.rolloutStatus.encode(status);
     const deadline = Date.now() + this.retryForMs;
+    // Fixed for every attempt: a save that outlived a takeover must not build on what came after it.
+    const revision = this.revisions.get(status.id);
     for (let attempt = 1; ; attempt++) {
-      const revision = this.revisions.get(status.id);
       try {
         const next =
           revision === undefined

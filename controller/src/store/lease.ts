@@ -61,6 +61,8 @@ export class LeaderLock {
   private holder: LeaseRecord | undefined;
   /** Why the last step could not reach the lock; cleared by the next one that could. */
   unreachable: Error | undefined;
+  /** Steps and releases run one at a time: a release must see the revision a renewal just wrote. */
+  private turn: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly backend: LeaseBackend,
@@ -78,16 +80,26 @@ export class LeaderLock {
     return this.leading ? this.record() : this.holder;
   }
 
-  async step(): Promise<Transition> {
-    return this.state.role === 'leader' ? this.renew(this.state) : this.contend(this.state.seen);
+  step(): Promise<Transition> {
+    return this.exclusive(() =>
+      this.state.role === 'leader' ? this.renew(this.state) : this.contend(this.state.seen),
+    );
   }
 
   /** Lets a standby take over at once instead of after a lease. */
-  async release(): Promise<void> {
-    if (this.state.role !== 'leader') return;
-    const { revision } = this.state;
-    this.state = { role: 'standby' };
-    await this.backend.release(revision);
+  release(): Promise<void> {
+    return this.exclusive(async () => {
+      if (this.state.role !== 'leader') return;
+      const { revision } = this.state;
+      this.state = { role: 'standby' };
+      await this.backend.release(revision);
+    });
+  }
+
+  private exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.turn.then(work);
+    this.turn = next.catch(() => undefined);
+    return next;
   }
 
   private record(): LeaseRecord {

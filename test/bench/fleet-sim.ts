@@ -133,7 +133,7 @@ async function allAlive(api: ControllerApi): Promise<boolean> {
   return seen.filter((a) => a.alive).length === HOSTS;
 }
 
-/** The tables, when the rollout succeeded. */
+/** The tables; for a rollout given up on, over the batches it finished. */
 function results(run: RolloutRun, recorder: StepRecorder): string {
   const { status } = run;
   const events = recorder.of(status.id);
@@ -162,12 +162,12 @@ function shortfall(run: RolloutRun, recorder: StepRecorder): string {
   const batchesDone = status.batches.filter((b) => b.finishedAtMs > 0).length;
   const how = run.ended
     ? `ended ${status.state} (${status.message})`
-    : `did NOT end within ${secs(ROLLOUT_TIMEOUT_MS)} and was aborted`;
+    : `did NOT end within ${secs(ROLLOUT_TIMEOUT_MS)} (20 × the lower bound) and was aborted`;
   return (
     `FAILED: rollout ${status.id} ${how}. The controller had ${succeeded} of ${HOSTS} hosts succeeded and ` +
     `${batchesDone} of ${status.batches.length} batches finished; the agents had replaced ` +
-    `${events.filter((e) => e.step === 'SLOT_DONE').length} of ${HOSTS * SLOTS} slots ` +
-    `(${events.length} step events).`
+    `${events.filter((e) => e.step === 'SLOT_DONE').length} of ${HOSTS * SLOTS} slots.` +
+    (batchesDone > 0 ? ` The tables below cover the ${batchesDone} finished batches only.` : '')
   );
 }
 
@@ -225,7 +225,8 @@ async function simulate(): Promise<number> {
       `### Fleet simulation: ${HOSTS} hosts × ${SLOTS} slots, serial ${SERIAL} (${BATCHES} batches), ` +
         `nats, store ${args.store}`,
       '',
-      succeeded ? results(run, steps) : shortfall(run, steps),
+      ...(succeeded ? [] : [shortfall(run, steps), '']),
+      ...(run.status.batches.some((b) => b.finishedAtMs > 0) ? [results(run, steps)] : []),
       '',
       `Controller memory: peak RSS (VmHWM) ${peakRss.toFixed(0)} MiB; RSS ${idleRss.toFixed(0)} MiB idle ` +
         `with ${HOSTS} agents heartbeating, ${endRss.toFixed(0)} MiB after the rollout.`,

@@ -33,7 +33,7 @@ export function wallTable(t: RolloutTiming, target?: number): string {
   return [
     '| | |',
     '|---|---:|',
-    `| wall time (StartRollout sent → rollout finished) | ${secs(t.wallMs)} |`,
+    `| wall time (StartRollout sent → ${t.complete ? 'rollout' : 'last batch'} finished) | ${secs(t.wallMs)} |`,
     `| lower bound (critical path, Σ over batches) | ${secs(t.floorMs)} |`,
     `| **ratio wall ÷ lower bound**${target ? ` (target ≤ ${target})` : ''} | **${ratio.toFixed(3)}** |`,
     '',
@@ -59,7 +59,10 @@ export function overheadTable(t: RolloutTiming): string {
     perBatch('↳ that host HOST_STARTED → HOST_DONE, beyond the bound', (x) => x.lastRunMs - x.floorMs),
     perBatch('↳ tail (its HOST_DONE → batch finished)', (x) => x.tailMs),
     once('between batches (finished → next started)', t.betweenMs),
-    once('after the last batch (→ rollout finished)', t.leadOutMs),
+    once(
+      `after the last batch (→ ${t.complete ? 'rollout finished' : 'given up: not measured'})`,
+      t.leadOutMs,
+    ),
     once('**wall − lower bound**', t.wallMs - t.floorMs),
     '',
     // The parts add up by construction; saying so catches a clock or bookkeeping mistake.

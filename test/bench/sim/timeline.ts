@@ -25,6 +25,8 @@ export interface BatchTiming {
 }
 
 export interface RolloutTiming {
+  /** False for a rollout given up on: then it ends at its last finished batch. */
+  complete: boolean;
   /** StartRollout sent → rollout finished. */
   wallMs: number;
   floorMs: number;
@@ -106,6 +108,10 @@ export function measuredHostFloors(steps: readonly StepEvent[]): Map<string, num
   return floors;
 }
 
+/**
+ * The timeline of a rollout. One that has not ended (given up on) is measured up to
+ * its last finished batch: the batches still running are left out, and so is the end.
+ */
 export function rolloutTiming(
   status: Status,
   steps: readonly StepEvent[],
@@ -114,7 +120,8 @@ export function rolloutTiming(
 ): RolloutTiming {
   const hosts = index(steps);
   const hostDispatchMs: number[] = [];
-  const batches = status.batches.map((b): BatchTiming => {
+  const finished = status.batches.filter((b) => b.finishedAtMs > 0);
+  const batches = finished.map((b): BatchTiming => {
     const runs = b.hostIds.map((hostId) => {
       const own = hosts.get(hostId)?.get('');
       return {
@@ -138,18 +145,20 @@ export function rolloutTiming(
       tailMs: b.finishedAtMs - last.doneAt,
     };
   });
-  const first = status.batches[0];
-  const final = status.batches.at(-1);
-  if (!first || !final) throw new Error(`rollout ${status.id} has no batches`);
-  const betweenMs = status.batches
+  const first = finished[0];
+  const final = finished.at(-1);
+  if (!first || !final) throw new Error(`rollout ${status.id} finished no batch: there is no timeline`);
+  const endMs = status.finishedAtMs > 0 ? status.finishedAtMs : final.finishedAtMs;
+  const betweenMs = finished
     .slice(1)
-    .reduce((sum, b, i) => sum + b.startedAtMs - (status.batches[i]?.finishedAtMs ?? b.startedAtMs), 0);
+    .reduce((sum, b, i) => sum + b.startedAtMs - (finished[i]?.finishedAtMs ?? b.startedAtMs), 0);
   return {
-    wallMs: status.finishedAtMs - requestedAtMs,
+    complete: status.finishedAtMs > 0,
+    wallMs: endMs - requestedAtMs,
     floorMs: batches.reduce((sum, b) => sum + b.floorMs, 0),
     leadInMs: first.startedAtMs - requestedAtMs,
     betweenMs,
-    leadOutMs: status.finishedAtMs - final.finishedAtMs,
+    leadOutMs: endMs - final.finishedAtMs,
     batches,
     hostDispatchMs,
   };

@@ -249,3 +249,41 @@ test('a new process under the same host id is a death of the old one, even befor
   registry.apply(put('fe-01', clock.now, true, { startedAtMs: 2 }));
   assert.equal(dead.length, 1, 'its own beats are no restart');
 });
+
+test('a host going silent makes the registry watch afresh (it may only be unheard), at most once per deadAfterMs', async () => {
+  const clock = { now: 1_000_000 };
+  let stops = 0;
+  const quiet: RegistryWatch = {
+    // Goes quiet without ending, as a watch whose consumer died with its NATS node.
+    entries: { [Symbol.asyncIterator]: () => ({ next: () => new Promise<never>(() => undefined) }) },
+    stop: () => void (stops += 1),
+  };
+  const log = createLogger('test', { write: () => undefined });
+  const registry = new AgentRegistry(async () => quiet, {
+    log,
+    deadAfterMs: DEAD_AFTER,
+    sweepMs: 3_600_000,
+    now: () => clock.now,
+  });
+  await registry.start();
+  try {
+    const start = clock.now;
+    registry.apply(put('fe-01', start));
+    clock.now = start + 1_000;
+    registry.apply(put('fe-02', clock.now));
+    clock.now = start + DEAD_AFTER + 1;
+    registry.sweep();
+    assert.equal(stops, 1, 'fe-01 went silent: one fresh watch');
+    registry.apply(put('fe-01', clock.now));
+    clock.now = start + 1_000 + DEAD_AFTER + 1;
+    registry.sweep();
+    assert.equal(registry.isAlive('fe-02'), false);
+    assert.equal(stops, 1, 'fe-02 went silent too, but within deadAfterMs of that watch');
+    clock.now = start + 2 * (DEAD_AFTER + 1);
+    registry.sweep();
+    assert.equal(registry.isAlive('fe-01'), false);
+    assert.equal(stops, 2, 'fe-01 silent again, later: another');
+  } finally {
+    void registry.close();
+  }
+});

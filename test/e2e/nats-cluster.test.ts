@@ -76,11 +76,14 @@ test(
 
     const logs = [fleet.controller.logFile, ...fleet.hosts.map((h) => h.agent.logFile)];
     const delays = await reconnectDelays(logs, killedAt);
-    const { dead, back } = await agentTurmoil(fleet.controller.logFile, killedAt);
+    const { dead, alive, back } = await agentTurmoil(fleet.controller.logFile, killedAt);
+    const seenAgain =
+      alive.length > 0 ? `${Math.max(...alive.map((e) => e.time)) - killedAt} ms after the kill` : '-';
     console.log(
       `# killed ${victim.name} (registry leader); ${delays.length} of ${logs.length} processes were on it and ` +
         `reconnected after ${delays.join(', ') || '-'} ms; new registry leader ${after.leader}; ` +
-        `agents the registry called dead meanwhile: ${dead.length} (${describeEntries(dead, 'reason')}); ` +
+        `agents the registry called dead meanwhile: ${dead.length} (${describeEntries(dead, 'reason')}), ` +
+        `all alive again ${seenAgain}; ` +
         `hosts asked again after their agent came back: ${back.length} (${describeEntries(back)}); ` +
         `the rollout took ${status.finishedAtMs - status.createdAtMs} ms`,
     );

@@ -109,14 +109,15 @@ export async function reconnectDelays(logFiles: string[], sinceMs: number): Prom
   return delays;
 }
 
-/** What the controller saw of its agents from a moment on: deaths in the registry, and returns. */
+/** What the controller saw of its agents from a moment on: deaths and lives in the registry, and returns. */
 export async function agentTurmoil(
   controllerLog: string,
   sinceMs: number,
-): Promise<{ dead: LogEntry[]; back: LogEntry[] }> {
+): Promise<{ dead: LogEntry[]; alive: LogEntry[]; back: LogEntry[] }> {
   const entries = await readLog(controllerLog, sinceMs);
   return {
     dead: entries.filter((e) => e.msg === 'agent dead'),
+    alive: entries.filter((e) => e.msg === 'agent alive'),
     back: entries.filter((e) => e.msg.startsWith('agent back after')),
   };
 }

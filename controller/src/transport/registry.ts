@@ -69,6 +69,7 @@ export class AgentRegistry {
   private sweeper: NodeJS.Timeout | undefined;
   private watch: RegistryWatch | undefined;
   private watching: Promise<void> = Promise.resolve();
+  private rewatchedAtMs = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly source: RegistrySource,
@@ -198,12 +199,21 @@ export class AgentRegistry {
   /** Marks silent hosts dead; the timer calls it, and tests with a fake clock. */
   sweep(): void {
     const now = this.now();
+    let silenced = false;
     for (const [hostId, host] of this.hosts) {
       const silentMs = now - host.lastSeenMs;
       if (host.alive && silentMs > this.deadAfterMs) {
         host.alive = false;
+        silenced = true;
         this.died(hostId, `no heartbeat for ${(silentMs / 1000).toFixed(1)} s`, true);
       }
+    }
+    // A watch can go quiet without ending: its consumer was on a NATS node that died while this
+    // connection stayed up. A silent host may only be unheard, so watch afresh (one replay), at
+    // most once per deadAfterMs; a host that is really dead stays dead after the replay.
+    if (silenced && now - this.rewatchedAtMs > this.deadAfterMs) {
+      this.rewatchedAtMs = now;
+      this.rewatch();
     }
     for (const waiter of this.waiters) {
       if (!this.isAlive(waiter.hostId) && now - waiter.armedAtMs > this.deadAfterMs) {

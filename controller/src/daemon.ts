@@ -57,7 +57,7 @@ export async function startController(config: ControllerConfig, log: Logger): Pr
   // Reads answer from the store from the first request on, before the election has run.
   await core.refresh();
   const metrics = new ControllerMetrics(() => core.list());
-  core.observe((status, step) => metrics.observe(status, step));
+  core.observe((status, steps) => metrics.observe(status, steps));
   const { server, port } = await serveControllerGrpc(core, config.listen);
   const http = await serveControllerHttp(core, metrics, { ...config.http, log }).catch((err: unknown) => {
     // Nothing may keep listening when the controller fails to start.

@@ -199,7 +199,7 @@ test('start, pause a group, resume, follow the events to the end; list and metri
   const last = updates.at(-1)?.status;
   assert.equal(last?.state, 'ROLLOUT_SUCCEEDED', last?.message);
   assert.ok(
-    updates.some((u) => u.step?.step === 'SLOT_DONE'),
+    updates.some((u) => u.steps.some((s) => s.step === 'SLOT_DONE')),
     'agent steps come with the updates',
   );
   assert.ok(

@@ -118,8 +118,8 @@ test('gauges are read at scrape time: rollouts by state, and the newest rolloutâ
 test('steps reach the metrics through ControllerMetrics.observe, statuses without a step change nothing', async () => {
   const metrics = new ControllerMetrics(() => [], { processMetrics: false });
   const status = statusOf({ eu: ['e1'] });
-  metrics.observe(status);
-  metrics.observe(status, step('DRAINED', { durationMs: 40 }));
+  metrics.observe(status, []);
+  metrics.observe(status, [step('DRAINED', { durationMs: 40 })]);
   const text = await metrics.render();
   assert.equal(sample(text, 'fleetroll_slot_drain_seconds_count'), 1);
   assert.equal(sample(text, 'fleetroll_slot_drain_seconds_bucket{le="0.05"}'), 1);

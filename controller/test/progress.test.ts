@@ -5,13 +5,13 @@ import { host, status } from './status-fixtures.js';
 
 test('prints the header, batch starts, host changes, replaced slots and failures', () => {
   const p = new ProgressPrinter(0);
-  assert.deepEqual(p.lines({ status: status({}), step: null }, 0), [
+  assert.deepEqual(p.lines({ status: status({}), steps: [] }, 0), [
     'rollout r-1: app:v2 to 2 hosts, 2 batches (serial 50%) via nats',
   ]);
   const s1 = status({});
   s1.batches[0]!.startedAtMs = 5;
   s1.hosts[0] = host('h1', 'HOST_UPDATING');
-  assert.deepEqual(p.lines({ status: s1, step: null }, 1_500), [
+  assert.deepEqual(p.lines({ status: s1, steps: [] }, 1_500), [
     '[   1.5s] batch 1/2: h1',
     '[   1.5s] h1 updating (0/3 slots)',
   ]);
@@ -27,7 +27,7 @@ test('prints the header, batch starts, host changes, replaced slots and failures
     drainTimedOut: false,
     weight: 100,
   } as const;
-  assert.deepEqual(p.lines({ status: s1, step }, 2_000), [
+  assert.deepEqual(p.lines({ status: s1, steps: [step] }, 2_000), [
     '[   2.0s]   h1 app1 replaced (weight 0 for 1.23s)',
   ]);
   const s2 = status({ state: 'ROLLOUT_PAUSED', message: 'h1 failed' });
@@ -37,7 +37,7 @@ test('prints the header, batch starts, host changes, replaced slots and failures
     message: 'unhealthy',
     slotsDone: 1,
   });
-  assert.deepEqual(p.lines({ status: s2, step: null }, 3_000), [
+  assert.deepEqual(p.lines({ status: s2, steps: [] }, 3_000), [
     '[   3.0s] rollout paused: h1 failed',
     '[   3.0s] h1 failed (1/3 slots): HEALTH_CHECK_FAILED unhealthy',
   ]);

@@ -191,9 +191,11 @@ test('store: every change is saved before the agent call it leads to', async () 
     const { host, kind } = entry.call;
     const before = saved?.hosts.find((h) => h.hostId === host);
     const group = saved?.groups.find((g) => g.group === before?.group);
-    if (kind === 'describe' || kind === 'prePull')
-      assert.equal(before?.state, 'HOST_PULLING', `${kind} ${host}`);
-    if (kind === 'update') assert.equal(before?.state, 'HOST_UPDATING', `update ${host}`);
+    // Describing and pulling touch no slot: they need no save first. An update needs its rollback target.
+    if (kind === 'update') {
+      assert.equal(before?.state, 'HOST_UPDATING', `update ${host}`);
+      assert.equal(before?.previousImages.length, 2, `rollback target of ${host}`);
+    }
     if (kind === 'abort') {
       const intent = group?.pauseReason !== '' || saved?.message === 'aborted by operator';
       assert.ok(intent, `abort ${host} without a saved pause or abort`);
@@ -207,9 +209,12 @@ test('store: every change is saved before the agent call it leads to', async () 
 });
 
 test('store: a failed save stops the rollout; run() rejects and nothing more is asked of the agents', async () => {
-  let saves = 0;
+  // The save that would let the first update go out.
   const store: RolloutStore = {
-    save: () => (++saves === 4 ? Promise.reject(new Error('disk full')) : Promise.resolve()),
+    save: (status) =>
+      status.hosts.some((h) => h.state === 'HOST_UPDATING')
+        ? Promise.reject(new Error('disk full'))
+        : Promise.resolve(),
   };
   const { rollout, fleet, lines } = harness({ serial: ['1'] }, inventory(3), { store });
   await assert.rejects(rollout.run(), { code: 'STORE_FAILED', message: 'cannot save rollout r1: disk full' });

@@ -172,6 +172,7 @@ export class FakeAgent implements AgentClient {
     try {
       const emit = (step: StepName, slot = '', errorCode = ''): StepEvent => {
         const event = event_(rolloutId, this.hostId, step, slot, errorCode);
+        this.fleet.onStep(event);
         if (!run.cut) onEvent(event);
         return event;
       };
@@ -236,6 +237,8 @@ export class FakeFleet implements AgentDirectory {
   private readonly agents = new Map<string, FakeAgent>();
   /** Called on every agent call, before the fake acts on it. */
   onCall: (call: Call) => void = () => undefined;
+  /** Called on every step an agent takes, as it takes it: the rollout hears of steps later, in groups. */
+  onStep: (event: StepEvent) => void = () => undefined;
 
   constructor(hostIds: readonly string[], script: Partial<Script> = {}) {
     for (const id of hostIds) this.agents.set(id, new FakeAgent(id, this, { ...defaultScript(), ...script }));

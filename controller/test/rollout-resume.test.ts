@@ -17,7 +17,6 @@ import {
   OLD,
   capturingLogger,
   counter,
-  hostState,
   inventory,
   spec,
   until,
@@ -30,13 +29,13 @@ const callsOf = (calls: readonly Call[], host: string, kind: Call['kind']): numb
   calls.filter((c) => c.host === host && c.kind === kind).length;
 
 /**
- * A rollout run until `crashWhen` holds of its saved status, then "crashed": the status it had
- * saved last is what a new controller finds; the agents go on with what they were asked.
+ * A rollout run until the agent call `crashAt` picks, then "crashed" as that call goes out: the
+ * status it had saved last is what a new controller finds; the agents go on with what they were asked.
  */
 async function crashedRollout(
   request: msg.StartRolloutRequest,
   hostCount: number,
-  crashWhen: (status: Status) => boolean,
+  crashAt: (call: Call) => boolean,
 ): Promise<{ saved: Status; fleet: FakeFleet; store: MemoryRolloutStore }> {
   const hosts = inventory(hostCount);
   const fleet = new FakeFleet(
@@ -47,12 +46,11 @@ async function crashedRollout(
   const { log } = capturingLogger();
   const first = new Rollout(spec(request), hosts, fleet, log, { store, now: counter() });
   let saved: Status | undefined;
-  first.onChange((status) => {
-    if (!saved && crashWhen(status)) {
-      saved = store.get(status.id);
-      void first.detach('the controller was killed');
-    }
-  });
+  fleet.onCall = (call) => {
+    if (saved || !crashAt(call)) return;
+    saved = store.get(first.id);
+    void first.detach('the controller was killed');
+  };
   await assert.rejects(first.run(), { code: 'ROLLOUT_DETACHED' });
   assert.ok(saved, 'the crash point was reached');
   return { saved, fleet, store };
@@ -114,11 +112,11 @@ test('planResume: lanes from the stored batches, hosts in flight, the halt; an e
 });
 
 test('restore mid-update: done hosts untouched, the host in flight waited out and asked again, the rest as usual', async () => {
-  // serial 1 over 3 hosts: killed while h02 (batch 2) is on its first slot.
+  // serial 1 over 3 hosts: killed as h02 (batch 2) is asked to update.
   const { saved, fleet, store } = await crashedRollout(
     { serial: ['1'] },
     3,
-    (s) => host(s, 'h02')?.step === 'SLOT_STARTED',
+    (call) => call.host === 'h02' && call.kind === 'update',
   );
   assert.equal(host(saved, 'h01')?.state, 'HOST_SUCCEEDED');
   assert.equal(host(saved, 'h02')?.state, 'HOST_UPDATING');
@@ -160,7 +158,7 @@ test('restore of a paused rollout: it stays paused, asks no agent, and runs on r
   const first = new Rollout(spec({ serial: ['1'] }), hosts, agents, log, { store: memory });
   first.pause();
   const run = first.run();
-  await until(() => first.status().state === 'ROLLOUT_PAUSED', 'paused');
+  await until(() => memory.get('r1')?.state === 'ROLLOUT_PAUSED', 'paused, and saved so');
   const paused = memory.get('r1');
   void first.detach('killed');
   await assert.rejects(run, { code: 'ROLLOUT_DETACHED' });
@@ -217,12 +215,12 @@ test('restore during a rollback: the host cut short is rolled back again, to the
     store: memory,
   });
   let saved: Status | undefined;
-  first.onChange((s) => {
-    if (!saved && host(s, 'h01')?.state === 'HOST_ROLLING_BACK' && host(s, 'h01')?.step === 'SLOT_STARTED') {
-      saved = memory.get('r1');
-      void first.detach('killed');
-    }
-  });
+  // Killed as h01 is asked to go back to the old image.
+  agents.onCall = (call) => {
+    if (saved || call.host !== 'h01' || call.kind !== 'update' || call.image !== OLD) return;
+    saved = memory.get('r1');
+    void first.detach('killed');
+  };
   await assert.rejects(first.run(), { code: 'ROLLOUT_DETACHED' });
   assert.equal(saved?.state, 'ROLLOUT_ROLLING_BACK');
   const final = await Rollout.restore(saved!, agents, log, { store: memory }).run();
@@ -241,7 +239,7 @@ test('detach: nothing more is saved or sent, and no agent is asked to stop', asy
   const { log } = capturingLogger();
   const rollout = new Rollout(spec({ serial: ['1'] }), hosts, agents, log, { store: memory });
   const run = rollout.run();
-  await until(() => hostState(rollout, 'h01') === 'HOST_UPDATING', 'h01 updating');
+  await until(() => agents.calls.some((c) => c.kind === 'update'), 'h01 asked to update');
   void rollout.detach('another controller leads');
   await assert.rejects(run, { code: 'ROLLOUT_DETACHED', message: /another controller leads/ });
   const saved = memory.get('r1');
@@ -258,11 +256,17 @@ test('detach during a save: the change it was saving is not acted on', async () 
   const agents = new FakeFleet(hosts.map((h) => h.id));
   const memory = new MemoryRolloutStore();
   // Slow saves: the update is decided (in memory) well before it may be sent.
-  const store = { save: (s: Status) => sleep(40).then(() => memory.save(s)) };
+  let savingUpdate = false;
+  const store = {
+    save: (s: Status) => {
+      savingUpdate ||= s.hosts[0]?.state === 'HOST_UPDATING';
+      return sleep(40).then(() => memory.save(s));
+    },
+  };
   const { log } = capturingLogger();
   const rollout = new Rollout(spec({}), hosts, agents, log, { store });
   const stopped = assert.rejects(rollout.run(), { code: 'ROLLOUT_DETACHED' });
-  await until(() => hostState(rollout, 'h01') === 'HOST_UPDATING', 'the update decided');
+  await until(() => savingUpdate, 'the update decided, and being saved');
   await rollout.detach('another controller leads');
   await stopped;
   await sleep(20);

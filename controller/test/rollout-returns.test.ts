@@ -16,11 +16,11 @@ const host = (status: Status, id: string) => {
 /** Calls act once, when `agent` reports this step of this slot. */
 function onStep(h: Harness, agent: FakeAgent, slot: string, step: StepEvent['step'], act: () => void): void {
   let done = false;
-  h.rollout.onChange((_status, event) => {
-    if (done || event?.hostId !== agent.hostId || event.slot !== slot || event.step !== step) return;
+  h.fleet.onStep = (e) => {
+    if (done || e.hostId !== agent.hostId || e.slot !== slot || e.step !== step) return;
     done = true;
     act();
-  });
+  };
 }
 
 test('agent killed mid-slot and back within the host timeout: asked again, the host finishes', async () => {
@@ -105,11 +105,11 @@ test('over NATS, an agent that answers but has no fresh heartbeat yet is not ask
 test(`an agent that keeps vanishing fails its host after ${MAX_AGENT_RETURNS} returns`, async () => {
   const h = harness({ serial: ['1'], maxFail: '100%' }, inventory(2), { script: { slotMs: 20 } });
   const agent = h.fleet.agent('h01');
-  h.rollout.onChange((_s, event) => {
-    if (event?.hostId !== 'h01' || event.step !== 'SLOT_STARTED') return;
+  h.fleet.onStep = (e) => {
+    if (e.hostId !== 'h01' || e.step !== 'SLOT_STARTED') return;
     agent.kill();
     setTimeout(() => agent.restart(), 20);
-  });
+  };
   const final = await h.rollout.run();
   const h01 = host(final, 'h01');
   assert.equal(h01.state, 'HOST_FAILED');

@@ -86,7 +86,7 @@ function open(id: string): void {
   events.onopen = () => setConnection('live');
   events.onmessage = (message: MessageEvent<string>) => {
     const update = JSON.parse(message.data) as Update;
-    if (update.step) book.record(update.step);
+    for (const step of update.steps) book.record(step);
     show(update.status);
   };
   events.addEventListener('end', () => {

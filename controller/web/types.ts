@@ -11,5 +11,6 @@ export type StepName = StepEvent['step'];
 /** One server-sent event of /api/rollouts/:id/events: a RolloutUpdate as JSON. */
 export interface Update {
   status: Status;
-  step: Step | null;
+  /** The agents' steps since the update before, oldest first. */
+  steps: Step[];
 }

@@ -72,7 +72,7 @@ test('dashboard in a real browser: a 4-host rollout started from the page, eu pa
     // The agents' side, over gRPC, independent of the page.
     watching = fleet.controller.api.watch(id, (update) => {
       if (update.status) statuses.push({ at: Date.now(), status: update.status });
-      if (update.step) steps.push(update.step);
+      steps.push(...update.steps);
       return true;
     });
 

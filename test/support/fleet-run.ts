@@ -34,8 +34,7 @@ export async function rollUnderLoad(
     await sleep(1_000);
     const started = await fleet.controller.api.start(request);
     await fleet.controller.api.watch(started.id, (update) => {
-      const step = update.step;
-      if (step) {
+      for (const step of update.steps) {
         steps.push(step);
         const action = Promise.resolve()
           .then(() => onStep(step))

@@ -40,9 +40,9 @@ function handlers(core: ControllerCore): ControllerServiceHandlers {
       let off = () => {};
       try {
         const { rolloutId } = parseInput(idSchema, call.request, 'Watch');
-        off = core.watch(rolloutId, (status, step) => {
+        off = core.watch(rolloutId, (status, steps) => {
           if (call.cancelled || !call.writable) return;
-          call.write({ status, step: step ?? null });
+          call.write({ status, steps: [...steps] });
           if (isTerminal(status)) {
             off();
             call.end();

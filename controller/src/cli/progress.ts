@@ -46,13 +46,14 @@ export class ProgressPrinter {
         out.push(`${t} batch ${b.index + 1}/${total}${group}: ${b.hostIds.join(' ')}`);
       }
     });
-    const step = update.step;
-    if (step?.step === 'WEIGHT_RESTORED') {
-      out.push(
-        `${t}   ${step.hostId} ${step.slot} replaced (weight 0 for ${(step.durationMs / 1000).toFixed(2)}s)`,
-      );
-    } else if (step?.step === 'SLOT_FAILED') {
-      out.push(`${t}   ${step.hostId} ${step.slot} FAILED ${step.errorCode}: ${step.message}`);
+    for (const step of update.steps) {
+      if (step.step === 'WEIGHT_RESTORED') {
+        out.push(
+          `${t}   ${step.hostId} ${step.slot} replaced (weight 0 for ${(step.durationMs / 1000).toFixed(2)}s)`,
+        );
+      } else if (step.step === 'SLOT_FAILED') {
+        out.push(`${t}   ${step.hostId} ${step.slot} FAILED ${step.errorCode}: ${step.message}`);
+      }
     }
     for (const h of status.hosts) {
       const before = prev?.hosts.find((p) => p.hostId === h.hostId);

@@ -124,8 +124,8 @@ export class ControllerMetrics {
   }
 
   /** Takes every change of every rollout; only the agents' steps feed the histograms and counters. */
-  observe(_status: Status, step?: StepEvent): void {
-    if (step) this.observeStep(step);
+  observe(_status: Status, steps: readonly StepEvent[]): void {
+    for (const step of steps) this.observeStep(step);
   }
 
   observeStep(event: StepEvent): void {

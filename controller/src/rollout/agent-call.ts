@@ -100,15 +100,13 @@ export async function callUpdate(
     return { kind: 'failed', error: asFleetrollError(err) };
   }
   const call = new AgentCall(client, ctx.spec.id, log);
-  const steps: Promise<void>[] = [];
   let live = true;
   const record = (event: StepEvent): void => {
     if (!live) return;
     call.sawEvent();
     onStep(event);
-    const saved = ctx.ledger.apply({ kind: 'host-step', hostId, event }, event);
-    saved.catch(() => undefined);
-    steps.push(saved);
+    // Progress: saved with the host's end, or before it; the rollout acts on the end alone.
+    ctx.ledger.record({ kind: 'host-step', hostId, event }, event);
   };
   ctx.inFlight.set(hostId, call);
   let result: CallResult;
@@ -134,7 +132,5 @@ export async function callUpdate(
     live = false;
     ctx.inFlight.delete(hostId);
   }
-  // The host's end is recorded after its steps; a store failure on any of them stops the rollout.
-  await Promise.all(steps);
   return result;
 }

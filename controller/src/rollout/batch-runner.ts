@@ -32,7 +32,8 @@ async function runBatch(
     if (ctx.halt || ctx.ledger.failure) return false;
     await ctx.wakeup.next();
   }
-  await ctx.ledger.apply({ kind: 'batch-started', lane, index });
+  // Saved with the first change an agent is asked on; a restarted controller starts the batch again.
+  ctx.ledger.record({ kind: 'batch-started', lane, index });
   const unprepared = startable().filter((id) => !ctx.previousImages(id));
   await Promise.all(unprepared.map((id) => prepareHost(ctx, id)));
   const limit = pLimit(ctx.spec.maxParallel || hostIds.length);

@@ -12,7 +12,9 @@ import { formatDuration, within } from './timeout.js';
  */
 export async function prepareHost(ctx: RolloutContext, hostId: string): Promise<void> {
   const { image, hostTimeoutMs } = ctx.spec;
-  await ctx.ledger.apply({ kind: 'host-pulling', hostId });
+  // Neither the pull nor the description touches a slot: a restarted controller that never heard of
+  // them does them again, so they need not be saved before the agent is asked.
+  ctx.ledger.record({ kind: 'host-pulling', hostId });
   let stage = 'describe';
   const work = (async () => {
     const client = ctx.agents.client(hostId);
@@ -33,7 +35,8 @@ export async function prepareHost(ctx: RolloutContext, hostId: string): Promise<
     );
   }
   const { description, pull } = outcome.value;
-  await ctx.ledger.apply({
+  // Saved with the host's update, which begins only once the rollback target is saved.
+  ctx.ledger.record({
     kind: 'host-ready',
     hostId,
     slotsTotal: description.slots.length,

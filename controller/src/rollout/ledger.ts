@@ -4,18 +4,43 @@ import { reduce, type Change } from './reducer.js';
 import type { RolloutStore } from './store.js';
 import { copyStatus, type Status } from './status.js';
 
-export type RolloutListener = (status: Status, step?: StepEvent) => void;
+/**
+ * Hears each saved status once, with the agent steps saved in it since the one before. The status
+ * is shared by every listener: read it, or copy it to keep it; never change it.
+ */
+export type RolloutListener = (status: Status, steps: readonly StepEvent[]) => void;
+
+/**
+ * How long progress that nothing waits on (agent steps, pre-pulls) may sit unsaved. Saving the
+ * whole status for each of a thousand hosts' steps would keep the controller busy encoding; one
+ * save every this often carries them all, and watchers hear of them as often.
+ */
+export const PROGRESS_SAVE_MS = 50;
+
+interface Waiter {
+  resolve(): void;
+  reject(error: FleetrollError): void;
+}
 
 /**
  * The one way a rollout's status changes. A change is applied in memory at once, so that the
- * rollout's own decisions (may this host start?) see it immediately, and saved in order; the
- * promise resolves once it is saved, and only then may the caller act on it. Listeners hear of a
- * change after it is saved, so a watcher never sees a state a restarted controller would not know.
+ * rollout's own decisions (may this host start?) see it immediately, and saved by group commit:
+ * one save at a time, each holding every change made since the last began. apply() resolves once
+ * a save holding the change has ended, and only then may the caller act on it; record() is for
+ * progress nothing acts on, saved with the next save (at the latest PROGRESS_SAVE_MS later).
+ * Saves are whole statuses, in order, so a saved change carries every change before it.
+ * Listeners hear of changes after they are saved, so a watcher never sees a state a restarted
+ * controller would not know.
  */
 export class StatusLedger {
-  private saving: Promise<void> = Promise.resolve();
   private broken: FleetrollError | undefined;
   private readonly listeners = new Set<RolloutListener>();
+  /** Changed since the last save began. */
+  private dirty = false;
+  private waiters: Waiter[] = [];
+  private steps: StepEvent[] = [];
+  private saving: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
   private fail: (error: FleetrollError) => void = () => undefined;
   /** Rejects when a save fails, so that a rollout with nothing in flight (paused) learns of it too. */
   readonly failed = new Promise<never>((_, reject) => {
@@ -38,12 +63,10 @@ export class StatusLedger {
 
   /**
    * Refuses every change from now on, as a failed save does: another controller acts on the rollout
-   * now, and a change this one saved would overwrite the other's.
+   * now, and a change this one saved would overwrite the other's. Changes not saved yet never are.
    */
   stop(reason: FleetrollError): void {
-    if (this.broken) return;
-    this.broken = reason;
-    this.fail(reason);
+    this.break(reason);
   }
 
   /** The live status, for the rollout's own decisions; never handed out. */
@@ -55,25 +78,26 @@ export class StatusLedger {
     return copyStatus(this.current);
   }
 
+  /** Resolves once the change is saved; rejects, and the rollout must not act, when it cannot be. */
   apply(change: Change, step?: StepEvent): Promise<void> {
     // Once a save failed, nothing more may happen that the store would not know about.
     if (this.broken) return Promise.reject(this.broken);
-    if (!reduce(this.current, change, this.now())) return Promise.resolve();
-    const snapshot = this.snapshot();
-    const saved = this.saving
-      .then(() => this.save(snapshot))
-      .then(() => {
-        // Stopped while saving: the caller must not act on it, another controller acts now.
-        if (this.broken) throw this.broken;
-        this.notify(snapshot, step);
-      });
-    this.saving = saved.catch(() => undefined);
-    return saved;
+    if (!this.change(change, step)) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      this.waiters.push({ resolve, reject });
+      this.schedule();
+    });
   }
 
-  /** Resolves once every save asked for so far has ended, saved or not. */
+  /** Progress nothing acts on: saved with the next save. A failed save reaches the rollout through `failed`. */
+  record(change: Change, step?: StepEvent): void {
+    if (this.broken) return;
+    if (this.change(change, step)) this.saveSoon();
+  }
+
+  /** Resolves once the save under way, if any, has ended, saved or not. */
   settled(): Promise<void> {
-    return this.saving;
+    return this.saving ?? Promise.resolve();
   }
 
   subscribe(listener: RolloutListener): () => void {
@@ -81,23 +105,78 @@ export class StatusLedger {
     return () => void this.listeners.delete(listener);
   }
 
-  private async save(snapshot: Status): Promise<void> {
-    if (this.broken) throw this.broken;
+  private change(change: Change, step: StepEvent | undefined): boolean {
+    if (!reduce(this.current, change, this.now())) return false;
+    this.dirty = true;
+    if (step) this.steps.push(step);
+    return true;
+  }
+
+  /** Starts a save unless one is under way: that one starts the next when it ends. */
+  private schedule(): void {
+    if (this.saving || !this.dirty || this.broken) return;
+    this.saving = this.saveAll().finally(() => {
+      this.saving = undefined;
+      // Waiters go next at once; progress alone waits for its timer.
+      if (this.waiters.length > 0) this.schedule();
+      else if (this.dirty) this.saveSoon();
+    });
+  }
+
+  private saveSoon(): void {
+    this.timer ??= setTimeout(() => {
+      this.timer = undefined;
+      this.schedule();
+    }, PROGRESS_SAVE_MS);
+  }
+
+  private async saveAll(): Promise<void> {
+    // Changes made in the same turn of the event loop (replies that arrived together) join this save.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    if (this.broken) return;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const waiters = this.waiters;
+    const steps = this.steps;
+    this.waiters = [];
+    this.steps = [];
+    this.dirty = false;
+    const snapshot = this.snapshot();
     try {
       await this.store.save(snapshot);
     } catch (err) {
       const cause = asFleetrollError(err);
-      this.broken = new RolloutStoreError(`cannot save rollout ${snapshot.id}: ${cause.message}`, { cause });
-      this.log.error({ err, code: cause.code }, this.broken.message);
-      this.fail(this.broken);
-      throw this.broken;
+      const error = new RolloutStoreError(`cannot save rollout ${snapshot.id}: ${cause.message}`, { cause });
+      this.log.error({ err, code: cause.code }, error.message);
+      for (const waiter of waiters) waiter.reject(this.broken ?? error);
+      this.break(error);
+      return;
     }
+    // Stopped while saving: the callers must not act on it, another controller acts now.
+    const stopped = this.broken;
+    if (stopped) {
+      for (const waiter of waiters) waiter.reject(stopped);
+      return;
+    }
+    for (const waiter of waiters) waiter.resolve();
+    this.notify(snapshot, steps);
   }
 
-  private notify(snapshot: Status, step: StepEvent | undefined): void {
+  private break(reason: FleetrollError): void {
+    if (this.broken) return;
+    this.broken = reason;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const waiter of waiters) waiter.reject(reason);
+    this.fail(reason);
+  }
+
+  private notify(snapshot: Status, steps: readonly StepEvent[]): void {
     for (const listener of this.listeners) {
       try {
-        listener(copyStatus(snapshot), step);
+        listener(snapshot, steps);
       } catch (err) {
         // A broken watcher (say, a closed stream) must not stop the rollout.
         this.log.error({ err }, 'rollout listener threw');

@@ -47,6 +47,7 @@ export class Rollout {
   /** Hosts a resumed rollout must ask their agents about first; undefined for a new rollout. */
   private readonly inFlight: readonly string[] | undefined;
   private running: Promise<Status> | undefined;
+  private begun: Promise<void> | undefined;
 
   /** Throws InvalidInputError for a group no host is in, or a spec that selects no host. */
   constructor(
@@ -108,6 +109,15 @@ export class Rollout {
     return this.running;
   }
 
+  /**
+   * Starts the run (as run() does) and resolves once the rollout is in the store: from then on a
+   * restarted controller knows of it. Rejects when that first save fails.
+   */
+  begin(): Promise<void> {
+    void this.run().catch(() => undefined);
+    return this.firstSave();
+  }
+
   /** No new host of the group (every group when none is named) starts; hosts in flight stop at a slot boundary. */
   pause(group?: string): Status {
     this.check('pause', group);
@@ -154,10 +164,8 @@ export class Rollout {
 
   private async execute(): Promise<Status> {
     const { ctx } = this;
-    if (this.inFlight === undefined) {
-      await ctx.ledger.apply({ kind: 'created' });
-    } else {
-      await ctx.ledger.apply({ kind: 'restored' });
+    await this.firstSave();
+    if (this.inFlight !== undefined) {
       const reconciled = Promise.all(this.inFlight.map((id) => reconcileHost(ctx, id)));
       await Promise.race([reconciled, ctx.ledger.failed]);
     }
@@ -166,6 +174,11 @@ export class Rollout {
     const unrolled = rollingBack ? await rollBack(ctx) : [];
     await ctx.ledger.apply(finalChange(ctx, unrolled));
     return this.status();
+  }
+
+  private firstSave(): Promise<void> {
+    this.begun ??= this.ctx.ledger.apply({ kind: this.inFlight === undefined ? 'created' : 'restored' });
+    return this.begun;
   }
 
   private async runLanes(): Promise<void> {

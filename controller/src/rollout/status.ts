@@ -59,8 +59,20 @@ export function isTerminal(status: Status): boolean {
   return TERMINAL_STATES.has(status.state);
 }
 
+/**
+ * Hosts by id, per hosts array: a rollout looks its hosts up on every change and every decision,
+ * and a linear search over a thousand hosts made that quadratic. Hosts are changed in place and the
+ * array is never grown or reordered, so an index built once stays right; a copy gets its own.
+ */
+const hostIndexes = new WeakMap<readonly HostStatus[], Map<string, HostStatus>>();
+
 export function hostOf(status: Status, hostId: string): HostStatus {
-  const host = status.hosts.find((h) => h.hostId === hostId);
+  let index = hostIndexes.get(status.hosts);
+  if (!index) {
+    index = new Map(status.hosts.map((h) => [h.hostId, h]));
+    hostIndexes.set(status.hosts, index);
+  }
+  const host = index.get(hostId);
   if (!host) throw new InternalError(`rollout ${status.id} has no host ${hostId}`);
   return host;
 }

@@ -9,12 +9,13 @@ import { Rollout, RolloutDetachedError } from '../rollout/index.js';
 import { parseRolloutSpec } from '../rollout/spec.js';
 import { MemoryRolloutStore, type RolloutArchive } from '../rollout/store.js';
 import type { AgentDirectory } from '../transport/agent-client.js';
+import type { RolloutListener } from '../rollout/ledger.js';
 import { NotLeaderError, RolloutConflictError, UnknownRolloutError } from './errors.js';
-import { RolloutBook, type RolloutListener } from './rollout-book.js';
+import { RolloutBook } from './rollout-book.js';
 import { newRolloutId } from './rollout-id.js';
 
 export type Transport = 'nats' | 'grpc';
-export type { RolloutListener } from './rollout-book.js';
+export type { RolloutListener } from '../rollout/ledger.js';
 
 /** What the core needs from the daemon: where hosts, agents and transports come from. */
 export interface ControllerDeps {
@@ -84,6 +85,8 @@ export class ControllerCore {
     const log = this.deps.log.child({ rolloutId: spec.id });
     const rollout = new Rollout(spec, hosts, directory, log, { store: this.store });
     this.adopt(rollout, directory, log);
+    // The id goes back only once the store has the rollout: a controller restarted now resumes it.
+    await rollout.begin();
     log.info({ image: spec.image, transport: spec.transport }, 'rollout started');
     return rollout.status();
   }
@@ -120,7 +123,7 @@ export class ControllerCore {
   watch(id: string, listener: RolloutListener): () => void {
     const now = this.get(id);
     const off = this.book.watch(id, listener);
-    listener(now);
+    listener(now, []);
     return off;
   }
 
@@ -179,10 +182,10 @@ export class ControllerCore {
     return this.deps.agents();
   }
 
-  private tellObservers(status: msg.RolloutStatus__Output, step: StepEvent | undefined): void {
+  private tellObservers(status: msg.RolloutStatus__Output, steps: readonly StepEvent[]): void {
     for (const observer of this.observers) {
       try {
-        observer(status, step);
+        observer(status, steps);
       } catch (err) {
         // One broken observer must neither stop the others nor the rollout.
         this.deps.log.error({ err }, 'rollout observer threw');
@@ -223,9 +226,9 @@ export class ControllerCore {
   private adopt(rollout: Rollout, directory: AgentDirectory, log: Logger): void {
     this.rollouts.set(rollout.id, rollout);
     this.book.forget(rollout.id);
-    rollout.onChange((status, step) => {
-      this.book.tell(status, step);
-      this.tellObservers(status, step);
+    rollout.onChange((status, steps) => {
+      this.book.tell(status, steps);
+      this.tellObservers(status, steps);
     });
     rollout
       .run()

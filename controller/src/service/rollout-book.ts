@@ -1,8 +1,8 @@
 import type { StepEvent, msg } from '@fleetroll/shared';
+import type { RolloutListener } from '../rollout/ledger.js';
 import { copyStatus } from '../rollout/status.js';
 
 type Status = msg.RolloutStatus__Output;
-export type RolloutListener = (status: Status, step?: StepEvent) => void;
 
 /**
  * Rollouts this controller knows from the store but does not act on (it stands by, or they
@@ -51,10 +51,10 @@ export class RolloutBook {
     };
   }
 
-  tell(status: Status, step?: StepEvent): void {
+  tell(status: Status, steps: readonly StepEvent[] = []): void {
     for (const listener of this.watchers.get(status.id) ?? []) {
       try {
-        listener(copyStatus(status), step);
+        listener(copyStatus(status), steps);
       } catch (err) {
         // A broken watcher (say, a closed stream) must not stop the others, nor the rollout.
         this.onListenerError(err);

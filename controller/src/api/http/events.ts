@@ -11,7 +11,7 @@ const RECONNECT_MS = 2_000;
 
 /**
  * Server-sent events of one rollout: every message is a RolloutUpdate as JSON (the status, and the
- * agent step that caused it). The first is the status now. When the rollout has ended, an `end`
+ * agent steps saved with it). The first is the status now. When the rollout has ended, an `end`
  * event follows and the stream closes: without it, EventSource would reconnect forever.
  */
 export function streamRollout(core: ControllerCore, id: string, res: ServerResponse): void {
@@ -33,14 +33,14 @@ export function streamRollout(core: ControllerCore, id: string, res: ServerRespo
     clearInterval(keepalive);
     off();
   };
-  const send = (status: msg.RolloutStatus__Output, step?: StepEvent): void => {
+  const send = (status: msg.RolloutStatus__Output, steps: readonly StepEvent[]): void => {
     if (ended) return;
     if (res.writableLength > MAX_BUFFERED_BYTES) {
       close();
       res.destroy();
       return;
     }
-    const update: msg.RolloutUpdate__Output = { status, step: step ?? null };
+    const update: msg.RolloutUpdate__Output = { status, steps: [...steps] };
     res.write(`data: ${JSON.stringify(update)}\n\n`);
     if (isTerminal(status)) {
       res.end('event: end\ndata: {}\n\n');

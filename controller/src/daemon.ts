@@ -74,7 +74,11 @@ export async function startController(config: ControllerConfig, log: Logger): Pr
     );
     election = new Election(
       lock,
-      { elected: () => core.lead(), deposed: (why) => core.standBy(why), standingBy: () => core.refresh() },
+      {
+        elected: () => core.lead(),
+        deposed: (why) => void core.standBy(why),
+        standingBy: () => core.refresh(),
+      },
       log,
     );
     await election.start();
@@ -92,8 +96,8 @@ export async function startController(config: ControllerConfig, log: Logger): Pr
     grpcPort: port,
     httpPort: http.port,
     async stop() {
-      // Rollouts are left as they stand for the next leader, which may take over at once.
-      core.standBy('the controller is stopping');
+      // Rollouts are left as they stand for the next leader, which may take over once the lock is free.
+      await core.standBy('the controller is stopping', true);
       await election?.stop();
       await persistence.store.close();
       await http.close();

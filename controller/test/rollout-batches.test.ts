@@ -48,7 +48,7 @@ test('batches: never more than maxParallel updates at once; 0 means the whole ba
   assert.equal(whole.fleet.maxInFlight, 4);
 });
 
-test('batches: a batch pre-pulls on all its hosts before any update; the next waits for it to end', async () => {
+test('batches: a batch pre-pulls on all its hosts before any update; the next is prepared meanwhile, and updates once it ended', async () => {
   const hosts = inventory(6);
   const { rollout, fleet } = harness({ serial: ['2', '3'], maxParallel: 1 }, hosts);
   const final = await rollout.run();
@@ -66,8 +66,12 @@ test('batches: a batch pre-pulls on all its hosts before any update; the next wa
     const next = batches[n + 1];
     if (next) {
       assert.ok(
-        Math.max(...at(ids, 'update-end')) < Math.min(...at(next, 'describe')),
+        Math.max(...at(ids, 'update-end')) < Math.min(...at(next, 'update')),
         `batch ${n + 1} waits`,
+      );
+      assert.ok(
+        Math.max(...at(next, 'prePull')) < Math.max(...at(ids, 'update-end')),
+        `batch ${n + 1} pulled ahead`,
       );
     }
   });

@@ -247,7 +247,7 @@ test('detach: nothing more is saved or sent, and no agent is asked to stop', asy
   await sleep(30);
   assert.deepEqual(memory.get('r1'), saved, 'nothing saved after the detach');
   assert.equal(agents.calls.filter((c) => c.kind === 'abort').length, 0);
-  assert.equal(callsOf(agents.calls, 'h02', 'describe'), 0, 'the next batch never began');
+  assert.equal(callsOf(agents.calls, 'h02', 'update'), 0, 'the next batch never began');
   assert.throws(() => rollout.pause(), { code: 'ROLLOUT_DETACHED' });
 });
 

@@ -14,7 +14,7 @@ async function richStatus(): Promise<Status> {
   const store = new MemoryRolloutStore();
   const { rollout, fleet } = harness(
     { serial: ['1'], failureAction: 'ROLLBACK', maxFail: '10%' },
-    inventory(3),
+    inventory(4),
     {
       store,
     },
@@ -32,8 +32,8 @@ test('RolloutStatus codec: what a rollout saves decodes to the very same status'
   assert.equal(status.haltReason, 'rollback');
   assert.deepEqual(
     status.hosts.map((h) => h.previousImages.length),
-    [2, 2, 0],
-    'h03 was never prepared',
+    [2, 2, 2, 0],
+    'h03 was prepared while h02 updated, h04 never',
   );
   assert.equal(status.hosts.find((h) => h.hostId === 'h01')?.slotsReplaced, 2);
   assert.equal(status.request?.failureAction, 'ROLLBACK');

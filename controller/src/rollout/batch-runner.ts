@@ -12,18 +12,26 @@ async function hostLoop(ctx: RolloutContext, hostId: string, limit: LimitFunctio
   }
 }
 
+/** Describes and pre-pulls the hosts of a batch that may start and have not been prepared yet. */
+async function prepareBatch(ctx: RolloutContext, hostIds: readonly string[], ahead = false): Promise<void> {
+  const unprepared = hostIds.filter(
+    (id) => ctx.host(id).state === 'HOST_PENDING' && ctx.canStart(id) && !ctx.previousImages(id),
+  );
+  await Promise.all(unprepared.map((id) => prepareHost(ctx, id, ahead)));
+}
+
 /**
- * One batch: every host that may start is prepared (described, image pulled) before any is
- * updated, then the updates run at most maxParallel at a time. Hosts of a paused group wait in the
- * batch, so the batch, and with it the lane, ends only once they have run. False when the rollout
- * halted before the batch began. In a resumed rollout, hosts that ended before the restart are
- * left alone, and those prepared before it are not prepared again.
+ * Opens a batch: waits until one of its hosts may start, prepares (describes, pre-pulls) every host
+ * that may start and was not prepared ahead, so that the image is on all of them before any drains,
+ * and stamps its start: a batch starts when its updates do, its pre-pull is the preparation. False
+ * when the rollout halted before the batch began.
  */
-async function runBatch(
+async function openBatch(
   ctx: RolloutContext,
   lane: string,
   index: number,
   hostIds: readonly string[],
+  preparedAhead: Promise<void> | undefined,
 ): Promise<boolean> {
   const waiting = (): string[] => hostIds.filter((id) => ctx.host(id).state === 'HOST_PENDING');
   const startable = (): string[] => waiting().filter((id) => ctx.canStart(id));
@@ -32,18 +40,27 @@ async function runBatch(
     if (ctx.halt || ctx.ledger.failure) return false;
     await ctx.wakeup.next();
   }
+  await preparedAhead;
+  await prepareBatch(ctx, hostIds);
   // Saved with the first change an agent is asked on; a restarted controller starts the batch again.
   ctx.ledger.record({ kind: 'batch-started', lane, index });
-  const unprepared = startable().filter((id) => !ctx.previousImages(id));
-  await Promise.all(unprepared.map((id) => prepareHost(ctx, id)));
-  const limit = pLimit(ctx.spec.maxParallel || hostIds.length);
-  await Promise.all(hostIds.map((id) => hostLoop(ctx, id, limit)));
-  await ctx.ledger.apply({ kind: 'batch-finished', lane, index });
   return true;
 }
 
+/**
+ * The updates of an open batch, at most maxParallel at a time. Hosts of a paused group wait in the
+ * batch, so the batch, and with it the lane, ends only once they have run. In a resumed rollout,
+ * hosts that ended before the restart are left alone.
+ */
+async function updateBatch(ctx: RolloutContext, lane: string, index: number, hostIds: readonly string[]) {
+  const limit = pLimit(ctx.spec.maxParallel || hostIds.length);
+  await Promise.all(hostIds.map((id) => hostLoop(ctx, id, limit)));
+  // Saved with the next change anything acts on.
+  ctx.ledger.record({ kind: 'batch-finished', lane, index });
+}
+
 function batchTime(ctx: RolloutContext, lane: string, index: number, which: 'startedAtMs' | 'finishedAtMs') {
-  return ctx.ledger.view.batches.find((b) => b.group === lane && b.index === index)?.[which] ?? 0;
+  return ctx.ledger.live.batches.find((b) => b.group === lane && b.index === index)?.[which] ?? 0;
 }
 
 /**
@@ -52,10 +69,19 @@ function batchTime(ctx: RolloutContext, lane: string, index: number, which: 'sta
  * the policy again (it changes nothing twice) after the last of them unless the next had begun.
  */
 export async function runLane(ctx: RolloutContext, lane: Lane): Promise<void> {
+  let preparedAhead: Promise<void> | undefined;
   for (const [index, hostIds] of lane.batches.entries()) {
     const ended = batchTime(ctx, lane.name, index, 'finishedAtMs') > 0;
     if (ended && batchTime(ctx, lane.name, index + 1, 'startedAtMs') > 0) continue;
-    if (!ended && !(await runBatch(ctx, lane.name, index, hostIds))) return;
+    if (!ended) {
+      if (!(await openBatch(ctx, lane.name, index, hostIds, preparedAhead))) return;
+      // The next batch is described and pulled while this one updates: it can begin at once.
+      const next = lane.batches[index + 1];
+      preparedAhead = next && prepareBatch(ctx, next, true);
+      // A save failure ends the rollout through the ledger; a halt leaves the promise unawaited.
+      preparedAhead?.catch(() => undefined);
+      await updateBatch(ctx, lane.name, index, hostIds);
+    }
     if (ctx.halt) return;
     await applyFailurePolicy(ctx, lane.name, index, hostIds);
   }

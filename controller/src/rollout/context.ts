@@ -28,7 +28,7 @@ export class RolloutContext {
   ) {}
 
   host(hostId: string): Readonly<HostStatus> {
-    return hostOf(this.ledger.view, hostId);
+    return hostOf(this.ledger.live, hostId);
   }
 
   /**
@@ -42,7 +42,7 @@ export class RolloutContext {
 
   /** Whether an update of this host may begin now. */
   canStart(hostId: string): boolean {
-    const status = this.ledger.view;
+    const status = this.ledger.live;
     if (this.halt || isTerminal(status)) return false;
     return groupOf(status, this.host(hostId).group)?.pauseReason === '';
   }

@@ -1,4 +1,4 @@
-import { RemoteError, asFleetrollError } from '@fleetroll/shared';
+import { RemoteError, asFleetrollError, type FleetrollError } from '@fleetroll/shared';
 import { failCall, type CallResult } from './agent-call.js';
 import { updateThroughReturns } from './agent-return.js';
 import type { RolloutContext } from './context.js';
@@ -8,9 +8,11 @@ import { formatDuration, within } from './timeout.js';
 /**
  * Records what the host runs now (the rollback target) and pulls the image, so that no slot waits
  * for a pull at weight 0. Neither touches a slot, but both count against the host timeout: an agent
- * that hangs here would hang the whole batch.
+ * that hangs here would hang the whole batch. Done `ahead` (while the batch before updates), a
+ * failure does not fail the host: it goes back in line, and its own batch prepares it again, so
+ * that a host fails in its batch and counts against that batch alone.
  */
-export async function prepareHost(ctx: RolloutContext, hostId: string): Promise<void> {
+export async function prepareHost(ctx: RolloutContext, hostId: string, ahead = false): Promise<void> {
   const { image, hostTimeoutMs } = ctx.spec;
   // Neither the pull nor the description touches a slot: a restarted controller that never heard of
   // them does them again, so they need not be saved before the agent is asked.
@@ -26,13 +28,11 @@ export async function prepareHost(ctx: RolloutContext, hostId: string): Promise<
   try {
     outcome = await within(work, hostTimeoutMs);
   } catch (err) {
-    return ctx.failHost(hostId, withContext(asFleetrollError(err), `${stage} failed`));
+    return prepareFailed(ctx, hostId, withContext(asFleetrollError(err), `${stage} failed`), ahead);
   }
   if (!outcome.done) {
-    return ctx.failHost(
-      hostId,
-      new HostTimeoutError(`${stage} did not finish within ${formatDuration(hostTimeoutMs)}`),
-    );
+    const error = new HostTimeoutError(`${stage} did not finish within ${formatDuration(hostTimeoutMs)}`);
+    return prepareFailed(ctx, hostId, error, ahead);
   }
   const { description, pull } = outcome.value;
   // Saved with the host's update, which begins only once the rollback target is saved.
@@ -45,6 +45,22 @@ export async function prepareHost(ctx: RolloutContext, hostId: string): Promise<
       ? `pulled ${image} in ${formatDuration(pull.durationMs)}`
       : `${image} already present`,
   });
+}
+
+function prepareFailed(ctx: RolloutContext, hostId: string, error: FleetrollError, ahead: boolean) {
+  if (!ahead) return ctx.failHost(hostId, error);
+  ctx.log.warn(
+    { hostId, code: error.code },
+    `${hostId}: preparing ahead failed, again in its batch: ${error.message}`,
+  );
+  ctx.ledger.record({
+    kind: 'host-ended',
+    hostId,
+    state: 'HOST_PENDING',
+    errorCode: '',
+    message: `preparing ahead failed (${error.message}); tried again when its batch begins`,
+  });
+  return Promise.resolve();
 }
 
 /**
@@ -67,13 +83,15 @@ function settleUpdate(ctx: RolloutContext, hostId: string, result: CallResult): 
   const { event, abortRequested } = result;
   switch (event.step) {
     case 'HOST_DONE':
-      return ctx.ledger.apply({
+      // Nothing is asked of an agent on a success: saved with the next change something acts on.
+      ctx.ledger.record({
         kind: 'host-ended',
         hostId,
         state: 'HOST_SUCCEEDED',
         errorCode: '',
         message: event.message || `on ${ctx.spec.image}`,
       });
+      return Promise.resolve();
     case 'HOST_ABORTED':
       if (abortRequested) return settleInterrupted(ctx, hostId, event.message || 'at a slot boundary');
       return ctx.failHost(

@@ -2,7 +2,7 @@ import { asFleetrollError, type FleetrollError, type Logger, type StepEvent } fr
 import { RolloutStoreError } from './errors.js';
 import { reduce, type Change } from './reducer.js';
 import type { RolloutStore } from './store.js';
-import { copyStatus, type Status } from './status.js';
+import { copyStatus, derive, type Status } from './status.js';
 
 /**
  * Hears each saved status once, with the agent steps saved in it since the one before. The status
@@ -37,6 +37,8 @@ export class StatusLedger {
   private readonly listeners = new Set<RolloutListener>();
   /** Changed since the last save began. */
   private dirty = false;
+  /** Changed since the counters were last derived. */
+  private stale = false;
   private waiters: Waiter[] = [];
   private steps: StepEvent[] = [];
   private saving: Promise<void> | undefined;
@@ -69,13 +71,26 @@ export class StatusLedger {
     this.break(reason);
   }
 
-  /** The live status, for the rollout's own decisions; never handed out. */
+  /** The live status with its counters and derived states up to date, for decisions on groups; never handed out. */
   get view(): Readonly<Status> {
+    if (this.stale) {
+      derive(this.current);
+      this.stale = false;
+    }
+    return this.current;
+  }
+
+  /**
+   * The live status as the changes left it: hosts, batches, pause reasons and halts are current,
+   * counters and derived states may be behind. For the per-host decisions taken many times a change:
+   * deriving over a thousand hosts after each of a batch's hundred changes costs more than the rest.
+   */
+  get live(): Readonly<Status> {
     return this.current;
   }
 
   snapshot(): Status {
-    return copyStatus(this.current);
+    return copyStatus(this.view);
   }
 
   /** Resolves once the change is saved; rejects, and the rollout must not act, when it cannot be. */
@@ -95,6 +110,15 @@ export class StatusLedger {
     if (this.change(change, step)) this.saveSoon();
   }
 
+  /** Resolves once everything changed so far is saved, or could not be (the failure is reported as usual). */
+  flush(): Promise<void> {
+    if (this.broken || !this.dirty) return this.settled();
+    return new Promise<void>((resolve) => {
+      this.waiters.push({ resolve, reject: () => resolve() });
+      this.schedule();
+    });
+  }
+
   /** Resolves once the save under way, if any, has ended, saved or not. */
   settled(): Promise<void> {
     return this.saving ?? Promise.resolve();
@@ -108,6 +132,7 @@ export class StatusLedger {
   private change(change: Change, step: StepEvent | undefined): boolean {
     if (!reduce(this.current, change, this.now())) return false;
     this.dirty = true;
+    this.stale = true;
     if (step) this.steps.push(step);
     return true;
   }

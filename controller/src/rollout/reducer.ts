@@ -1,7 +1,6 @@
 import type { StepEvent, msg } from '@fleetroll/shared';
 import {
   FINAL_HOST_STATES,
-  derive,
   hostOf,
   isTerminal,
   type HostStatus,
@@ -205,13 +204,13 @@ function applyChange(status: Status, change: Change, now: number): void {
 }
 
 /**
- * Applies one change in place, then everything that follows from it. A finished rollout stays as it
- * ended (late events of abandoned calls still arrive): false when the change was ignored.
+ * Applies one change in place; the counters and states that follow from it are left to derive(),
+ * which the caller runs once for many changes. A finished rollout stays as it ended (late events of
+ * abandoned calls still arrive): false when the change was ignored.
  */
 export function reduce(status: Status, change: Change, now: number): boolean {
   if (isTerminal(status)) return false;
   applyChange(status, change, now);
-  derive(status);
   status.updatedAtMs = now;
   return true;
 }

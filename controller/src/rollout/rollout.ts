@@ -144,9 +144,11 @@ export class Rollout {
    * Stops acting on the rollout without touching an agent (another controller leads now and
    * resumes it): nothing more is saved, sent or started, and run() rejects with ROLLOUT_DETACHED.
    * What the agents are doing goes on; the next leader finds it in flight. Resolves once the saves
-   * under way have ended: only then does the store hold this controller's last word.
+   * under way have ended: only then does the store hold this controller's last word. With `flush`
+   * (a controller stopping in good order, still holding the lead) progress not saved yet is saved first.
    */
-  detach(why: string): Promise<void> {
+  async detach(why: string, flush = false): Promise<void> {
+    if (flush) await this.ctx.ledger.flush();
     this.ctx.ledger.stop(new RolloutDetachedError(`rollout ${this.id} left to another controller: ${why}`));
     this.ctx.wakeup.wake();
     return this.ctx.ledger.settled();

@@ -149,18 +149,21 @@ export class ControllerCore {
   /**
    * Not (or no longer) the leader: stops acting on every rollout at once, without a word to any
    * agent (what they do goes on, and the next leader finds it in flight); reads go on from the store.
+   * A controller that stops in good order (`flush`) first saves the progress not saved yet; one
+   * deposed must not, since another may lead already. Resolves once the last saves have ended.
    */
-  standBy(why: string): void {
+  standBy(why: string, flush = false): Promise<void> {
     this.epoch += 1;
     this.leading = false;
     this.standbyReason = why;
     const settling = [this.letGo];
     for (const [id, rollout] of this.rollouts) {
-      settling.push(rollout.detach(why));
+      settling.push(rollout.detach(why, flush));
       this.book.keep(rollout.status());
       this.rollouts.delete(id);
     }
     this.letGo = Promise.all(settling).then(() => undefined);
+    return this.letGo;
   }
 
   /** On a standby: what the leader saved since the last look, for reads and watchers. */

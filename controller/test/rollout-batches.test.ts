@@ -65,10 +65,7 @@ test('batches: a batch pre-pulls on all its hosts before any update; the next is
       assert.ok(fleet.index(id, 'describe') < fleet.index(id, 'prePull'), `${id}: describe first`);
     const next = batches[n + 1];
     if (next) {
-      assert.ok(
-        Math.max(...at(ids, 'update-end')) < Math.min(...at(next, 'update')),
-        `batch ${n + 1} waits`,
-      );
+      assert.ok(Math.max(...at(ids, 'update-end')) < Math.min(...at(next, 'update')), `batch ${n + 1} waits`);
       assert.ok(
         Math.max(...at(next, 'prePull')) < Math.max(...at(ids, 'update-end')),
         `batch ${n + 1} pulled ahead`,

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { codecs, type msg } from '@fleetroll/shared';
 import { FileRolloutStore, MemoryRolloutStore, rolloutKey } from '../src/index.js';
+import { StatusEncoder } from '../src/store/status-encoder.js';
 import { harness, inventory } from './rollout-fakes.js';
 
 type Status = msg.RolloutStatus__Output;
@@ -41,6 +42,18 @@ test('RolloutStatus codec: what a rollout saves decodes to the very same status'
   assert.throws(() => codecs.rolloutStatus.decode(Uint8Array.from([0xff, 0xff, 0xff])), {
     code: 'INVALID_INPUT',
   });
+});
+
+test('StatusEncoder: re-encodes only changed hosts, and what it encodes decodes to the status each time', async () => {
+  const status = await richStatus();
+  const encoder = new StatusEncoder();
+  const roundTrip = (): Status => codecs.rolloutStatus.decode(encoder.encode(status));
+  assert.deepEqual(roundTrip(), status);
+  status.hosts[1]!.message = 'changed';
+  status.hosts[1]!.previousImages[0]!.image = 'app:v0';
+  status.message = 'also changed';
+  assert.deepEqual(roundTrip(), status);
+  assert.deepEqual(codecs.rolloutStatus.decode(codecs.rolloutStatus.encode(status)), status);
 });
 
 test('FileRolloutStore: one file per rollout, replaced whole; list reads them back; a bad file is named', async (t) => {

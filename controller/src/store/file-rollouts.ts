@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { codecs, parseInput, rolloutIdSchema, writeFileDurably, type msg } from '@fleetroll/shared';
 import type { RolloutArchive } from '../rollout/store.js';
 import { StoreUnavailableError } from './errors.js';
+import { StatusEncoders } from './status-encoder.js';
 
 type Status = msg.RolloutStatus__Output;
 
@@ -17,6 +18,7 @@ export class FileRolloutStore implements RolloutArchive {
   readonly dir: string;
   /** Saves of one rollout are chained: they share the temp file. */
   private readonly queues = new Map<string, Promise<void>>();
+  private readonly encoders = new StatusEncoders();
 
   constructor(stateDir: string) {
     this.dir = join(stateDir, 'rollouts');
@@ -26,7 +28,7 @@ export class FileRolloutStore implements RolloutArchive {
     // The id becomes a file name: checked, so that no id can name a path outside the directory.
     const id = parseInput(rolloutIdSchema, status.id, 'rollout id');
     const path = join(this.dir, `${id}${SUFFIX}`);
-    const bytes = codecs.rolloutStatus.encode(status);
+    const bytes = this.encoders.encode(status);
     const write = (this.queues.get(id) ?? Promise.resolve()).then(() =>
       writeFileDurably(path, bytes).catch((err: unknown) => {
         throw new StoreUnavailableError(`cannot write ${path}: ${(err as Error).message}`, { cause: err });

@@ -5,6 +5,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { codecs, type Logger, type msg } from '@fleetroll/shared';
 import type { RolloutArchive } from '../rollout/store.js';
 import { StoreConflictError, StoreUnavailableError } from './errors.js';
+import { StatusEncoders } from './status-encoder.js';
 
 type Status = msg.RolloutStatus__Output;
 
@@ -48,6 +49,7 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
  */
 export class KvRolloutStore implements RolloutArchive {
   private readonly revisions = new Map<string, number>();
+  private readonly encoders = new StatusEncoders();
   private readonly retryForMs: number;
 
   constructor(
@@ -71,7 +73,7 @@ export class KvRolloutStore implements RolloutArchive {
 
   async save(status: Status): Promise<void> {
     const key = rolloutKey(status.id);
-    const value = codecs.rolloutStatus.encode(status);
+    const value = this.encoders.encode(status);
     const deadline = Date.now() + this.retryForMs;
     // Fixed for every attempt: a save that outlived a takeover must not build on what came after it.
     const revision = this.revisions.get(status.id);

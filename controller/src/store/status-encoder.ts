@@ -1,0 +1,65 @@
+import { codecs, type msg } from '@fleetroll/shared';
+import { isTerminal } from '../rollout/status.js';
+
+type Status = msg.RolloutStatus__Output;
+type HostStatus = msg.HostStatus__Output;
+
+interface EncodedHost {
+  /** What was encoded, to tell whether the host changed since. */
+  readonly seen: HostStatus;
+  readonly bytes: Uint8Array;
+}
+
+/** Field by field, arrays of flat records included: all a HostStatus holds. */
+function sameValue(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a)) {
+    return Array.isArray(b) && a.length === b.length && a.every((item, i) => sameValue(item, b[i]));
+  }
+  const x = a as Record<string, unknown>;
+  const y = b as Record<string, unknown>;
+  // Both are HostStatus (or SlotImage) records, with the same keys: one side's keys are enough.
+  for (const key in x) if (!sameValue(x[key], y[key])) return false;
+  return true;
+}
+
+function copyHost(host: HostStatus): HostStatus {
+  return { ...host, previousImages: host.previousImages.map((p) => ({ ...p })) };
+}
+
+/**
+ * Encodes a rollout's RolloutStatus again and again as it changes, re-encoding only the hosts that
+ * changed since the last time: a save of a thousand-host rollout would otherwise encode a thousand
+ * hosts to record one step. Protobuf parses concatenated messages as one, repeated fields appended,
+ * so the status without its hosts followed by each host's own `hosts` entry is the whole message.
+ */
+export class StatusEncoder {
+  private readonly hosts = new Map<string, EncodedHost>();
+
+  encode(status: Status): Uint8Array {
+    const parts = [codecs.rolloutStatus.encode({ ...status, hosts: [] })];
+    for (const host of status.hosts) parts.push(this.host(host));
+    return Buffer.concat(parts);
+  }
+
+  private host(host: HostStatus): Uint8Array {
+    const known = this.hosts.get(host.hostId);
+    if (known && sameValue(known.seen, host)) return known.bytes;
+    const bytes = codecs.rolloutStatus.encode({ hosts: [host] });
+    this.hosts.set(host.hostId, { seen: copyHost(host), bytes });
+    return bytes;
+  }
+}
+
+/** One encoder per rollout, dropped once the rollout has ended: what a store keeps to encode saves. */
+export class StatusEncoders {
+  private readonly byRollout = new Map<string, StatusEncoder>();
+
+  encode(status: Status): Uint8Array {
+    const encoder = this.byRollout.get(status.id) ?? new StatusEncoder();
+    if (isTerminal(status)) this.byRollout.delete(status.id);
+    else this.byRollout.set(status.id, encoder);
+    return encoder.encode(status);
+  }
+}

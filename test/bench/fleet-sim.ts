@@ -121,6 +121,8 @@ function preamble(): void {
       `  so the bound is ${BATCHES} batches × that = ${secs(BATCHES * HOST_FLOOR_MS)}. Everything else (dispatch,`,
       '  polling, NATS, the controller\u2019s bookkeeping and store, moving from one batch to the next) is',
       '  overhead the ratio shows.',
+      'A batch starts when its updates do: its hosts were described and pre-pulled before (while the batch',
+      'before it updated; the first batch, before it started), so dispatch is the fan-out of the updates.',
       '',
     ].join('\n'),
   );

@@ -50,13 +50,29 @@ async function openBatch(
 /**
  * The updates of an open batch, at most maxParallel at a time. Hosts of a paused group wait in the
  * batch, so the batch, and with it the lane, ends only once they have run. In a resumed rollout,
- * hosts that ended before the restart are left alone.
+ * hosts that ended before the restart are left alone. Resolves with the preparation of the `next`
+ * batch's hosts, begun while this batch updates so that the next can begin at once.
  */
-async function updateBatch(ctx: RolloutContext, lane: string, index: number, hostIds: readonly string[]) {
+async function updateBatch(
+  ctx: RolloutContext,
+  lane: string,
+  index: number,
+  hostIds: readonly string[],
+  next: readonly string[] | undefined,
+): Promise<{ ahead: Promise<void> | undefined }> {
   const limit = pLimit(ctx.spec.maxParallel || hostIds.length);
-  await Promise.all(hostIds.map((id) => hostLoop(ctx, id, limit)));
+  const updates = Promise.all(hostIds.map((id) => hostLoop(ctx, id, limit)));
+  // Not before the updates are out: a hundred describes sent first would hold them up. They go out
+  // once the save of the hosts' changes ends; by the next turn of the loop every host asked for it.
+  const sent = new Promise<void>((resolve) => setImmediate(resolve)).then(() => ctx.ledger.flush());
+  const ahead = next && sent.then(() => prepareBatch(ctx, next, true));
+  // A save failure ends the rollout through the ledger; a halt leaves the promise unawaited.
+  ahead?.catch(() => undefined);
+  await updates;
   // Saved with the next change anything acts on.
   ctx.ledger.record({ kind: 'batch-finished', lane, index });
+  // Wrapped: a promise returned from an async function would be awaited, not handed on.
+  return { ahead };
 }
 
 function batchTime(ctx: RolloutContext, lane: string, index: number, which: 'startedAtMs' | 'finishedAtMs') {
@@ -75,12 +91,7 @@ export async function runLane(ctx: RolloutContext, lane: Lane): Promise<void> {
     if (ended && batchTime(ctx, lane.name, index + 1, 'startedAtMs') > 0) continue;
     if (!ended) {
       if (!(await openBatch(ctx, lane.name, index, hostIds, preparedAhead))) return;
-      // The next batch is described and pulled while this one updates: it can begin at once.
-      const next = lane.batches[index + 1];
-      preparedAhead = next && prepareBatch(ctx, next, true);
-      // A save failure ends the rollout through the ledger; a halt leaves the promise unawaited.
-      preparedAhead?.catch(() => undefined);
-      await updateBatch(ctx, lane.name, index, hostIds);
+      ({ ahead: preparedAhead } = await updateBatch(ctx, lane.name, index, hostIds, lane.batches[index + 1]));
     }
     if (ctx.halt) return;
     await applyFailurePolicy(ctx, lane.name, index, hostIds);

@@ -52,7 +52,7 @@ export function overheadTable(t: RolloutTiming): string {
   return [
     `| over ${b.length} batches | total | median per batch | max per batch |`,
     '|---|---:|---:|---:|',
-    once('before the first batch (StartRollout → batch 1 started)', t.leadInMs),
+    once('before the first batch (StartRollout → batch 1 started; includes its pre-pull)', t.leadInMs),
     perBatch('batch wall (started → finished)', (x) => x.wallMs),
     perBatch('↳ lower bound of the batch', (x) => x.floorMs),
     perBatch('↳ dispatch of its last host (batch started → HOST_STARTED)', (x) => x.lastDispatchMs),

@@ -55,8 +55,11 @@ function renderConfig(
     '    timeout connect 2s',
     '    timeout client 30s',
     '    timeout server 30s',
-    // A check that is slow because the machine is busy must not mark a healthy server DOWN.
-    '    timeout check 2s',
+    // The read timeout of a check. A check sent while a new container is starting can hang for a
+    // second (docker-proxy accepts, then its SYN to the container is retransmitted): cut short, the
+    // next check (fastinter) finds it up. Generous enough that a busy machine's slow answer, twice
+    // in a row (fall 2), is what it takes to mark a healthy server DOWN.
+    '    timeout check 500ms',
     'frontend fe',
     `    bind 127.0.0.1:${opts.frontendPort}`,
     `    default_backend ${opts.backend}`,

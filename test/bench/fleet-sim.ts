@@ -66,6 +66,8 @@ const { values: args } = parseArgs({
     'heartbeat-ms': { type: 'string', default: '1000' },
     'poll-ms': { type: 'string', default: '5' },
     connections: { type: 'string', default: '4' },
+    // Real agents each have a machine; two processes let a batch's hundred agents use both cores.
+    'agent-processes': { type: 'string', default: '2' },
     // The controller's own default (auto: the NATS KV bucket when NATS is configured).
     store: { type: 'string', default: 'auto' },
   },
@@ -73,8 +75,10 @@ const { values: args } = parseArgs({
 const STORES = ['auto', 'nats', 'file', 'memory'];
 if (!STORES.includes(args.store)) throw new Error(`--store must be one of ${STORES.join(', ')}`);
 const HOSTS = positiveInt('hosts', args.hosts);
-const AGENTS: Omit<SimAgentsOptions, 'natsUrl'> = {
+const PROCESSES = positiveInt('agent-processes', args['agent-processes']);
+const AGENTS: Omit<SimAgentsOptions, 'natsUrl' | 'process'> = {
   hosts: HOSTS,
+  processes: PROCESSES,
   slots: SLOTS,
   connections: positiveInt('connections', args.connections),
   pollMs: positiveInt('poll-ms', args['poll-ms']),
@@ -92,7 +96,7 @@ const ROLLOUT_TIMEOUT_MS = Math.max(120_000, 20 * BATCHES * HOST_FLOOR_MS);
 let dir: string | undefined;
 let nats: NatsServer | undefined;
 // Kept as promises, so that a signal during start-up still tears down what they start.
-let agents: Promise<ManagedProcess> | undefined;
+let agents: Promise<ManagedProcess>[] = [];
 let controller: Promise<ControllerProcess> | undefined;
 let steps: StepRecorder | undefined;
 /** A failed run keeps its logs (the work directory) for whoever investigates. */
@@ -104,7 +108,8 @@ function preamble(): void {
     [
       `fleet-sim bench — a SIMULATION, not a deployment. ${machine()}; ${busy()}.`,
       'Real: the fleetroll-controller process, nats-server, and the agent code (HostAgent, its NATS',
-      `service, its registry heartbeat) of ${HOSTS} agents in one child process on ${AGENTS.connections} NATS connections.`,
+      `service, its registry heartbeat) of ${HOSTS} agents in ${PROCESSES} child process(es), hosts dealt out in turn, ` +
+        `each process on ${AGENTS.connections} NATS connections.`,
       'Simulated: HAProxy and Docker, with fixed step latencies: drain (scur > 0 until ' +
         `${l.drainMs} ms after weight 0) ${l.drainMs} ms, stop ${l.stopMs} ms, start ${l.startMs} ms, ` +
         `healthy ${l.healthyMs} ms after start; the image is present (pre-pull ${PRE_PULL_MS} ms); ` +
@@ -192,16 +197,24 @@ async function simulate(): Promise<number> {
   controller = spawnController(files.configPath, files.address, controllerLog);
   const ctl = await controller;
   const t0 = Date.now();
-  const agentsLog = join(dir, 'agents.log');
-  agents = startSimAgents({ ...AGENTS, natsUrl: nats.url }, agentsLog);
-  const sim = await agents;
+  const workDir = dir;
+  const natsUrl = nats.url;
+  const agentsLogs = Array.from({ length: PROCESSES }, (_, p) => join(workDir, `agents-${p + 1}.log`));
+  agents = agentsLogs.map((log, p) => startSimAgents({ ...AGENTS, process: p, natsUrl }, log));
+  const sims = await Promise.all(agents);
   // The rollout must not begin with agents the controller cannot see yet: they would look dead.
-  await waitUntilReady(sim, `${HOSTS} simulated agents`, () => allAlive(ctl.api), READY_TIMEOUT_MS);
+  const alive = () => allAlive(ctl.api);
+  await Promise.all(
+    sims.map((sim, p) =>
+      waitUntilReady(sim, `simulated agents ${p + 1}/${PROCESSES}`, alive, READY_TIMEOUT_MS),
+    ),
+  );
   console.log(
     `${HOSTS} agents serving, and alive to the controller, ${secs(Date.now() - t0)} after their start`,
   );
 
-  const pids = { controller: ctl.pid, agents: sim.pid, 'nats-server': nats.pid };
+  const pids: Record<string, number> = { controller: ctl.pid, 'nats-server': nats.pid };
+  sims.forEach((sim, p) => (pids[`agents ${p + 1}`] = sim.pid));
   // What the heartbeats alone cost, before any rollout: the fleet's steady state.
   const idleBefore = await cpuOf(pids);
   await sleep(IDLE_SAMPLE_MS);
@@ -235,7 +248,7 @@ async function simulate(): Promise<number> {
       `CPU during the rollout: ${cpuUsage(cpuBefore, cpuAfter, rolloutMs)}.`,
       `Status polls (every ${POLL_MS / 1000} s) the controller left unanswered for 15 s: ${run.unanswered}.`,
       `Warnings and errors logged by the controller: ${await complaints(controllerLog)}.`,
-      `… by the agents: ${await complaints(agentsLog)}.`,
+      `… by the agents: ${(await Promise.all(agentsLogs.map((log) => complaints(log)))).join('; ')}.`,
       `Machine at the end: ${busy()}.`,
     ].join('\n'),
   );
@@ -246,9 +259,9 @@ async function simulate(): Promise<number> {
 async function teardown(): Promise<void> {
   await steps?.close().catch(() => undefined);
   await (await controller?.catch(() => undefined))?.stop('SIGKILL').catch(() => undefined);
-  await (await agents?.catch(() => undefined))?.stop();
+  await Promise.all(agents.map(async (a) => (await a.catch(() => undefined))?.stop()));
   await nats?.stop().catch(() => undefined);
-  if (dir && keepLogs) console.error(`logs kept in ${dir} (controller.log, agents.log)`);
+  if (dir && keepLogs) console.error(`logs kept in ${dir} (controller.log, agents-*.log)`);
   else if (dir) await rm(dir, { recursive: true, force: true });
   console.log('torn down: controller, simulated agents and nats-server stopped');
 }

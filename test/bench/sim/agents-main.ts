@@ -1,5 +1,5 @@
-// Child process of the fleet simulation (started by agents.ts): a thousand real
-// agents (HostAgent, the NATS service, the registry heartbeat), each over the
+// Child process of the fleet simulation (started by agents.ts): its share of a thousand
+// real agents (HostAgent, the NATS service, the registry heartbeat), each over the
 // simulated ports of ports.ts, sharing a few NATS connections.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { NatsConnection } from '@nats-io/transport-node';
@@ -103,9 +103,13 @@ const conns = await Promise.all(
   ),
 );
 const buckets = conns.map(sharedBucket);
-const agents = Array.from({ length: options.hosts }, (_, i) => {
-  const c = i % conns.length;
-  return startAgent(i + 1, conns[c] as NatsConnection, buckets[c] as () => Promise<RegistryBucket>);
+// Hosts dealt out in turn: a batch is a run of consecutive hosts, and every process takes its part.
+const mine = Array.from({ length: options.hosts }, (_, i) => i + 1).filter(
+  (i) => (i - 1) % options.processes === options.process,
+);
+const agents = mine.map((hostIndex, n) => {
+  const c = n % conns.length;
+  return startAgent(hostIndex, conns[c] as NatsConnection, buckets[c] as () => Promise<RegistryBucket>);
 });
 
 let stopping: Promise<void> | undefined;

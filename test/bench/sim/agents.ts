@@ -1,5 +1,5 @@
-// The parent's side of the simulated agents: one child process holds them all, so
-// that their work is neither the controller's nor the bench's (each is measured apart).
+// The parent's side of the simulated agents: child processes hold them, so that their work
+// is neither the controller's nor the bench's (each is measured apart).
 import { fileURLToPath } from 'node:url';
 import { startProcess, type ManagedProcess } from '@fleetroll/local-fleet';
 import type { SimLatencies } from './ports.js';
@@ -7,6 +7,10 @@ import type { SimLatencies } from './ports.js';
 export interface SimAgentsOptions {
   natsUrl: string;
   hosts: number;
+  /** How many processes share the agents: host i (from 1) runs in process (i - 1) mod processes. */
+  processes: number;
+  /** Which of them this is, from 0. */
+  process: number;
   slots: number;
   /** NATS connections the agents share, hosts taking them in turn. */
   connections: number;
@@ -28,7 +32,7 @@ export function simHostId(i: number): string {
 }
 
 /**
- * Starts the agents' process; they serve and register within about one heartbeat.
+ * Starts one of the agents' processes; they serve and register within about one heartbeat.
  * Whether they have is for the caller to ask the registry (the controller) about.
  */
 export function startSimAgents(options: SimAgentsOptions, logFile: string): Promise<ManagedProcess> {

@@ -169,11 +169,14 @@ export class HostAgent {
     });
   }
 
+  /** Reads only, all at once: every slot's check is on the way to the update's first step. */
   private async preflight(slots: SlotConfig[]): Promise<void> {
-    for (const slot of slots) {
-      await this.deps.runtime.inspect(slot.container);
-      await this.deps.lb.serverStat(slot.backend, slot.server);
-    }
+    await Promise.all(
+      slots.flatMap((slot) => [
+        this.deps.runtime.inspect(slot.container),
+        this.deps.lb.serverStat(slot.backend, slot.server),
+      ]),
+    );
   }
 
   private async slotStatus(slot: SlotConfig): Promise<SlotStatus> {

@@ -38,9 +38,39 @@ test('prints the header, batch starts, host changes, replaced slots and failures
     slotsDone: 1,
   });
   assert.deepEqual(p.lines({ status: s2, steps: [] }, 3_000), [
-    '[   3.0s] rollout paused: h1 failed',
     '[   3.0s] h1 failed (1/3 slots): HEALTH_CHECK_FAILED unhealthy',
+    '[   3.0s] rollout paused: h1 failed',
   ]);
+});
+
+test('one update with many changes prints them in the order they happened', () => {
+  const p = new ProgressPrinter(0);
+  const s1 = status({});
+  s1.batches[0]!.startedAtMs = 5;
+  s1.hosts[0] = host('h1', 'HOST_UPDATING');
+  p.lines({ status: s1, steps: [] }, 0);
+  const s2 = status({ state: 'ROLLOUT_SUCCEEDED', message: 'done' });
+  s2.batches[0]!.startedAtMs = 5;
+  s2.batches[1]!.startedAtMs = 9;
+  s2.hosts[0] = host('h1', 'HOST_SUCCEEDED', { slotsDone: 3 });
+  s2.hosts[1] = host('h2', 'HOST_UPDATING');
+  const restored = {
+    rolloutId: 'r-1',
+    hostId: 'h1',
+    slot: 'app3',
+    step: 'WEIGHT_RESTORED',
+    message: '',
+    atUnixMs: 0,
+    durationMs: 1_000,
+    errorCode: '',
+    drainTimedOut: false,
+    weight: 100,
+  } as const;
+  const lines = p.lines({ status: s2, steps: [restored] }, 1_000).map((l) => l.slice(10).trim());
+  assert.deepEqual(
+    lines.map((l) => l.split(' ').slice(0, 2).join(' ')),
+    ['h1 app3', 'h1 succeeded', 'batch 2/2:', 'h2 updating', 'rollout succeeded:'],
+  );
 });
 
 test('the outcome line carries the exit code scripts rely on', () => {

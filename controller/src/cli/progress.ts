@@ -18,34 +18,17 @@ export class ProgressPrinter {
     this.startedAt = now;
   }
 
+  /**
+   * One update carries every change saved since the one before, so its lines go in the order
+   * things happen: the agents' steps, hosts that ended, batches that began, hosts that began,
+   * then groups and the rollout.
+   */
   lines(update: msg.RolloutUpdate__Output, now = Date.now()): string[] {
     const status = update.status;
     if (!status) return [];
     const t = `[${((now - this.startedAt) / 1000).toFixed(1).padStart(6)}s]`;
-    const out: string[] = [];
     const prev = this.last;
-    if (!prev) out.push(header(status));
-    if (prev && prev.state !== status.state) {
-      out.push(
-        `${t} rollout ${lower(status.state, 'ROLLOUT_')}${status.message ? `: ${status.message}` : ''}`,
-      );
-    }
-    for (const g of status.groups) {
-      const before = prev?.groups.find((p) => p.group === g.group);
-      if (before && before.state !== g.state && status.groups.length > 1) {
-        out.push(
-          `${t} group ${g.group} ${lower(g.state, 'GROUP_')}${g.pauseReason ? ` (${g.pauseReason})` : ''}`,
-        );
-      }
-    }
-    status.batches.forEach((b, i) => {
-      const before = prev?.batches[i];
-      if (b.startedAtMs > 0 && !(before && before.startedAtMs > 0)) {
-        const total = status.batches.filter((x) => x.group === b.group).length;
-        const group = status.groups.length > 1 ? ` of ${b.group}` : '';
-        out.push(`${t} batch ${b.index + 1}/${total}${group}: ${b.hostIds.join(' ')}`);
-      }
-    });
+    const out: string[] = prev ? [] : [header(status)];
     for (const step of update.steps) {
       if (step.step === 'WEIGHT_RESTORED') {
         out.push(
@@ -55,17 +38,49 @@ export class ProgressPrinter {
         out.push(`${t}   ${step.hostId} ${step.slot} FAILED ${step.errorCode}: ${step.message}`);
       }
     }
-    for (const h of status.hosts) {
-      const before = prev?.hosts.find((p) => p.hostId === h.hostId);
-      // Waiting is not news: a host goes back to pending between its pre-pull and its update.
-      if (before?.state === h.state || h.state === 'HOST_PENDING') continue;
-      out.push(`${t} ${h.hostId} ${hostLine(h)}`);
+    const before = new Map(prev?.hosts.map((h) => [h.hostId, h.state]));
+    // Waiting is not news: a host goes back to pending between its pre-pull and its update.
+    const changed = status.hosts.filter(
+      (h) => before.get(h.hostId) !== h.state && h.state !== 'HOST_PENDING',
+    );
+    const hostLines = (ended: boolean): string[] =>
+      changed.filter((h) => ENDED.has(h.state) === ended).map((h) => `${t} ${h.hostId} ${hostLine(h)}`);
+    out.push(...hostLines(true));
+    status.batches.forEach((b, i) => {
+      const was = prev?.batches[i];
+      if (b.startedAtMs > 0 && !(was && was.startedAtMs > 0)) {
+        const total = status.batches.filter((x) => x.group === b.group).length;
+        const group = status.groups.length > 1 ? ` of ${b.group}` : '';
+        out.push(`${t} batch ${b.index + 1}/${total}${group}: ${b.hostIds.join(' ')}`);
+      }
+    });
+    out.push(...hostLines(false));
+    for (const g of status.groups) {
+      const was = prev?.groups.find((p) => p.group === g.group);
+      if (was && was.state !== g.state && status.groups.length > 1) {
+        out.push(
+          `${t} group ${g.group} ${lower(g.state, 'GROUP_')}${g.pauseReason ? ` (${g.pauseReason})` : ''}`,
+        );
+      }
+    }
+    if (prev && prev.state !== status.state) {
+      out.push(
+        `${t} rollout ${lower(status.state, 'ROLLOUT_')}${status.message ? `: ${status.message}` : ''}`,
+      );
     }
     if (prev && !isRunning(prev) && isRunning(status)) out.push(`${t} rollout running again`);
     this.last = status;
     return out;
   }
 }
+
+/** Host states printed before the batches that begin in the same update. */
+const ENDED: ReadonlySet<string> = new Set([
+  'HOST_SUCCEEDED',
+  'HOST_FAILED',
+  'HOST_SKIPPED',
+  'HOST_ROLLED_BACK',
+]);
 
 function isRunning(s: Status): boolean {
   return s.state === 'ROLLOUT_RUNNING';

@@ -72,3 +72,46 @@ test('a standby answers reads and refuses changes; on takeover it resumes the ro
     'the deposed controller reads what the new leader saved',
   );
 });
+
+test('a rollout stopped by a failing store is resumed from the store once it answers again', async () => {
+  const memory = new MemoryRolloutStore();
+  let down = false;
+  let refused = 0;
+  const store = Object.assign(Object.create(memory) as MemoryRolloutStore, {
+    save: (s: Status) => {
+      if (!down) return memory.save(s);
+      refused += 1;
+      return Promise.reject(new Error('store down'));
+    },
+    list: () => (down ? Promise.reject(new Error('store down')) : memory.list()),
+  });
+  const fleet = new FakeFleet(
+    inventory(3).map((h) => h.id),
+    { slotMs: 20 },
+  );
+  const hosts = inventory(3);
+  const c = new ControllerCore({
+    log: capturingLogger().log,
+    defaultTransport: 'grpc',
+    defaults: { hostTimeoutMs: 60_000, maxParallel: 0 },
+    hosts: () => Promise.resolve(hosts),
+    directory: () => fleet,
+    agents: () => Promise.resolve([]),
+    store,
+    storeRetryMs: 20,
+  });
+  await c.lead();
+  fleet.onStep = (e) => {
+    if (e.hostId === 'h02' && e.step === 'SLOT_STARTED') down = true;
+  };
+  const { id } = await c.start(request);
+  await until(() => refused > 0, 'a save refused mid-rollout');
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  assert.throws(() => c.pause(id), { code: 'STORE_FAILED', message: /resumes once the store answers/ });
+  await assert.rejects(c.start(request), { code: 'ROLLOUT_CONFLICT' });
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  down = false;
+  await until(() => memory.get(id)?.state === 'ROLLOUT_SUCCEEDED', 'resumed, finished and saved', 5_000);
+  assert.equal(c.get(id).state, 'ROLLOUT_SUCCEEDED');
+  for (const h of ['h01', 'h02', 'h03']) assert.deepEqual([...fleet.agent(h).images.values()], [NEW, NEW]);
+});

@@ -5,11 +5,14 @@ import {
   type StepEvent,
   type msg,
 } from '@fleetroll/shared';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Rollout, RolloutDetachedError } from '../rollout/index.js';
+import { RolloutStoreError } from '../rollout/errors.js';
 import { parseRolloutSpec } from '../rollout/spec.js';
 import { MemoryRolloutStore, type RolloutArchive } from '../rollout/store.js';
 import type { AgentDirectory } from '../transport/agent-client.js';
 import type { RolloutListener } from '../rollout/ledger.js';
+import { StoreConflictError } from '../store/errors.js';
 import { NotLeaderError, RolloutConflictError, UnknownRolloutError } from './errors.js';
 import { RolloutBook } from './rollout-book.js';
 import { newRolloutId } from './rollout-id.js';
@@ -34,7 +37,12 @@ export interface ControllerDeps {
   store?: RolloutArchive;
   /** Who leads, for a standby's refusals: "controller 10.0.0.5:7000 (pid 42 on ctl-1) leads". */
   leaderText?(): string;
+  /** First wait before a rollout stopped by a failed save is resumed from the store; it doubles. */
+  storeRetryMs?: number;
 }
+
+/** The longest wait between two attempts to resume a rollout from a store that keeps failing. */
+const MAX_STORE_RETRY_MS = 30_000;
 
 const TERMINAL = new Set(['ROLLOUT_SUCCEEDED', 'ROLLOUT_FAILED', 'ROLLOUT_ABORTED', 'ROLLOUT_ROLLED_BACK']);
 
@@ -60,6 +68,8 @@ export class ControllerCore {
   private epoch = 0;
   /** Saves of rollouts this controller let go that may still land in the store. */
   private letGo: Promise<void> = Promise.resolve();
+  /** The next wait before resuming each rollout whose saves keep failing. */
+  private readonly storeRetries = new Map<string, number>();
 
   constructor(private readonly deps: ControllerDeps) {
     this.store = deps.store ?? new MemoryRolloutStore();
@@ -219,6 +229,11 @@ export class ControllerCore {
     if (rollout) return rollout;
     const kept = this.book.get(id);
     if (!kept) throw new UnknownRolloutError(`no rollout ${id} on this controller`);
+    if (!isTerminal(kept) && this.storeRetries.has(id)) {
+      throw new RolloutStoreError(
+        `rollout ${id} stopped because its store failed; it resumes once the store answers again, try to ${verb} it then`,
+      );
+    }
     const state = kept.state.replace('ROLLOUT_', '').toLowerCase();
     throw new InvalidInputError(
       `rollout ${id} is ${state} and not running here; there is nothing to ${verb}`,
@@ -235,12 +250,53 @@ export class ControllerCore {
     });
     rollout
       .run()
-      .then((status) => log.info({ state: status.state }, `rollout ended: ${status.message || status.state}`))
+      .then((status) => {
+        this.storeRetries.delete(rollout.id);
+        log.info({ state: status.state }, `rollout ended: ${status.message || status.state}`);
+      })
       .catch((err: unknown) => {
         if (err instanceof RolloutDetachedError) log.info(err.message);
+        // Logged by the rollout already, once.
+        else if (err instanceof RolloutStoreError) void this.recover(rollout, err, log);
         else log.error({ err }, 'rollout crashed');
       })
       .finally(() => void directory.close());
+  }
+
+  /**
+   * A rollout whose save failed has stopped acting: nothing may happen that the store does not
+   * know. It is resumed from the store, as a restarted controller would resume it, once the store
+   * answers again; meanwhile it is shown as it stood and blocks new rollouts. Not when another
+   * controller wrote it (the election settles who leads), nor once this one no longer leads.
+   */
+  private async recover(rollout: Rollout, error: RolloutStoreError, log: Logger): Promise<void> {
+    const { id } = rollout;
+    if (this.rollouts.get(id) !== rollout) return;
+    this.rollouts.delete(id);
+    this.book.keep(rollout.status());
+    if (error.cause instanceof StoreConflictError) return;
+    const epoch = this.epoch;
+    const wait = this.storeRetries.get(id) ?? this.deps.storeRetryMs ?? 1_000;
+    this.storeRetries.set(id, Math.min(2 * wait, MAX_STORE_RETRY_MS));
+    log.warn(
+      { retryInMs: wait },
+      `rollout ${id} stopped: its store failed; resuming it from the store when it answers`,
+    );
+    for (let next = wait; ; next = Math.min(2 * next, MAX_STORE_RETRY_MS)) {
+      await sleep(next);
+      if (epoch !== this.epoch) return;
+      let stored: msg.RolloutStatus__Output | undefined;
+      try {
+        stored = (await this.store.list()).find((s) => s.id === id);
+      } catch (err) {
+        log.warn({ err, retryInMs: next }, 'the rollout store is still unavailable');
+        continue;
+      }
+      if (epoch !== this.epoch || !stored) return;
+      this.book.keep(stored);
+      if (!isTerminal(stored)) await this.resumeStored(stored, epoch);
+      return;
+    }
   }
 
   /** A rollout a previous leader left unfinished; one that cannot be resumed stays visible, as it was. */

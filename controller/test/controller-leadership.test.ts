@@ -7,7 +7,12 @@ import { FakeFleet, NEW, capturingLogger, inventory, until } from './rollout-fak
 
 type Status = msg.RolloutStatus__Output;
 
-function core(store: MemoryRolloutStore, fleet: FakeFleet, name: string): ControllerCore {
+function core(
+  store: MemoryRolloutStore,
+  fleet: FakeFleet,
+  name: string,
+  storeRetryMs?: number,
+): ControllerCore {
   const hosts = inventory(3);
   return new ControllerCore({
     log: capturingLogger().log,
@@ -18,6 +23,7 @@ function core(store: MemoryRolloutStore, fleet: FakeFleet, name: string): Contro
     agents: () => Promise.resolve([]),
     store,
     leaderText: () => `controller ${name === 'a' ? 'b' : 'a'} leads`,
+    ...(storeRetryMs === undefined ? {} : { storeRetryMs }),
   });
 }
 
@@ -89,17 +95,7 @@ test('a rollout stopped by a failing store is resumed from the store once it ans
     inventory(3).map((h) => h.id),
     { slotMs: 20 },
   );
-  const hosts = inventory(3);
-  const c = new ControllerCore({
-    log: capturingLogger().log,
-    defaultTransport: 'grpc',
-    defaults: { hostTimeoutMs: 60_000, maxParallel: 0 },
-    hosts: () => Promise.resolve(hosts),
-    directory: () => fleet,
-    agents: () => Promise.resolve([]),
-    store,
-    storeRetryMs: 20,
-  });
+  const c = core(store, fleet, 'a', 20);
   await c.lead();
   fleet.onStep = (e) => {
     if (e.hostId === 'h02' && e.step === 'SLOT_STARTED') down = true;

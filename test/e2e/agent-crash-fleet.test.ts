@@ -5,11 +5,11 @@ import { HaproxyClient } from '@fleetroll/agent';
 import { startLocalFleet } from '@fleetroll/local-fleet';
 import { assertNoFailedRequests } from '../support/assertions.js';
 import {
+  assertAllOnV2,
   agentTurmoil,
   describeEntries,
   rollUnderLoad,
   serverWeights,
-  slotVersions,
 } from '../support/fleet-run.js';
 
 // Host indexes 78..79; both tests use them, one after the other.
@@ -69,14 +69,7 @@ for (const transport of ['nats', 'grpc'] as const) {
           .map((e) => `${e.step} ${e.slot}`),
         ['SLOT_SKIPPED app1', 'SLOT_DONE app2', 'SLOT_DONE app3'],
       );
-      assert.deepEqual(
-        await slotVersions(
-          fleet,
-          fleet.hosts.map((h) => h.hostId),
-        ),
-        Array(6).fill('v2'),
-      );
-      assert.deepEqual(await serverWeights(fleet), before, 'every weight is back to what it was');
+      await assertAllOnV2(fleet, before);
       const finished = host?.finishedAtMs ?? 0;
       const { dead, back } = await agentTurmoil(fleet.controller.logFile, at.killed);
       assert.equal(back.length, 1, 'the controller asked the agent again once it was back');

@@ -1,28 +1,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startLocalFleet } from '@fleetroll/local-fleet';
 import { assertNoFailedRequests } from '../support/assertions.js';
-import { rollUnderLoad, serverWeights, slotVersions } from '../support/fleet-run.js';
+import { assertAllOnV2, readLog, rollUnderLoad, serverWeights } from '../support/fleet-run.js';
 
 /** Longer than the controller's leader lease (5 s) and than a save's retries (15 s). */
 const OUTAGE_MS = 20_000;
 
-/** The controller's log messages, in order, that say how it lost and took back the rollout. */
+/** The controller's log messages from `since` on that say how it lost and took back the rollout. */
 async function leadership(logFile: string, since: number): Promise<string[]> {
-  const wanted = /stand|leading|resum|store/i;
-  return (await readFile(logFile, 'utf8'))
-    .split('\n')
-    .flatMap((line) => {
-      try {
-        return [JSON.parse(line) as { time?: number; msg?: string }];
-      } catch {
-        return [];
-      }
-    })
-    .filter((e) => (e.time ?? 0) >= since && wanted.test(e.msg ?? ''))
-    .map((e) => `${((e.time ?? 0) - since) / 1000}s ${e.msg ?? ''}`);
+  return (await readLog(logFile, since))
+    .filter((e) => /stand|leading|resum|store/i.test(e.msg))
+    .map((e) => `${(e.time - since) / 1000}s ${e.msg}`);
 }
 
 test(
@@ -49,14 +39,7 @@ test(
 
     assert.ok(at.up > 0, 'NATS was never stopped: no slot app2 went to weight 0');
     assert.equal(status.state, 'ROLLOUT_SUCCEEDED', status.message);
-    assert.deepEqual(
-      await slotVersions(
-        fleet,
-        fleet.hosts.map((h) => h.hostId),
-      ),
-      Array(12).fill('v2'),
-    );
-    assert.deepEqual(await serverWeights(fleet), before, 'every weight is back to what it was');
+    await assertAllOnV2(fleet, before);
     const story = await leadership(fleet.controller.logFile, at.down);
     t.diagnostic(
       `NATS down for ${(at.up - at.down) / 1000} s; the rollout ended ${(status.finishedAtMs - at.up) / 1000} s ` +

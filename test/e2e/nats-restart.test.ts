@@ -3,12 +3,12 @@ import assert from 'node:assert/strict';
 import { startLocalFleet } from '@fleetroll/local-fleet';
 import { assertNoFailedRequests } from '../support/assertions.js';
 import {
+  assertAllOnV2,
   agentTurmoil,
   describeEntries,
   reconnectDelays,
   rollUnderLoad,
   serverWeights,
-  slotVersions,
 } from '../support/fleet-run.js';
 
 test(
@@ -36,14 +36,7 @@ test(
 
     assert.ok(at.serving > 0, 'NATS was never restarted: no slot app2 went to weight 0');
     assert.equal(status.state, 'ROLLOUT_SUCCEEDED', status.message);
-    assert.deepEqual(
-      await slotVersions(
-        fleet,
-        fleet.hosts.map((h) => h.hostId),
-      ),
-      Array(12).fill('v2'),
-    );
-    assert.deepEqual(await serverWeights(fleet), before, 'every weight is back to what it was');
+    await assertAllOnV2(fleet, before);
     const logs = [fleet.controller.logFile, ...fleet.hosts.map((h) => h.agent.logFile)];
     const delays = await reconnectDelays(logs, at.stopping);
     assert.equal(delays.length, logs.length, 'every process logged its reconnect');

@@ -72,6 +72,15 @@ export async function serverWeights(fleet: LocalFleet): Promise<string[]> {
   return (await Promise.all(weights)).flat();
 }
 
+/** Every slot of every host answers as v2, and every weight is back to what it was `before`. */
+export async function assertAllOnV2(fleet: LocalFleet, before: string[]): Promise<void> {
+  const ids = fleet.hosts.map((h) => h.hostId);
+  const versions = await slotVersions(fleet, ids);
+  assert.deepEqual(versions, Array(versions.length).fill('v2'));
+  assert.equal(versions.length, fleet.hosts.reduce((n, h) => n + h.slotPorts.length, 0));
+  assert.deepEqual(await serverWeights(fleet), before, 'every weight is back to what it was');
+}
+
 export interface LogEntry {
   time: number;
   msg: string;

@@ -77,7 +77,10 @@ export async function assertAllOnV2(fleet: LocalFleet, before: string[]): Promis
   const ids = fleet.hosts.map((h) => h.hostId);
   const versions = await slotVersions(fleet, ids);
   assert.deepEqual(versions, Array(versions.length).fill('v2'));
-  assert.equal(versions.length, fleet.hosts.reduce((n, h) => n + h.slotPorts.length, 0));
+  assert.equal(
+    versions.length,
+    fleet.hosts.reduce((n, h) => n + h.slotPorts.length, 0),
+  );
   assert.deepEqual(await serverWeights(fleet), before, 'every weight is back to what it was');
 }
 

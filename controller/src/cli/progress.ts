@@ -1,4 +1,5 @@
 import type { msg } from '@fleetroll/shared';
+import { FINAL_HOST_STATES } from '../rollout/status.js';
 
 type Status = msg.RolloutStatus__Output;
 
@@ -44,7 +45,9 @@ export class ProgressPrinter {
       (h) => before.get(h.hostId) !== h.state && h.state !== 'HOST_PENDING',
     );
     const hostLines = (ended: boolean): string[] =>
-      changed.filter((h) => ENDED.has(h.state) === ended).map((h) => `${t} ${h.hostId} ${hostLine(h)}`);
+      changed
+        .filter((h) => FINAL_HOST_STATES.has(h.state) === ended)
+        .map((h) => `${t} ${h.hostId} ${hostLine(h)}`);
     out.push(...hostLines(true));
     status.batches.forEach((b, i) => {
       const was = prev?.batches[i];
@@ -73,14 +76,6 @@ export class ProgressPrinter {
     return out;
   }
 }
-
-/** Host states printed before the batches that begin in the same update. */
-const ENDED: ReadonlySet<string> = new Set([
-  'HOST_SUCCEEDED',
-  'HOST_FAILED',
-  'HOST_SKIPPED',
-  'HOST_ROLLED_BACK',
-]);
 
 function isRunning(s: Status): boolean {
   return s.state === 'ROLLOUT_RUNNING';

@@ -12,11 +12,17 @@ async function hostLoop(ctx: RolloutContext, hostId: string, limit: LimitFunctio
   }
 }
 
+function waiting(ctx: RolloutContext, hostIds: readonly string[]): string[] {
+  return hostIds.filter((id) => ctx.host(id).state === 'HOST_PENDING');
+}
+
+function startable(ctx: RolloutContext, hostIds: readonly string[]): string[] {
+  return waiting(ctx, hostIds).filter((id) => ctx.canStart(id));
+}
+
 /** Describes and pre-pulls the hosts of a batch that may start and have not been prepared yet. */
 async function prepareBatch(ctx: RolloutContext, hostIds: readonly string[], ahead = false): Promise<void> {
-  const unprepared = hostIds.filter(
-    (id) => ctx.host(id).state === 'HOST_PENDING' && ctx.canStart(id) && !ctx.previousImages(id),
-  );
+  const unprepared = startable(ctx, hostIds).filter((id) => !ctx.previousImages(id));
   await Promise.all(unprepared.map((id) => prepareHost(ctx, id, ahead)));
 }
 
@@ -33,10 +39,8 @@ async function openBatch(
   hostIds: readonly string[],
   preparedAhead: Promise<void> | undefined,
 ): Promise<boolean> {
-  const waiting = (): string[] => hostIds.filter((id) => ctx.host(id).state === 'HOST_PENDING');
-  const startable = (): string[] => waiting().filter((id) => ctx.canStart(id));
   // A batch begins only once one of its hosts may: a paused rollout must not show its next batch begun.
-  while (waiting().length > 0 && startable().length === 0) {
+  while (waiting(ctx, hostIds).length > 0 && startable(ctx, hostIds).length === 0) {
     if (ctx.halt || ctx.ledger.failure) return false;
     await ctx.wakeup.next();
   }

@@ -68,7 +68,14 @@ export class StatusLedger {
    * now, and a change this one saved would overwrite the other's. Changes not saved yet never are.
    */
   stop(reason: FleetrollError): void {
-    this.break(reason);
+    if (this.broken) return;
+    this.broken = reason;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const waiter of waiters) waiter.reject(reason);
+    this.fail(reason);
   }
 
   /** The live status with its counters and derived states up to date, for decisions on groups; never handed out. */
@@ -174,7 +181,7 @@ export class StatusLedger {
       const error = new RolloutStoreError(`cannot save rollout ${snapshot.id}: ${cause.message}`, { cause });
       this.log.error({ err, code: cause.code }, error.message);
       for (const waiter of waiters) waiter.reject(this.broken ?? error);
-      this.break(error);
+      this.stop(error);
       return;
     }
     // Stopped while saving: the callers must not act on it, another controller acts now.
@@ -185,17 +192,6 @@ export class StatusLedger {
     }
     for (const waiter of waiters) waiter.resolve();
     this.notify(snapshot, steps);
-  }
-
-  private break(reason: FleetrollError): void {
-    if (this.broken) return;
-    this.broken = reason;
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    const waiters = this.waiters;
-    this.waiters = [];
-    for (const waiter of waiters) waiter.reject(reason);
-    this.fail(reason);
   }
 
   private notify(snapshot: Status, steps: readonly StepEvent[]): void {

@@ -41,9 +41,13 @@ export function copyStatus(status: Status): Status {
     serial: [...status.serial],
     groups: status.groups.map((g) => ({ ...g })),
     batches: status.batches.map((b) => ({ ...b, hostIds: [...b.hostIds] })),
-    hosts: status.hosts.map((h) => ({ ...h, previousImages: h.previousImages.map((p) => ({ ...p })) })),
+    hosts: status.hosts.map(copyHost),
     request: status.request && copyRequest(status.request),
   };
+}
+
+export function copyHost(host: HostStatus): HostStatus {
+  return { ...host, previousImages: host.previousImages.map((p) => ({ ...p })) };
 }
 
 function copyRequest(request: msg.StartRolloutRequest__Output): msg.StartRolloutRequest__Output {

@@ -9,6 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Rollout, RolloutDetachedError } from '../rollout/index.js';
 import { RolloutStoreError } from '../rollout/errors.js';
 import { parseRolloutSpec } from '../rollout/spec.js';
+import { isTerminal } from '../rollout/status.js';
 import { MemoryRolloutStore, type RolloutArchive } from '../rollout/store.js';
 import type { AgentDirectory } from '../transport/agent-client.js';
 import type { RolloutListener } from '../rollout/ledger.js';
@@ -44,11 +45,7 @@ export interface ControllerDeps {
 /** The longest wait between two attempts to resume a rollout from a store that keeps failing. */
 const MAX_STORE_RETRY_MS = 30_000;
 
-const TERMINAL = new Set(['ROLLOUT_SUCCEEDED', 'ROLLOUT_FAILED', 'ROLLOUT_ABORTED', 'ROLLOUT_ROLLED_BACK']);
-
-export function isTerminal(status: msg.RolloutStatus__Output): boolean {
-  return TERMINAL.has(status.state);
-}
+export { isTerminal };
 
 /**
  * The controller's API without any wire: the gRPC service and the HTTP dashboard

@@ -1,5 +1,5 @@
 import { codecs, type msg } from '@fleetroll/shared';
-import { isTerminal } from '../rollout/status.js';
+import { copyHost, isTerminal } from '../rollout/status.js';
 
 type Status = msg.RolloutStatus__Output;
 type HostStatus = msg.HostStatus__Output;
@@ -22,10 +22,6 @@ function sameValue(a: unknown, b: unknown): boolean {
   // Both are HostStatus (or SlotImage) records, with the same keys: one side's keys are enough.
   for (const key in x) if (!sameValue(x[key], y[key])) return false;
   return true;
-}
-
-function copyHost(host: HostStatus): HostStatus {
-  return { ...host, previousImages: host.previousImages.map((p) => ({ ...p })) };
 }
 
 /**

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import type { StepEvent, StepName, msg } from '@fleetroll/shared';
 import { SlotBook } from '../web/slots.js';
 import { harness, inventory } from './rollout-fakes.js';
+import { stepEvent } from './status-fixtures.js';
 
 function host(edit: Partial<msg.HostStatus__Output>): msg.HostStatus__Output {
   const [first] = harness({}, inventory({ eu: ['h1'] })).rollout.status().hosts;
@@ -11,18 +12,7 @@ function host(edit: Partial<msg.HostStatus__Output>): msg.HostStatus__Output {
 }
 
 function step(slot: string, name: StepName): StepEvent {
-  return {
-    rolloutId: 'r1',
-    hostId: 'h1',
-    slot,
-    step: name,
-    message: '',
-    atUnixMs: 0,
-    durationMs: 0,
-    errorCode: '',
-    drainTimedOut: false,
-    weight: 0,
-  };
+  return stepEvent(name, { slot });
 }
 
 const phases = (book: SlotBook, h: msg.HostStatus__Output): string[] =>

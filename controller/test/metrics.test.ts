@@ -3,23 +3,12 @@ import assert from 'node:assert/strict';
 import type { StepEvent, StepName, msg } from '@fleetroll/shared';
 import { ControllerMetrics } from '../src/metrics/metrics.js';
 import { harness, inventory } from './rollout-fakes.js';
+import { stepEvent } from './status-fixtures.js';
 
 type Status = msg.RolloutStatus__Output;
 
 function step(name: StepName, fields: Partial<StepEvent> = {}): StepEvent {
-  return {
-    rolloutId: 'r1',
-    hostId: 'h1',
-    slot: 'app_1',
-    step: name,
-    message: '',
-    atUnixMs: 0,
-    durationMs: 0,
-    errorCode: '',
-    drainTimedOut: false,
-    weight: 0,
-    ...fields,
-  };
+  return stepEvent(name, { slot: 'app_1', ...fields });
 }
 
 /** The value of one sample line of the exposition text, e.g. `fleetroll_rollouts{state="paused"}`. */

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ProgressPrinter, outcome } from '../src/cli/progress.js';
-import { host, status } from './status-fixtures.js';
+import { host, status, stepEvent } from './status-fixtures.js';
 
 test('prints the header, batch starts, host changes, replaced slots and failures', () => {
   const p = new ProgressPrinter(0);
@@ -15,18 +15,12 @@ test('prints the header, batch starts, host changes, replaced slots and failures
     '[   1.5s] batch 1/2: h1',
     '[   1.5s] h1 updating (0/3 slots)',
   ]);
-  const step = {
+  const step = stepEvent('WEIGHT_RESTORED', {
     rolloutId: 'r-1',
-    hostId: 'h1',
     slot: 'app1',
-    step: 'WEIGHT_RESTORED',
-    message: '',
-    atUnixMs: 0,
     durationMs: 1_234,
-    errorCode: '',
-    drainTimedOut: false,
     weight: 100,
-  } as const;
+  });
   assert.deepEqual(p.lines({ status: s1, steps: [step] }, 2_000), [
     '[   2.0s]   h1 app1 replaced (weight 0 for 1.23s)',
   ]);
@@ -54,18 +48,12 @@ test('one update with many changes prints them in the order they happened', () =
   s2.batches[1]!.startedAtMs = 9;
   s2.hosts[0] = host('h1', 'HOST_SUCCEEDED', { slotsDone: 3 });
   s2.hosts[1] = host('h2', 'HOST_UPDATING');
-  const restored = {
+  const restored = stepEvent('WEIGHT_RESTORED', {
     rolloutId: 'r-1',
-    hostId: 'h1',
     slot: 'app3',
-    step: 'WEIGHT_RESTORED',
-    message: '',
-    atUnixMs: 0,
     durationMs: 1_000,
-    errorCode: '',
-    drainTimedOut: false,
     weight: 100,
-  } as const;
+  });
   const lines = p.lines({ status: s2, steps: [restored] }, 1_000).map((l) => l.slice(10).trim());
   assert.deepEqual(
     lines.map((l) => l.split(' ').slice(0, 2).join(' ')),

@@ -14,6 +14,7 @@ import {
 } from '@fleetroll/shared';
 import type { AgentClient, AgentDirectory } from '../src/transport/agent-client.js';
 import { Rollout, parseRolloutSpec, type RolloutSpec, type RolloutStore } from '../src/index.js';
+import { stepEvent } from './status-fixtures.js';
 
 export const OLD = 'registry:5000/app:v1';
 export const NEW = 'registry:5000/app:v2';
@@ -214,18 +215,7 @@ function event_(
   const message = errorCode
     ? `${slot || hostId}: new container never became healthy`
     : `${step} ${slot}`.trim();
-  return {
-    rolloutId,
-    hostId,
-    slot,
-    step,
-    message,
-    atUnixMs: 0,
-    durationMs: 0,
-    errorCode,
-    drainTimedOut: false,
-    weight: 0,
-  };
+  return stepEvent(step, { rolloutId, hostId, slot, message, errorCode });
 }
 
 /** Agents scripted per host; records every call in order, and how many updates ran at once. */

@@ -1,4 +1,4 @@
-import type { msg } from '@fleetroll/shared';
+import type { StepEvent, StepName, msg } from '@fleetroll/shared';
 
 /** A pending host of a fixed status; `extra` sets what a test is about. */
 export function host(
@@ -48,5 +48,22 @@ export function status(over: Partial<msg.RolloutStatus__Output>): msg.RolloutSta
     haltMessage: '',
     abortedByOperator: false,
     ...over,
+  };
+}
+
+/** An agent step of host h1 in rollout r1; `fields` sets what a test is about. */
+export function stepEvent(step: StepName, fields: Partial<StepEvent> = {}): StepEvent {
+  return {
+    rolloutId: 'r1',
+    hostId: 'h1',
+    slot: '',
+    step,
+    message: '',
+    atUnixMs: 0,
+    durationMs: 0,
+    errorCode: '',
+    drainTimedOut: false,
+    weight: 0,
+    ...fields,
   };
 }

@@ -1,45 +1,18 @@
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { pino } from 'pino';
-import { controllerConfigSchema } from '@fleetroll/shared';
-import { startController, type RunningController } from '../src/daemon.js';
 import type { Io } from '../src/cli/io.js';
 import { runCli } from '../src/cli/program.js';
-
-let dir = '';
-let controller: RunningController;
-let address = '';
+import { controllerForCli } from './run-cli.js';
 
 // A real controller whose only host has no agent: a rollout there fails at once, which is
 // all it takes to see what `rollout start` writes to a terminal and to a pipe.
-before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'fleetroll-cli-live-'));
-  const inventory = join(dir, 'inventory.yml');
-  await writeFile(inventory, 'hosts:\n  - id: fe-01\n    grpc: 127.0.0.1:1\n');
-  controller = await startController(
-    controllerConfigSchema.parse({
-      listen: '127.0.0.1:0',
-      http: { listen: '127.0.0.1:0' },
-      inventory,
-      store: 'memory',
-    }),
-    pino({ level: 'silent' }),
-  );
-  address = `127.0.0.1:${controller.grpcPort}`;
-});
-after(async () => {
-  await controller?.stop();
-  await rm(dir, { recursive: true, force: true });
-});
+const ctl = controllerForCli('cli-live', 'hosts:\n  - id: fe-01\n    grpc: 127.0.0.1:1\n');
 
 async function start(terminal: Io['terminal'], ...extra: string[]): Promise<{ code: number; out: string }> {
   let out = '';
   const io: Io = { out: (t) => (out += t), err: (t) => (out += t), terminal };
   const argv = ['rollout', 'start', '--image', 'app:v2', '--serial', '1', '--failure-action', 'abort'];
-  const code = await runCli([...argv, '--controller', address, ...extra], io);
+  const code = await runCli([...argv, '--controller', ctl.address, ...extra], io);
   return { code, out };
 }
 

@@ -1,38 +1,13 @@
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { pino } from 'pino';
-import { controllerConfigSchema } from '@fleetroll/shared';
-import { startController, type RunningController } from '../src/daemon.js';
-import { fleetroll, type Run } from './run-cli.js';
-
-let dir = '';
-let controller: RunningController;
-let address = '';
+import { controllerForCli, fleetroll, type Run } from './run-cli.js';
 
 // A real controller over real gRPC, with an inventory of hosts that are never reached:
 // everything here is refused before any agent would be asked.
-before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'fleetroll-cli-rollout-'));
-  const inventory = join(dir, 'inventory.yml');
-  await writeFile(inventory, 'hosts:\n  - id: fe-01\n    groups: [eu]\n    grpc: 127.0.0.1:1\n');
-  controller = await startController(
-    controllerConfigSchema.parse({
-      listen: '127.0.0.1:0',
-      http: { listen: '127.0.0.1:0' },
-      inventory,
-      store: 'memory',
-    }),
-    pino({ level: 'silent' }),
-  );
-  address = `127.0.0.1:${controller.grpcPort}`;
-});
-after(async () => {
-  await controller?.stop();
-  await rm(dir, { recursive: true, force: true });
-});
+const ctl = controllerForCli(
+  'cli-rollout',
+  'hosts:\n  - id: fe-01\n    groups: [eu]\n    grpc: 127.0.0.1:1\n',
+);
 
 function oneLine(run: Run, code: number, message: RegExp): void {
   assert.equal(run.code, code, JSON.stringify(run));
@@ -58,10 +33,14 @@ test('rollout start refuses bad flags locally with exit 2 and one line', async (
 
 test("the controller's own validation also exits 2: unknown group, malformed image, unknown rollout", async () => {
   const start = (...extra: string[]) =>
-    fleetroll('rollout', 'start', '--serial', '1', '--controller', address, '--detach', ...extra);
+    fleetroll('rollout', 'start', '--serial', '1', '--controller', ctl.address, '--detach', ...extra);
   oneLine(await start('--image', 'app:v2', '--group', 'mars'), 2, /unknown group "mars"/);
   oneLine(await start('--image', 'Not An Image'), 2, /image/);
-  oneLine(await fleetroll('rollout', 'status', 'r-nope', '--controller', address), 2, /no rollout r-nope/);
+  oneLine(
+    await fleetroll('rollout', 'status', 'r-nope', '--controller', ctl.address),
+    2,
+    /no rollout r-nope/,
+  );
 });
 
 test('an unreachable controller is reported in plain words with exit 1', async () => {
@@ -73,7 +52,7 @@ test('an unreachable controller is reported in plain words with exit 1', async (
 });
 
 test('agents lists inventory hosts, alive or not', async () => {
-  const run = await fleetroll('agents', '--controller', address);
+  const run = await fleetroll('agents', '--controller', ctl.address);
   assert.equal(run.code, 0, run.stderr);
   assert.match(run.stdout, /^HOST\s+ALIVE/m);
   assert.match(run.stdout, /^fe-01\s+NO\s/m);

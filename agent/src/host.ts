@@ -99,9 +99,10 @@ export class HostAgent {
   ): Promise<HostOutcome> {
     const log = this.deps.log.child({ rolloutId: cmd.rolloutId });
     // Every step also goes to the agent's own log: the host's audit trail, whoever was listening.
+    // Sent first: the controller waits for the step, nobody waits for the log line.
     const emitAndLog: EmitStep = (e) => {
-      log.info({ slot: e.slot || undefined, step: e.step, at: e.atUnixMs, durationMs: e.durationMs }, 'step');
       emit(e);
+      log.info({ slot: e.slot || undefined, step: e.step, at: e.atUnixMs, durationMs: e.durationMs }, 'step');
     };
     const hostStep = stepEmitter(emitAndLog, cmd.rolloutId, this.hostId);
     hostStep('HOST_STARTED', { message: `${slots.length} slots → ${cmd.image}` });

@@ -56,6 +56,31 @@ test('StatusEncoder: re-encodes only changed hosts, and what it encodes decodes 
   assert.deepEqual(codecs.rolloutStatus.decode(codecs.rolloutStatus.encode(status)), status);
 });
 
+test('saves share the hosts no change touched since the save before, frozen, and still hold the live status', async () => {
+  const saved: Status[] = [];
+  const live: Status[] = [];
+  const store = {
+    save: (status: Status) => {
+      saved.push(status);
+      // Called as the save begins: nothing has changed since its snapshot was taken.
+      live.push(rollout.status());
+      return Promise.resolve();
+    },
+  };
+  const { rollout, fleet } = harness({ serial: ['2'], failureAction: 'ROLLBACK' }, inventory(6), { store });
+  fleet.script('h04', { update: 'fail' });
+  await rollout.run();
+  assert.ok(saved.length > 5, `saved ${saved.length} times`);
+  let shared = 0;
+  saved.forEach((status, i) => {
+    assert.deepEqual(status, live[i], `save ${i + 1} holds the live status`);
+    for (const host of status.hosts) assert.ok(Object.isFrozen(host) && Object.isFrozen(host.previousImages));
+    const before = saved[i - 1];
+    if (before) shared += status.hosts.filter((h, n) => h === before.hosts[n]).length;
+  });
+  assert.ok(shared > 0, 'hosts no change touched were handed on, not copied');
+});
+
 test('FileRolloutStore: one file per rollout, replaced whole; list reads them back; a bad file is named', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'fleetroll-store-'));
   t.after(() => rm(dir, { recursive: true, force: true }));

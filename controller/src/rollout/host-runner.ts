@@ -17,21 +17,30 @@ export async function prepareHost(ctx: RolloutContext, hostId: string, ahead = f
   // Neither the pull nor the description touches a slot: a restarted controller that never heard of
   // them does them again, so they need not be saved before the agent is asked.
   ctx.ledger.record({ kind: 'host-pulling', hostId });
-  let stage = 'describe';
-  const work = (async () => {
-    const client = ctx.agents.client(hostId);
-    const description = await client.describe();
-    stage = `pre-pull of ${image}`;
-    return { description, pull: await client.prePull(image) };
-  })();
+  // Side by side: neither needs the other, and a batch waits for the slowest of its hosts' round trips.
+  const pending = new Set([`describe`, `pre-pull of ${image}`]);
+  const stage = <T>(name: string, call: () => Promise<T>): Promise<T> =>
+    call().then(
+      (value) => {
+        pending.delete(name);
+        return value;
+      },
+      (err: unknown) => Promise.reject(withContext(asFleetrollError(err), `${name} failed`)),
+    );
   let outcome;
   try {
+    const client = ctx.agents.client(hostId);
+    const work = Promise.all([
+      stage('describe', () => client.describe()),
+      stage(`pre-pull of ${image}`, () => client.prePull(image)),
+    ]).then(([description, pull]) => ({ description, pull }));
     outcome = await within(work, hostTimeoutMs);
   } catch (err) {
-    return prepareFailed(ctx, hostId, withContext(asFleetrollError(err), `${stage} failed`), ahead);
+    return prepareFailed(ctx, hostId, asFleetrollError(err), ahead);
   }
   if (!outcome.done) {
-    const error = new HostTimeoutError(`${stage} did not finish within ${formatDuration(hostTimeoutMs)}`);
+    const what = [...pending].join(' and ');
+    const error = new HostTimeoutError(`${what} did not finish within ${formatDuration(hostTimeoutMs)}`);
     return prepareFailed(ctx, hostId, error, ahead);
   }
   const { description, pull } = outcome.value;

@@ -2,7 +2,7 @@ import { asFleetrollError, type FleetrollError, type Logger, type StepEvent } fr
 import { RolloutStoreError } from './errors.js';
 import { reduce, type Change } from './reducer.js';
 import type { RolloutStore } from './store.js';
-import { copyStatus, derive, type Status } from './status.js';
+import { copyStatus, derive, frozenHost, type HostStatus, type Status } from './status.js';
 
 /**
  * Hears each saved status once, with the agent steps saved in it since the one before. The status
@@ -16,6 +16,16 @@ export type RolloutListener = (status: Status, steps: readonly StepEvent[]) => v
  * save every this often carries them all, and watchers hear of them as often.
  */
 export const PROGRESS_SAVE_MS = 50;
+
+/** Changes that touch no host: every other kind without a hostId may touch any (the end skips the rest). */
+const HEADER_CHANGES: ReadonlySet<Change['kind']> = new Set<Change['kind']>([
+  'batch-started',
+  'batch-finished',
+  'paused',
+  'resumed',
+  'halting',
+  'rolling-back',
+]);
 
 interface Waiter {
   resolve(): void;
@@ -41,6 +51,14 @@ export class StatusLedger {
   private stale = false;
   private waiters: Waiter[] = [];
   private steps: StepEvent[] = [];
+  /**
+   * The last snapshot's hosts, frozen, in the order of the live status (never reordered): a host
+   * no change touched since is handed out again instead of copied, so that a snapshot of a thousand
+   * hosts costs the hosts that changed.
+   */
+  private shared: readonly HostStatus[] = [];
+  /** Hosts changed since the last snapshot; null when any may have. */
+  private touched: Set<string> | null = null;
   private saving: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private fail: (error: FleetrollError) => void = () => undefined;
@@ -96,8 +114,23 @@ export class StatusLedger {
     return this.current;
   }
 
-  snapshot(): Status {
+  /** A copy the caller owns, to change as it likes. */
+  copy(): Status {
     return copyStatus(this.view);
+  }
+
+  /** What a save holds and listeners hear: a copy whose hosts are frozen, shared with other snapshots. */
+  private snapshot(): Status {
+    const view = this.view;
+    const { shared, touched } = this;
+    const hosts = view.hosts.map((host, i) => {
+      const last = shared[i];
+      return last && touched && !touched.has(host.hostId) ? last : frozenHost(host);
+    });
+    this.shared = hosts;
+    this.touched = new Set();
+    // An array of its own: what a listener does to the array must not reach the next snapshot.
+    return copyStatus(view, [...hosts]);
   }
 
   /** Resolves once the change is saved; rejects, and the rollout must not act, when it cannot be. */
@@ -138,6 +171,8 @@ export class StatusLedger {
 
   private change(change: Change, step: StepEvent | undefined): boolean {
     if (!reduce(this.current, change, this.now())) return false;
+    if ('hostId' in change) this.touched?.add(change.hostId);
+    else if (!HEADER_CHANGES.has(change.kind)) this.touched = null;
     this.dirty = true;
     this.stale = true;
     if (step) this.steps.push(step);

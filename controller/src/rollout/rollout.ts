@@ -91,7 +91,7 @@ export class Rollout {
 
   /** A copy: changing it changes nothing. */
   status(): Status {
-    return this.ctx.ledger.snapshot();
+    return this.ctx.ledger.copy();
   }
 
   /** Called after every saved change, with the agent step that caused it when there was one. */

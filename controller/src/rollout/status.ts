@@ -35,19 +35,30 @@ const IN_FLIGHT_STATES: ReadonlySet<HostState> = new Set<HostState>([
  * A deep copy. Every field of the message is a primitive or an array of flat records, so spreading
  * does it, many times faster than structuredClone; that matters since it runs on every agent step.
  */
-export function copyStatus(status: Status): Status {
+export function copyStatus(status: Status, hosts: HostStatus[] = status.hosts.map(copyHost)): Status {
   return {
     ...status,
     serial: [...status.serial],
     groups: status.groups.map((g) => ({ ...g })),
     batches: status.batches.map((b) => ({ ...b, hostIds: [...b.hostIds] })),
-    hosts: status.hosts.map(copyHost),
+    hosts,
     request: status.request && copyRequest(status.request),
   };
 }
 
 export function copyHost(host: HostStatus): HostStatus {
   return { ...host, previousImages: host.previousImages.map((p) => ({ ...p })) };
+}
+
+/**
+ * A copy nobody can change: safe to hand to every watcher and to the next snapshot too, and an
+ * encoder that saw it once knows its bytes without comparing it again.
+ */
+export function frozenHost(host: HostStatus): HostStatus {
+  const copy = copyHost(host);
+  for (const p of copy.previousImages) Object.freeze(p);
+  Object.freeze(copy.previousImages);
+  return Object.freeze(copy);
 }
 
 function copyRequest(request: msg.StartRolloutRequest__Output): msg.StartRolloutRequest__Output {

@@ -32,7 +32,7 @@ export class MemoryRolloutStore implements RolloutArchive {
   }
 
   list(): Promise<msg.RolloutStatus__Output[]> {
-    return Promise.resolve([...this.latest.values()].map(copyStatus));
+    return Promise.resolve([...this.latest.values()].map((s) => copyStatus(s)));
   }
 
   close(): Promise<void> {

@@ -21,7 +21,7 @@ export class RolloutBook {
   }
 
   all(): Status[] {
-    return [...this.kept.values()].map(copyStatus);
+    return [...this.kept.values()].map((s) => copyStatus(s));
   }
 
   keep(status: Status): void {

@@ -36,5 +36,8 @@ export function simHostId(i: number): string {
  * Whether they have is for the caller to ask the registry (the controller) about.
  */
 export function startSimAgents(options: SimAgentsOptions, logFile: string): Promise<ManagedProcess> {
-  return startProcess(process.execPath, [AGENTS_MAIN, JSON.stringify(options)], { logFile });
+  // Warnings and errors only: a real agent writes its 27 step lines of a rollout to its own disk; here
+  // five hundred agents' lines would queue on one process's synchronous log writes.
+  const env = { ...process.env, FLEETROLL_LOG_LEVEL: 'warn' };
+  return startProcess(process.execPath, [AGENTS_MAIN, JSON.stringify(options)], { logFile, env });
 }

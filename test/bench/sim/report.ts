@@ -28,7 +28,11 @@ export function busy(): string {
   return `load average ${one?.toFixed(2)} (1 min), ${five?.toFixed(2)} (5 min)`;
 }
 
-export function wallTable(t: RolloutTiming, target?: number): string {
+/**
+ * `measuredFloorMs`: the critical path again, each host's time as its agent measured it (pre-pull and
+ * slot windows), beside a bound from fixed step costs: what the controller costs over the agents' own work.
+ */
+export function wallTable(t: RolloutTiming, target?: number, measuredFloorMs?: number): string {
   const ratio = t.wallMs / t.floorMs;
   return [
     '| | |',
@@ -36,6 +40,12 @@ export function wallTable(t: RolloutTiming, target?: number): string {
     `| wall time (StartRollout sent → ${t.complete ? 'rollout' : 'last batch'} finished) | ${secs(t.wallMs)} |`,
     `| lower bound (critical path, Σ over batches) | ${secs(t.floorMs)} |`,
     `| **ratio wall ÷ lower bound**${target ? ` (target ≤ ${target})` : ''} | **${ratio.toFixed(3)}** |`,
+    ...(measuredFloorMs
+      ? [
+          `| critical path of the hosts as measured (Σ over batches of the slowest host's pre-pull + slot windows) | ${secs(measuredFloorMs)} |`,
+          `| ratio wall ÷ measured critical path | ${(t.wallMs / measuredFloorMs).toFixed(3)} |`,
+        ]
+      : []),
     '',
   ].join('\n');
 }

@@ -18,15 +18,17 @@ export async function prepareHost(ctx: RolloutContext, hostId: string, ahead = f
   // them does them again, so they need not be saved before the agent is asked.
   ctx.ledger.record({ kind: 'host-pulling', hostId });
   // Side by side: neither needs the other, and a batch waits for the slowest of its hosts' round trips.
-  const pending = new Set([`describe`, `pre-pull of ${image}`]);
-  const stage = <T>(name: string, call: () => Promise<T>): Promise<T> =>
-    call().then(
+  const pending = new Set<string>();
+  const stage = <T>(name: string, call: () => Promise<T>): Promise<T> => {
+    pending.add(name);
+    return call().then(
       (value) => {
         pending.delete(name);
         return value;
       },
       (err: unknown) => Promise.reject(withContext(asFleetrollError(err), `${name} failed`)),
     );
+  };
   let outcome;
   try {
     const client = ctx.agents.client(hostId);

@@ -108,6 +108,20 @@ export function measuredHostFloors(steps: readonly StepEvent[]): Map<string, num
   return floors;
 }
 
+type Batch = Status['batches'][number];
+
+/** A batch cannot be faster than its slowest host. */
+function batchFloorMs(batch: Batch, hostFloorMs: (hostId: string) => number): number {
+  return Math.max(...batch.hostIds.map(hostFloorMs));
+}
+
+/** Σ over the batches the rollout finished of their slowest host's time: the rollout's critical path. */
+export function criticalPathMs(status: Status, hostFloorMs: (hostId: string) => number): number {
+  return status.batches
+    .filter((b) => b.finishedAtMs > 0)
+    .reduce((sum, b) => sum + batchFloorMs(b, hostFloorMs), 0);
+}
+
 /**
  * The timeline of a rollout. One that has not ended (given up on) is measured up to
  * its last finished batch: the batches still running are left out, and so is the end.
@@ -137,7 +151,7 @@ export function rolloutTiming(
       index: b.index,
       hosts: runs.length,
       wallMs: b.finishedAtMs - b.startedAtMs,
-      floorMs: Math.max(...b.hostIds.map(hostFloorMs)),
+      floorMs: batchFloorMs(b, hostFloorMs),
       dispatchMs: Math.max(...dispatch),
       lastHost: last.hostId,
       lastDispatchMs: last.startedAt - b.startedAtMs,

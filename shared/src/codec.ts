@@ -52,3 +52,15 @@ export function codecFor<In, Out>(typeName: string): Codec<In, Out> {
     },
   };
 }
+
+/**
+ * An embedded message as one field on its own. Protobuf reads concatenated messages as one, so
+ * appending this to a message's bytes sets that field: for callers that hold the embedded
+ * message already encoded.
+ */
+export function embeddedField(fieldNumber: number, bytes: Uint8Array): Uint8Array {
+  return protobuf.Writer.create()
+    .uint32((fieldNumber << 3) | 2)
+    .bytes(bytes)
+    .finish();
+}

@@ -11,6 +11,7 @@ import {
 
 import { z } from 'zod';
 import { isTerminal, type ControllerCore } from '../service/controller-core.js';
+import { withIncrementalStatuses } from './status-answers.js';
 
 const idSchema = z.strictObject({ rolloutId: z.string().min(1, 'is required') });
 const controlSchema = z.strictObject({ rolloutId: z.string().min(1, 'is required'), group: z.string() });
@@ -63,6 +64,6 @@ export async function serveControllerGrpc(
 ): Promise<{ server: Server; port: number }> {
   const proto = loadControllerProto();
   const server = new Server();
-  server.addService(proto.fleetroll.v1.ControllerService.service, handlers(core));
+  server.addService(withIncrementalStatuses(proto.fleetroll.v1.ControllerService.service), handlers(core));
   return { server, port: await bindServer(server, listen) };
 }

@@ -119,8 +119,11 @@ export class StatusLedger {
     return copyStatus(this.view);
   }
 
-  /** What a save holds and listeners hear: a copy whose hosts are frozen, shared with other snapshots. */
-  private snapshot(): Status {
+  /**
+   * What a save holds, listeners hear and readers are answered: a copy whose hosts are frozen, shared
+   * with other snapshots, so that a thousand-host status costs only the hosts that changed since.
+   */
+  snapshot(): Status {
     const view = this.view;
     const { shared, touched } = this;
     const hosts = view.hosts.map((host, i) => {

@@ -94,6 +94,11 @@ export class Rollout {
     return this.ctx.ledger.copy();
   }
 
+  /** The status to read and send, not to change: its hosts are frozen and shared with later ones. */
+  snapshot(): Status {
+    return this.ctx.ledger.snapshot();
+  }
+
   /** Called after every saved change, with the agent step that caused it when there was one. */
   onChange(listener: RolloutListener): () => void {
     return this.ctx.ledger.subscribe(listener);

@@ -61,6 +61,17 @@ export function frozenHost(host: HostStatus): HostStatus {
   return Object.freeze(copy);
 }
 
+/**
+ * A status to hand out read-only: its own header, and hosts frozen (those already frozen are shared).
+ * Nobody can change it through another copy, and an encoder knows its hosts by identity.
+ */
+export function withFrozenHosts(status: Status): Status {
+  return copyStatus(
+    status,
+    status.hosts.map((h) => (Object.isFrozen(h) ? h : frozenHost(h))),
+  );
+}
+
 function copyRequest(request: msg.StartRolloutRequest__Output): msg.StartRolloutRequest__Output {
   return {
     ...request,

@@ -98,15 +98,16 @@ export class ControllerCore {
     return rollout.status();
   }
 
+  /** To read and send: its hosts are frozen. */
   get(id: string): msg.RolloutStatus__Output {
-    const status = this.rollouts.get(id)?.status() ?? this.book.get(id);
+    const status = this.rollouts.get(id)?.snapshot() ?? this.book.get(id);
     if (!status) throw new UnknownRolloutError(`no rollout ${id} on this controller`);
     return status;
   }
 
-  /** Newest first. */
+  /** Newest first; to read and send, as get(). */
   list(): msg.RolloutStatus__Output[] {
-    const live = [...this.rollouts.values()].map((r) => r.status());
+    const live = [...this.rollouts.values()].map((r) => r.snapshot());
     const kept = this.book.all().filter((s) => !this.rollouts.has(s.id));
     return [...live, ...kept].sort((a, b) => b.createdAtMs - a.createdAtMs);
   }

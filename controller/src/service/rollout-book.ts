@@ -1,6 +1,6 @@
 import type { StepEvent, msg } from '@fleetroll/shared';
 import type { RolloutListener } from '../rollout/ledger.js';
-import { copyStatus } from '../rollout/status.js';
+import { withFrozenHosts } from '../rollout/status.js';
 
 type Status = msg.RolloutStatus__Output;
 
@@ -17,15 +17,15 @@ export class RolloutBook {
 
   get(id: string): Status | undefined {
     const status = this.kept.get(id);
-    return status && copyStatus(status);
+    return status && withFrozenHosts(status);
   }
 
   all(): Status[] {
-    return [...this.kept.values()].map((s) => copyStatus(s));
+    return [...this.kept.values()].map((s) => withFrozenHosts(s));
   }
 
   keep(status: Status): void {
-    this.kept.set(status.id, copyStatus(status));
+    this.kept.set(status.id, withFrozenHosts(status));
   }
 
   forget(id: string): void {
@@ -54,7 +54,7 @@ export class RolloutBook {
   tell(status: Status, steps: readonly StepEvent[] = []): void {
     for (const listener of this.watchers.get(status.id) ?? []) {
       try {
-        listener(copyStatus(status), steps);
+        listener(withFrozenHosts(status), steps);
       } catch (err) {
         // A broken watcher (say, a closed stream) must not stop the others, nor the rollout.
         this.onListenerError(err);

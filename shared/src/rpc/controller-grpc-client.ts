@@ -1,11 +1,12 @@
 import { credentials } from '@grpc/grpc-js';
 import type {
   ControllerServiceClient,
+  ControllerServiceDefinition,
   ControllerServiceHandlers,
 } from '../generated/fleetroll/v1/ControllerService.js';
 import { loadControllerProto } from '../proto.js';
 
-export type { ControllerServiceClient, ControllerServiceHandlers };
+export type { ControllerServiceClient, ControllerServiceDefinition, ControllerServiceHandlers };
 
 export function createControllerGrpcClient(address: string): ControllerServiceClient {
   const proto = loadControllerProto();

@@ -52,6 +52,7 @@ export async function startController(config: ControllerConfig, log: Logger): Pr
       return new NatsAgentDirectory(nc, registry, { log });
     },
     store: persistence.store,
+    keepEnded: config.keepEnded,
     leaderText: () => election?.leaderText() ?? 'this controller is starting',
   });
   // Reads answer from the store from the first request on, before the election has run.

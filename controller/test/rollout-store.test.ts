@@ -81,7 +81,7 @@ test('saves share the hosts no change touched since the save before, frozen, and
   assert.ok(shared > 0, 'hosts no change touched were handed on, not copied');
 });
 
-test('FileRolloutStore: one file per rollout, replaced whole; list reads them back; a bad file is named', async (t) => {
+test('FileRolloutStore: one file per rollout, replaced whole; list reads them back; remove deletes it; a bad file is named', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'fleetroll-store-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
   const store = new FileRolloutStore(join(dir, 'state'));
@@ -94,7 +94,15 @@ test('FileRolloutStore: one file per rollout, replaced whole; list reads them ba
   assert.deepEqual(listed, [status, other], 'the last save of each rollout wins');
   assert.deepEqual((await readdir(store.dir)).sort(), ['r-2:b.rollout.pb', 'r1.rollout.pb']);
 
+  // A removal waits for the saves under way: none may bring the file back afterwards.
+  const late = store.save({ ...other, message: 'late' });
+  await store.remove(other.id);
+  await late;
+  assert.deepEqual(await store.list(), [status], 'removed, after its last save');
+  await store.remove(other.id);
+
   await assert.rejects(store.save({ ...status, id: '../escape' }), { code: 'INVALID_INPUT' });
+  await assert.rejects(store.remove('../escape'), { code: 'INVALID_INPUT' });
   await writeFile(join(store.dir, 'r3.rollout.pb'), Uint8Array.from([0xff, 0xff, 0xff]));
   await assert.rejects(store.list(), {
     code: 'STORE_UNAVAILABLE',

@@ -46,7 +46,7 @@ function status(id: string): msg.RolloutStatus__Output {
   return new Rollout(spec, hosts, nobody, log, { store: new MemoryRolloutStore() }).status();
 }
 
-test('KvRolloutStore: saves are compare-and-set; a second controller that wrote since makes the first stop', async () => {
+test('KvRolloutStore: saves are compare-and-set; a second controller that wrote since makes the first stop; remove deletes for all', async () => {
   const first = await KvRolloutStore.open(nc!, { log });
   const s = status('r-kv:1');
   await first.save(s);
@@ -67,6 +67,16 @@ test('KvRolloutStore: saves are compare-and-set; a second controller that wrote 
     message: /rollout r-kv:1 was written by another controller/,
   });
   assert.equal((await second.list()).find((x) => x.id === s.id)?.message, 'by the new leader');
+
+  // Deleted, it is gone for every controller; saved again, it starts afresh.
+  await second.remove(s.id);
+  await second.remove(s.id);
+  assert.equal(
+    (await first.list()).find((x) => x.id === s.id),
+    undefined,
+  );
+  await second.save({ ...s, message: 'after the deletion' });
+  assert.equal((await first.list()).find((x) => x.id === s.id)?.message, 'after the deletion');
 });
 
 test('KV leader lock: one leader; its lock expires a lease after its last renewal and a standby takes it', async () => {

@@ -14,6 +14,8 @@ export interface RolloutStore {
 export interface RolloutArchive extends RolloutStore {
   /** The latest saved status of every rollout kept, in no particular order. */
   list(): Promise<msg.RolloutStatus__Output[]>;
+  /** Deletes a rollout; one that is not there is no error. */
+  remove(id: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -33,6 +35,11 @@ export class MemoryRolloutStore implements RolloutArchive {
 
   list(): Promise<msg.RolloutStatus__Output[]> {
     return Promise.resolve([...this.latest.values()].map((s) => copyStatus(s)));
+  }
+
+  remove(id: string): Promise<void> {
+    this.latest.delete(id);
+    return Promise.resolve();
   }
 
   close(): Promise<void> {

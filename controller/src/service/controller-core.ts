@@ -40,6 +40,8 @@ export interface ControllerDeps {
   leaderText?(): string;
   /** First wait before a rollout stopped by a failed save is resumed from the store; it doubles. */
   storeRetryMs?: number;
+  /** How many ended rollouts the leader keeps, newest first; all when not given. */
+  keepEnded?: number;
 }
 
 /** The longest wait between two attempts to resume a rollout from a store that keeps failing. */
@@ -67,6 +69,8 @@ export class ControllerCore {
   private letGo: Promise<void> = Promise.resolve();
   /** The next wait before resuming each rollout whose saves keep failing. */
   private readonly storeRetries = new Map<string, number>();
+  /** Deletions of old rollouts, one round after another. */
+  private pruning: Promise<void> = Promise.resolve();
 
   constructor(private readonly deps: ControllerDeps) {
     this.store = deps.store ?? new MemoryRolloutStore();
@@ -152,6 +156,7 @@ export class ControllerCore {
     if (epoch !== this.epoch) return;
     this.leading = true;
     this.deps.log.info({ resumed: unfinished.map((s) => s.id) }, 'leading');
+    this.prune();
   }
 
   /**
@@ -172,6 +177,38 @@ export class ControllerCore {
     }
     this.letGo = Promise.all(settling).then(() => undefined);
     return this.letGo;
+  }
+
+  /**
+   * Deletes the ended rollouts beyond the newest keepEnded, from the store and from here. Only the
+   * leader writes the store; a deletion that fails is tried again when the next rollout ends.
+   */
+  private prune(): void {
+    const keep = this.deps.keepEnded;
+    if (keep === undefined) return;
+    this.pruning = this.pruning.then(async () => {
+      if (!this.leading) return;
+      const old = this.list()
+        .filter((s) => isTerminal(s))
+        .slice(keep)
+        .map((s) => s.id);
+      try {
+        for (const id of old) {
+          await this.store.remove(id);
+          this.rollouts.delete(id);
+          this.book.forget(id);
+        }
+      } catch (err) {
+        this.deps.log.warn({ err }, 'deleting old ended rollouts failed; tried again when the next one ends');
+        return;
+      }
+      if (old.length > 0) {
+        this.deps.log.info(
+          { deleted: old },
+          `deleted ${old.length} ended rollouts beyond the newest ${keep}`,
+        );
+      }
+    });
   }
 
   /** On a standby: what the leader saved since the last look, for reads and watchers. */
@@ -251,6 +288,7 @@ export class ControllerCore {
       .then((status) => {
         this.storeRetries.delete(rollout.id);
         log.info({ state: status.state }, `rollout ended: ${status.message || status.state}`);
+        this.prune();
       })
       .catch((err: unknown) => {
         if (err instanceof RolloutDetachedError) log.info(err.message);

@@ -32,8 +32,10 @@ export class RolloutBook {
     this.kept.delete(id);
   }
 
-  /** Keeps what the store says now, and tells the watchers of each rollout that changed. */
+  /** Keeps what the store says now, forgets what it no longer has, and tells the watchers of each rollout that changed. */
   refresh(statuses: readonly Status[]): void {
+    const stored = new Set(statuses.map((s) => s.id));
+    for (const id of this.kept.keys()) if (!stored.has(id)) this.kept.delete(id);
     for (const status of statuses) {
       if (this.kept.get(status.id)?.updatedAtMs === status.updatedAtMs) continue;
       this.keep(status);

@@ -1,4 +1,4 @@
-import { readFile, readdir } from 'node:fs/promises';
+import { readFile, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { codecs, parseInput, rolloutIdSchema, writeFileDurably, type msg } from '@fleetroll/shared';
 import type { RolloutArchive } from '../rollout/store.js';
@@ -25,9 +25,7 @@ export class FileRolloutStore implements RolloutArchive {
   }
 
   async save(status: Status): Promise<void> {
-    // The id becomes a file name: checked, so that no id can name a path outside the directory.
-    const id = parseInput(rolloutIdSchema, status.id, 'rollout id');
-    const path = join(this.dir, `${id}${SUFFIX}`);
+    const { id, path } = this.file(status.id);
     const bytes = this.encoders.encode(status);
     const write = (this.queues.get(id) ?? Promise.resolve()).then(() =>
       writeFileDurably(path, bytes).catch((err: unknown) => {
@@ -55,8 +53,23 @@ export class FileRolloutStore implements RolloutArchive {
     return Promise.all(files.map((file) => this.read(file)));
   }
 
+  /** After the saves of the rollout still under way: a late one would bring the file back. */
+  async remove(rolloutId: string): Promise<void> {
+    const { id, path } = this.file(rolloutId);
+    await this.queues.get(id);
+    await rm(path, { force: true }).catch((err: unknown) => {
+      throw new StoreUnavailableError(`cannot delete ${path}: ${(err as Error).message}`, { cause: err });
+    });
+  }
+
   close(): Promise<void> {
     return Promise.all(this.queues.values()).then(() => undefined);
+  }
+
+  /** The id becomes a file name: checked, so that no id can name a path outside the directory. */
+  private file(rolloutId: string): { id: string; path: string } {
+    const id = parseInput(rolloutIdSchema, rolloutId, 'rollout id');
+    return { id, path: join(this.dir, `${id}${SUFFIX}`) };
   }
 
   private async read(file: string): Promise<Status> {

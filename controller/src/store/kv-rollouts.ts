@@ -130,6 +130,19 @@ export class KvRolloutStore implements RolloutArchive {
     }
   }
 
+  async remove(id: string): Promise<void> {
+    try {
+      // Purged, not deleted: no earlier value of the key is kept behind the marker.
+      await this.kv.purge(rolloutKey(id));
+    } catch (err) {
+      throw new StoreUnavailableError(
+        `cannot delete rollout ${id} from ${ROLLOUT_BUCKET}: ${(err as Error).message}`,
+        { cause: err },
+      );
+    }
+    this.revisions.delete(id);
+  }
+
   close(): Promise<void> {
     return Promise.resolve();
   }

@@ -97,6 +97,17 @@ export const controllerConfigSchema = z
       .min(1)
       .default('/var/lib/fleetroll-controller')
       .describe("The file store's directory; it must survive a restart of the controller."),
+    keepEnded: z
+      .number()
+      .int()
+      .min(1)
+      .max(10_000)
+      .default(50)
+      .describe(
+        'How many ended rollouts the controller keeps (in the store, `rollout list` and the dashboard), ' +
+          'newest first: when a rollout ends, older ended ones are deleted. Every kept rollout is read ' +
+          'at each election and by standbys, so the store does not grow without bound.',
+      ),
     leaderLeaseMs: z
       .number()
       .int()

@@ -4,7 +4,8 @@ import { parseInput, rolloutIdSchema, updateHostRequestSchema, type msg } from '
 import type { ControllerCore } from '../../service/controller-core.js';
 import { readJsonBody } from './body.js';
 import { streamRollout } from './events.js';
-import { sendJson } from './respond.js';
+import { sendJson, sendJsonText } from './respond.js';
+import { rolloutsJson, statusJson } from './status-json.js';
 import type { Route } from './router.js';
 
 /**
@@ -43,20 +44,20 @@ export function apiRoutes(core: ControllerCore): Route[] {
     {
       method: 'GET',
       path: /^\/api\/rollouts$/,
-      handle: ({ res }) => sendJson(res, 200, { rollouts: core.list() }),
+      handle: ({ res }) => sendJsonText(res, 200, rolloutsJson(core.list())),
     },
     {
       method: 'POST',
       path: /^\/api\/rollouts$/,
       handle: async ({ req, res }) => {
         const request = parseInput(startSchema, await readJsonBody(req), 'rollout request');
-        sendJson(res, 201, await core.start(request));
+        sendJsonText(res, 201, statusJson(await core.start(request)));
       },
     },
     {
       method: 'GET',
       path: /^\/api\/rollouts\/(?<id>[^/]+)$/,
-      handle: ({ res, params }) => sendJson(res, 200, core.get(rolloutId(params['id']))),
+      handle: ({ res, params }) => sendJsonText(res, 200, statusJson(core.get(rolloutId(params['id'])))),
     },
     {
       method: 'GET',
@@ -68,7 +69,7 @@ export function apiRoutes(core: ControllerCore): Route[] {
       path: /^\/api\/rollouts\/(?<id>[^/]+)\/pause$/,
       handle: async ({ req, res, params }) => {
         const id = rolloutId(params['id']);
-        sendJson(res, 200, core.pause(id, await controlBody(req)));
+        sendJsonText(res, 200, statusJson(core.pause(id, await controlBody(req))));
       },
     },
     {
@@ -76,7 +77,7 @@ export function apiRoutes(core: ControllerCore): Route[] {
       path: /^\/api\/rollouts\/(?<id>[^/]+)\/resume$/,
       handle: async ({ req, res, params }) => {
         const id = rolloutId(params['id']);
-        sendJson(res, 200, core.resume(id, await controlBody(req)));
+        sendJsonText(res, 200, statusJson(core.resume(id, await controlBody(req))));
       },
     },
     {
@@ -86,7 +87,7 @@ export function apiRoutes(core: ControllerCore): Route[] {
         const id = rolloutId(params['id']);
         // Abort takes no group: it ends the whole rollout. An empty object keeps the form uniform.
         parseInput(z.strictObject({}), await readJsonBody(req), 'request body');
-        sendJson(res, 200, core.abort(id));
+        sendJsonText(res, 200, statusJson(core.abort(id)));
       },
     },
     {

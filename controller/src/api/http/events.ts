@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { StepEvent, msg } from '@fleetroll/shared';
 import { isTerminal, type ControllerCore } from '../../service/controller-core.js';
+import { updateJson } from './status-json.js';
 
 // Proxies and browsers drop a stream that says nothing for long; a comment line costs nothing.
 const KEEPALIVE_MS = 15_000;
@@ -40,8 +41,7 @@ export function streamRollout(core: ControllerCore, id: string, res: ServerRespo
       res.destroy();
       return;
     }
-    const update: msg.RolloutUpdate__Output = { status, steps: [...steps] };
-    res.write(`data: ${JSON.stringify(update)}\n\n`);
+    res.write(`data: ${updateJson(status, steps)}\n\n`);
     if (isTerminal(status)) {
       res.end('event: end\ndata: {}\n\n');
       close();

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { codecs, type msg } from '@fleetroll/shared';
 import { FileRolloutStore, MemoryRolloutStore, rolloutKey } from '../src/index.js';
-import { StatusEncoder } from '../src/store/status-encoder.js';
+import { StatusEncoder, StatusEncoders } from '../src/store/status-encoder.js';
 import { harness, inventory } from './rollout-fakes.js';
 
 type Status = msg.RolloutStatus__Output;
@@ -54,6 +54,18 @@ test('StatusEncoder: re-encodes only changed hosts, and what it encodes decodes 
   status.message = 'also changed';
   assert.deepEqual(roundTrip(), status);
   assert.deepEqual(codecs.rolloutStatus.decode(codecs.rolloutStatus.encode(status)), status);
+});
+
+test('StatusEncoders: one per unfinished rollout, the least recently used dropped beyond the limit', async () => {
+  const base = await richStatus();
+  const encoders = new StatusEncoders(2);
+  const running = (id: string): Status => ({ ...base, id, state: 'ROLLOUT_RUNNING', finishedAtMs: 0 });
+  for (const id of ['r-a', 'r-b', 'r-a', 'r-c']) {
+    assert.deepEqual(codecs.rolloutStatus.decode(encoders.encode(running(id))), running(id));
+  }
+  assert.deepEqual(encoders.rollouts, ['r-a', 'r-c'], 'r-b, used least recently, dropped');
+  encoders.encode({ ...running('r-a'), state: 'ROLLOUT_SUCCEEDED' });
+  assert.deepEqual(encoders.rollouts, ['r-c'], 'an ended rollout is dropped');
 });
 
 test('saves share the hosts no change touched since the save before, frozen, and still hold the live status', async () => {

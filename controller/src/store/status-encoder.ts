@@ -49,14 +49,31 @@ export class StatusEncoder {
   }
 }
 
-/** One encoder per rollout, dropped once the rollout has ended: what a store keeps to encode saves. */
+/**
+ * One encoder per rollout, dropped once the rollout has ended: what a store or the gRPC service
+ * keeps to encode a rollout's statuses. Only the few most recently encoded are kept, so that a
+ * rollout whose end is never encoded here (it moved to another controller, nobody asked for it
+ * again) does not stay for good; one rollout runs at a time.
+ */
 export class StatusEncoders {
   private readonly byRollout = new Map<string, StatusEncoder>();
 
+  constructor(private readonly keep = 4) {}
+
   encode(status: Status): Uint8Array {
     const encoder = this.byRollout.get(status.id) ?? new StatusEncoder();
-    if (isTerminal(status)) this.byRollout.delete(status.id);
-    else this.byRollout.set(status.id, encoder);
+    // Deleted and set again: the Map's order is then the order of last use.
+    this.byRollout.delete(status.id);
+    if (!isTerminal(status)) {
+      this.byRollout.set(status.id, encoder);
+      const oldest = this.byRollout.keys().next().value;
+      if (this.byRollout.size > this.keep && oldest !== undefined) this.byRollout.delete(oldest);
+    }
     return encoder.encode(status);
+  }
+
+  /** The rollouts whose encoders are kept, least recently used first. */
+  get rollouts(): string[] {
+    return [...this.byRollout.keys()];
   }
 }

@@ -165,6 +165,9 @@ function control(action: RolloutAction, group?: string): void {
 
 element('start').replaceWith(
   startForm((status) => {
+    // Shown at once, from the start's answer; the event stream takes over from there.
+    open(status.id);
+    show(status);
     location.hash = `#/rollouts/${encodeURIComponent(status.id)}`;
   }),
 );

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { msg } from '@fleetroll/shared';
 import { MemoryRolloutStore } from '../src/index.js';
-import { ControllerCore } from '../src/service/controller-core.js';
+import { ControllerCore, type ControllerDeps } from '../src/service/controller-core.js';
 import { FakeFleet, NEW, capturingLogger, inventory, until } from './rollout-fakes.js';
 
 type Status = msg.RolloutStatus__Output;
@@ -11,7 +11,7 @@ function core(
   store: MemoryRolloutStore,
   fleet: FakeFleet,
   name: string,
-  storeRetryMs?: number,
+  options: Pick<ControllerDeps, 'storeRetryMs' | 'keepEnded'> = {},
 ): ControllerCore {
   const hosts = inventory(3);
   return new ControllerCore({
@@ -23,7 +23,7 @@ function core(
     agents: () => Promise.resolve([]),
     store,
     leaderText: () => `controller ${name === 'a' ? 'b' : 'a'} leads`,
-    ...(storeRetryMs === undefined ? {} : { storeRetryMs }),
+    ...options,
   });
 }
 
@@ -95,7 +95,7 @@ test('a rollout stopped by a failing store is resumed from the store once it ans
     inventory(3).map((h) => h.id),
     { slotMs: 20 },
   );
-  const c = core(store, fleet, 'a', 20);
+  const c = core(store, fleet, 'a', { storeRetryMs: 20 });
   await c.lead();
   fleet.onStep = (e) => {
     if (e.hostId === 'h02' && e.step === 'SLOT_STARTED') down = true;
@@ -110,4 +110,36 @@ test('a rollout stopped by a failing store is resumed from the store once it ans
   await until(() => memory.get(id)?.state === 'ROLLOUT_SUCCEEDED', 'resumed, finished and saved', 5_000);
   assert.equal(c.get(id).state, 'ROLLOUT_SUCCEEDED');
   for (const h of ['h01', 'h02', 'h03']) assert.deepEqual([...fleet.agent(h).images.values()], [NEW, NEW]);
+});
+
+test('the leader keeps the newest keepEnded ended rollouts, in its store and its answers; standbys follow', async () => {
+  const store = new MemoryRolloutStore();
+  const fleet = new FakeFleet(
+    inventory(3).map((h) => h.id),
+    { slotMs: 5 },
+  );
+  const leader = core(store, fleet, 'a', { keepEnded: 2 });
+  const standby = core(store, fleet, 'b', { keepEnded: 2 });
+  await leader.lead();
+  const ids: string[] = [];
+  for (let i = 0; i < 3; i++) {
+    const { id } = await leader.start(request);
+    ids.push(id);
+    await until(() => leader.list().every((s) => s.state === 'ROLLOUT_SUCCEEDED'), `rollout ${i + 1} ends`);
+  }
+  const [oldest, ...newest] = ids as [string, string, string];
+  await until(() => store.get(oldest) === undefined, 'the oldest deleted from the store');
+  assert.deepEqual((await store.list()).map((s) => s.id).sort(), [...newest].sort());
+  assert.deepEqual(
+    leader.list().map((s) => s.id),
+    [...newest].reverse(),
+    'newest first, the oldest gone',
+  );
+  assert.throws(() => leader.get(oldest), { code: 'UNKNOWN_ROLLOUT' });
+
+  await standby.refresh();
+  assert.deepEqual(
+    standby.list().map((s) => s.id),
+    [...newest].reverse(),
+  );
 });

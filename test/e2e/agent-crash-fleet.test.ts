@@ -78,7 +78,7 @@ for (const transport of ['nats', 'grpc'] as const) {
           `restart → asked again ${back[0]!.time - at.restarted} ms → host finished ${finished - back[0]!.time} ms; ` +
           `kill → host finished ${finished - at.killed} ms; registry: ${describeEntries(dead, 'reason') || '-'}`,
       );
-      assertNoFailedRequests(report);
+      assertNoFailedRequests(report, fleet.hosts);
     },
   );
 }

@@ -190,7 +190,7 @@ test(
         `asked again ${ms(askedAgainAtMs - Math.max(endedAtMs, firstSaveAtMs))} after both; ` +
         `batch 3 moving ${ms(next.seenAtMs - killedAtMs)} after the kill`,
     );
-    assertNoFailedRequests(report);
+    assertNoFailedRequests(report, fleet.hosts);
   },
 );
 
@@ -271,6 +271,6 @@ test(
       `kill → standby took over (first save) ${ms(takeoverMs)} (lease 5 s); agent finished its update ` +
         `${ms(endedAtMs - killedAtMs)} after the kill; asked again ${ms(askedAgainAtMs - Math.max(endedAtMs, takenOverAtMs))} after both`,
     );
-    assertNoFailedRequests(report);
+    assertNoFailedRequests(report, fleet.hosts);
   },
 );

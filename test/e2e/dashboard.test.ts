@@ -172,5 +172,5 @@ test('dashboard in a real browser: a 4-host rollout started from the page, eu pa
     // After a failure the watch only ends when t.after stops the controller.
     watching.catch(() => undefined);
   }
-  assertNoFailedRequests(report);
+  assertNoFailedRequests(report, fleet.hosts);
 });

@@ -82,7 +82,7 @@ for (const [transport, indexBase] of [
     for (const [host, max] of maxSlotsOutPerHost(steps))
       assert.equal(max, 1, `${host} had ${max} slots out at once`);
     assert.equal(steps.filter((e) => e.step === 'WEIGHT_RESTORED').length, 18);
-    assertNoFailedRequests(report);
+    assertNoFailedRequests(report, fleet.hosts);
   });
 }
 
@@ -123,6 +123,6 @@ test('a host of batch 2 cannot run the new version: its slot rolls back, the rol
   }
   assert.deepEqual(await slotVersions(fleet, ['ef-4']), ['v1', 'v1', 'v1']);
   assert.deepEqual(await slotVersions(fleet, ['ef-5', 'ef-6']), Array(6).fill('v1'));
-  assertNoFailedRequests(report);
+  assertNoFailedRequests(report, fleet.hosts);
   await fleet.controller.api.abort(status.id);
 });

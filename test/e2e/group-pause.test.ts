@@ -99,5 +99,5 @@ test('pausing one group: none of its hosts starts until resumed, the other group
     await sleep(1_500);
     report = await load.stop();
   }
-  assertNoFailedRequests(report);
+  assertNoFailedRequests(report, fleet.hosts);
 });

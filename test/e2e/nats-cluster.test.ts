@@ -80,6 +80,6 @@ test(
         `hosts asked again after their agent came back: ${back.length} (${describeEntries(back)}); ` +
         `the rollout took ${status.finishedAtMs - status.createdAtMs} ms`,
     );
-    assertNoFailedRequests(report);
+    assertNoFailedRequests(report, fleet.hosts);
   },
 );

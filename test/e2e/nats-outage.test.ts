@@ -49,6 +49,6 @@ test(
       `NATS down for ${(at.up - at.down) / 1000} s; the rollout ended ${(status.finishedAtMs - at.up) / 1000} s ` +
         `after NATS was back; the controller said: ${story.join(' | ')}`,
     );
-    assertNoFailedRequests(report);
+    assertNoFailedRequests(report, fleet.hosts);
   },
 );

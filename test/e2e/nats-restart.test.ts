@@ -48,6 +48,6 @@ test(
         `came back: ${back.length} (${describeEntries(back)}); ` +
         `the rollout took ${status.finishedAtMs - status.createdAtMs} ms`,
     );
-    assertNoFailedRequests(report);
+    assertNoFailedRequests(report, fleet.hosts);
   },
 );

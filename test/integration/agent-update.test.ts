@@ -67,7 +67,7 @@ test('v1 → v2 under load: every slot on v2, weights restored, 0 failed request
     'SLOT_DONE:app3',
   ]);
 
-  assertNoFailedRequests(report);
+  assertNoFailedRequests(report, [host]);
   assert.deepEqual(await weights(), [37, 100, 100]);
   assert.deepEqual(await versions(), ['v2', 'v2', 'v2']);
   const d = await describe(host.agent.client);
@@ -96,7 +96,7 @@ test('a broken image: slot rolled back, old version serving, weight restored, 0 
   assert.match(failed?.message ?? '', /unhealthy.*rolled back/);
   assert.equal(result.events.at(-1)?.step, 'HOST_FAILED');
   assert.deepEqual(steps(result.events, 'app2'), [], 'the host stopped at the failed slot');
-  assertNoFailedRequests(report);
+  assertNoFailedRequests(report, [host]);
   assert.deepEqual(await weights(), [37, 100, 100]);
   assert.deepEqual(await versions(), ['v2', 'v2', 'v2']);
   const d = await describe(host.agent.client);

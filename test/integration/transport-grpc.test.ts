@@ -67,7 +67,7 @@ test('UpdateHost v1 → v2 through the AgentClient under load: HOST_DONE, every 
     assert.equal(end.step, 'HOST_DONE');
     assert.equal(events.at(-1), end);
   } finally {
-    assertNoFailedRequests(await load.stop());
+    assertNoFailedRequests(await load.stop(), [host!]);
   }
   for (const slot of ['app1', 'app2', 'app3']) {
     assert.deepEqual(

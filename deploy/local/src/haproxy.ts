@@ -27,6 +27,8 @@ export interface HaproxyOptions {
 export interface HaproxyProcess {
   socketPath: string;
   configPath: string;
+  /** Server state changes and failed requests, one line each. */
+  logPath: string;
   frontendUrl: string;
   pid: number;
   /** SIGTERM to this process only, then wait for it to exit; safe to call twice. */
@@ -50,15 +52,21 @@ function renderConfig(
   return [
     'global',
     `    stats socket ${socketPath} mode 600 level admin`,
+    // Goes to logPath through startProcess: every check result that changed and every server state
+    // change, and (dontlog-normal) only the requests that went wrong, with their termination state.
+    '    log stderr format iso local0',
     'defaults',
     '    mode http',
+    '    log global',
+    '    option httplog',
+    '    option dontlog-normal',
+    '    option log-health-checks',
     '    timeout connect 2s',
     '    timeout client 30s',
     '    timeout server 30s',
     // The read timeout of a check. A check sent while a new container is starting can hang for a
     // second (docker-proxy accepts, then its SYN to the container is retransmitted): cut short, the
-    // next check (fastinter) finds it up. Generous enough that a busy machine's slow answer, twice
-    // in a row (fall 2), is what it takes to mark a healthy server DOWN.
+    // next check (fastinter) finds it up.
     '    timeout check 500ms',
     'frontend fe',
     `    bind 127.0.0.1:${opts.frontendPort}`,
@@ -66,9 +74,14 @@ function renderConfig(
     `backend ${opts.backend}`,
     '    balance roundrobin',
     '    option httpchk GET /health',
-    // fastinter: while a server changes state (UP 1/2, DOWN 1/2) check it faster, so a
+    // fastinter: while a server changes state (UP 1/3, DOWN 1/1) check it faster, so a
     // replaced server is seen UP again sooner; steady-state checks stay at inter.
-    `    default-server inter ${opts.checkInterMs}ms fastinter 100ms fall 2 rise 1`,
+    // fall 3: a healthy server goes DOWN only after about 1.7 s of unanswered checks. While one
+    // slot is out, a busy machine that marked the other two DOWN (fall 2: 1.1 s) would leave
+    // HAProxy without a server, answering 503 (the likeliest cause of 7 such answers in one CI
+    // run). How soon a server at weight 0 goes DOWN costs nothing: the agent waits for a check
+    // that passes, whatever the count.
+    `    default-server inter ${opts.checkInterMs}ms fastinter 100ms fall 3 rise 1`,
     ...servers,
     '',
   ].join('\n');
@@ -109,9 +122,10 @@ export async function startHaproxy(options: HaproxyOptions): Promise<HaproxyProc
   const bin = await findBinary('haproxy', 'haproxy');
   const socketPath = join(opts.dir, 'haproxy.sock');
   const configPath = join(opts.dir, 'haproxy.cfg');
+  const logPath = join(opts.dir, 'haproxy.log');
   await writeFile(configPath, renderConfig(opts, socketPath));
 
-  const proc = await startProcess(bin, ['-db', '-f', configPath]);
+  const proc = await startProcess(bin, ['-db', '-f', configPath], { logFile: logPath });
   await waitUntilReady(
     proc,
     `haproxy (config ${configPath})`,
@@ -122,6 +136,7 @@ export async function startHaproxy(options: HaproxyOptions): Promise<HaproxyProc
   return {
     socketPath,
     configPath,
+    logPath,
     frontendUrl: `http://127.0.0.1:${opts.frontendPort}`,
     pid: proc.pid,
     stop: () => proc.stop(),

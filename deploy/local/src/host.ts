@@ -32,6 +32,8 @@ export interface LocalHost {
   dir: string;
   frontendUrl: string;
   socketPath: string;
+  /** HAProxy's server state changes and failed requests (see startHaproxy). */
+  haproxyLog: string;
   configPath: string;
   agentAddress: string;
   containers: string[];
@@ -111,6 +113,7 @@ export async function startLocalHost(opts: LocalHostOptions): Promise<LocalHost>
       dir,
       frontendUrl: haproxy.frontendUrl,
       socketPath: haproxy.socketPath,
+      haproxyLog: haproxy.logPath,
       configPath,
       agentAddress,
       containers,

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { constants } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { access, open } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -40,12 +41,21 @@ export async function findBinary(name: string, debianPackage: string): Promise<s
 
 export interface ManagedProcess {
   pid: number;
-  /** The last few KiB it printed, or where its log is. */
+  /** The last few KiB it printed (read back from its log file when it has one). */
   output(): string;
   /** How it ended: `code N` or the signal's name. */
   exited: Promise<string>;
   /** The signal (SIGTERM by default; SIGKILL after a grace period), then waits; safe to call twice. */
   stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
+/** The end of a log file, named, for an error message; read only when something failed. */
+function tailOf(logFile: string): string {
+  try {
+    return `${logFile} ends: ${readFileSync(logFile, 'utf8').slice(-OUTPUT_KEEP)}`;
+  } catch (err) {
+    return `${logFile} unreadable (${(err as Error).message})`;
+  }
 }
 
 /**
@@ -80,7 +90,7 @@ export async function startProcess(
   let stopped: Promise<void> | undefined;
   return {
     pid: child.pid ?? 0,
-    output: () => (opts.logFile ? `see ${opts.logFile}` : buffer),
+    output: () => (opts.logFile ? tailOf(opts.logFile) : buffer),
     exited,
     stop(signal: NodeJS.Signals = 'SIGTERM') {
       stopped ??= (async () => {

@@ -20,6 +20,8 @@ export interface LoadBalancer {
   getWeight(backend: string, server: string): Promise<number>;
   setWeight(backend: string, server: string, weight: number): Promise<void>;
   serverStat(backend: string, server: string): Promise<ServerStat>;
+  /** Every server of the backend (none when HAProxy has no such backend). */
+  backendStat(backend: string): Promise<ServerStat[]>;
 }
 
 export type HealthState = 'healthy' | 'unhealthy' | 'starting' | 'none';

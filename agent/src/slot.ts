@@ -5,6 +5,7 @@ import {
   type UpdateCommand,
 } from '@fleetroll/shared';
 import { drain } from './drain.js';
+import { waitForAnotherServer } from './last-server.js';
 import type { SlotStepper } from './events.js';
 import type { SlotJournalEntry } from './journal.js';
 import { waitReady } from './ready.js';
@@ -21,8 +22,9 @@ export const ASIDE_SUFFIX = '-fleetroll-old';
 
 /**
  * One slot, per DESIGN.md: read weight → weight 0 → drain → replace → verify →
- * restore weight. Any failure after the weight went to 0 rolls the slot back, so
- * a slot always ends serving at the weight it had.
+ * restore weight. Never the backend's last server taking traffic: HAProxy would answer 503.
+ * Any failure after the weight went to 0 rolls the slot back, so a slot always ends
+ * serving at the weight it had.
  */
 export async function replaceSlot(
   slot: SlotConfig,
@@ -40,6 +42,7 @@ export async function replaceSlot(
     return { slot: slot.id, status: 'skipped' };
   }
 
+  await waitForAnotherServer(lb, slot, cmd.timings.healthTimeoutMs, deps.pollMs);
   const weight = await lb.getWeight(slot.backend, slot.server);
   const entry: SlotJournalEntry = {
     slot: slot.id,

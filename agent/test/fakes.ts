@@ -39,14 +39,19 @@ export class FakeLb implements LoadBalancer {
     const key = `${backend}/${server}`;
     const script = this.scur.get(key) ?? [0];
     const scur = script.length > 1 ? (script.shift() ?? 0) : (script[0] ?? 0);
-    return {
-      backend,
-      server,
-      scur,
-      status: this.status.get(key) ?? 'UP',
-      checkStatus: 'L7OK',
-      weight: this.weights.get(key) ?? 0,
-    };
+    return { ...this.stat(backend, server), scur };
+  }
+
+  async backendStat(backend: string): Promise<ServerStat[]> {
+    return [...this.weights.keys()]
+      .filter((key) => key.startsWith(`${backend}/`))
+      .map((key) => this.stat(backend, key.slice(backend.length + 1)));
+  }
+
+  private stat(backend: string, server: string): ServerStat {
+    const key = `${backend}/${server}`;
+    const status = this.status.get(key) ?? 'UP';
+    return { backend, server, scur: 0, status, checkStatus: 'L7OK', weight: this.weights.get(key) ?? 0 };
   }
 }
 

@@ -127,3 +127,37 @@ test('when the old container cannot come back, the weight is still restored', as
   assert.equal(h.lb.weights.get('app/app_1'), 37);
   assert.match(h.events.at(-1)?.message ?? '', /needs an operator/);
 });
+
+test('the last server taking traffic is not taken out: after waiting, the slot fails and nothing changed', async () => {
+  const h = fakeHost();
+  h.lb.status.set('app/app_2', 'DOWN');
+  h.lb.weights.set('app/app_3', 0);
+  await assert.rejects(run(h, 'app:v2'), (err: unknown) => {
+    assert.equal((err as { code?: string }).code, 'NO_SERVER_LEFT');
+    assert.match(
+      String(err),
+      /app\/app_1 not taken out.*app_2 DOWN at weight 100, app_3 UP at weight 0.*300 ms/,
+    );
+    return true;
+  });
+  assert.deepEqual(h.trail, []);
+  assert.equal(h.lb.weights.get('app/app_1'), 37);
+});
+
+test('a slot waits for a sibling to take traffic again, then goes on', async () => {
+  const h = fakeHost();
+  h.lb.status.set('app/app_2', 'DOWN');
+  h.lb.status.set('app/app_3', 'DOWN');
+  setTimeout(() => h.lb.status.set('app/app_3', 'UP'), 60);
+  const started = Date.now();
+  const outcome = await run(h, 'app:v2');
+  assert.equal(outcome.status, 'done');
+  assert.ok(Date.now() - started >= 50, 'went ahead before a sibling was back');
+});
+
+test("a backend's only server is replaced: there is no other to wait for", async () => {
+  const h = fakeHost();
+  for (const server of ['app_2', 'app_3']) h.lb.weights.delete(`app/${server}`);
+  const outcome = await run(h, 'app:v2');
+  assert.equal(outcome.status, 'done');
+});

@@ -78,6 +78,14 @@ export class HealthCheckError extends FleetrollError {
   readonly code = 'HEALTH_CHECK_FAILED';
 }
 
+/**
+ * A slot was not taken out because no other server of its backend takes traffic: HAProxy would
+ * have nothing left to send requests to. Nothing was changed.
+ */
+export class NoServerLeftError extends FleetrollError {
+  readonly code = 'NO_SERVER_LEFT';
+}
+
 /** A slot could not be put back as it was: needs an operator. */
 export class RollbackError extends FleetrollError {
   readonly code = 'ROLLBACK_FAILED';

@@ -4,7 +4,7 @@ import type { StepEvent } from '@fleetroll/shared';
 import { HaproxyClient, REPLACED_SLOT_STEPS } from '@fleetroll/agent';
 import { updateHost } from '../support/agent-rpc.js';
 import { assertNoFailedRequests, httpGet } from '../support/assertions.js';
-import { describe, startLoad, startLocalHost, type LocalHost } from '@fleetroll/local-fleet';
+import { describe, docker, startLoad, startLocalHost, type LocalHost } from '@fleetroll/local-fleet';
 
 // One host, 3 slots behind one HAProxy, 240 req/s through the frontend with every
 // 5th request a 1-second CGI, so that every drain has sessions to wait for.
@@ -23,6 +23,18 @@ after(async () => {
 
 async function weights(): Promise<number[]> {
   return Promise.all([1, 2, 3].map((i) => lb.getWeight('app', `app_${i}`)));
+}
+
+/** Polls until every server named is in the status wanted, as HAProxy's checks see it. */
+async function waitForStatus(servers: string[], status: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const seen = await Promise.all(servers.map(async (s) => (await lb.serverStat('app', s)).status));
+    if (seen.every((st) => st === status)) return;
+    if (Date.now() > deadline)
+      throw new Error(`${servers.join(', ')} never all ${status}: ${seen.join(', ')}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 async function versions(): Promise<string[]> {
@@ -104,4 +116,39 @@ test('a broken image: slot rolled back, old version serving, weight restored, 0 
     d.slots.every((s) => s.containerState === 'running' && s.lbStatus === 'UP'),
     JSON.stringify(d.slots),
   );
+});
+
+test('with app_2 and app_3 down, app1 is not taken out: NO_SERVER_LEFT, nothing changed, 0 failed requests', async () => {
+  const others = host.containers.slice(1).map((name) => docker.getContainer(name));
+  await Promise.all(others.map((c) => c.stop({ t: 1 })));
+  try {
+    await waitForStatus(['app_2', 'app_3'], 'DOWN');
+    const { result, report } = await underLoad(() =>
+      updateHost(host.agent.client, {
+        rolloutId: 'it-last-server',
+        image: 'fleetroll-app:v1',
+        slots: [],
+        options: {
+          drainTimeoutMs: 0,
+          minDrainMs: 0,
+          healthTimeoutMs: 1_000,
+          minReadyMs: 0,
+          stopTimeoutS: 0,
+          slotParallelism: 0,
+        },
+      }),
+    );
+    const failed = result.events.find((e) => e.step === 'SLOT_FAILED');
+    assert.equal(failed?.slot, 'app1');
+    assert.equal(failed?.errorCode, 'NO_SERVER_LEFT');
+    assert.match(failed?.message ?? '', /app_2 DOWN at weight 100, app_3 DOWN at weight 100/);
+    assert.equal(result.events.at(-1)?.step, 'HOST_FAILED');
+    assert.ok(!result.events.some((e) => e.step === 'WEIGHT_ZERO'), 'no weight went to 0');
+    assertNoFailedRequests(report, [host]);
+    assert.deepEqual(await weights(), [37, 100, 100]);
+    assert.equal(await httpGet(`http://127.0.0.1:${host.slotPorts[0]}/`), 'v2');
+  } finally {
+    await Promise.all(others.map((c) => c.start()));
+  }
+  await waitForStatus(['app_2', 'app_3'], 'UP');
 });

@@ -49,9 +49,8 @@ export class HaproxyClient implements LoadBalancer {
   }
 
   async serverStat(backend: string, server: string): Promise<ServerStat> {
-    checkName('backend', backend);
     checkName('server', server);
-    const inBackend = (await this.showStat()).filter((stat) => stat.backend === backend);
+    const inBackend = await this.backendStat(backend);
     const found = inBackend.find((stat) => stat.server === server);
     if (found) return found;
     throw new HaproxyUnknownServerError(
@@ -59,6 +58,11 @@ export class HaproxyClient implements LoadBalancer {
         ? `HAProxy has no backend ${excerpt(backend)} (or it has no servers)`
         : `HAProxy has no server ${excerpt(server)} in backend ${excerpt(backend)}`,
     );
+  }
+
+  async backendStat(backend: string): Promise<ServerStat[]> {
+    checkName('backend', backend);
+    return (await this.showStat()).filter((stat) => stat.backend === backend);
   }
 
   /** Every server of every proxy, for callers that watch several slots at once. */

@@ -62,6 +62,11 @@ export class SimLoadBalancer implements LoadBalancer {
     return { backend, server, scur, status: 'UP', checkStatus: 'L7OK', weight: s.weight };
   }
 
+  async backendStat(backend: string): Promise<ServerStat[]> {
+    const keys = [...this.servers.keys()].filter((key) => key.startsWith(`${backend}/`));
+    return Promise.all(keys.map((key) => this.serverStat(backend, key.slice(backend.length + 1))));
+  }
+
   private server(backend: string, server: string): { weight: number; zeroAtMs: number } {
     const s = this.servers.get(`${backend}/${server}`);
     // The workflow's preflight must fail on an unknown server as it does against HAProxy.

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { spawnAgent, type AgentProcess } from './agent-process.js';
-import { removeLeftovers, runAppContainer, TEST_PREFIX } from './containers.js';
+import { docker, removeLeftovers, runAppContainer, TEST_PREFIX } from './containers.js';
 import { startHaproxy, type HaproxyProcess } from './haproxy.js';
 
 /** How long a restarted agent may take to repair its slots before it serves (a busy machine's health checks). */
@@ -65,11 +65,16 @@ export async function startLocalHost(opts: LocalHostOptions): Promise<LocalHost>
   try {
     const slotPorts = Array.from({ length: n }, (_, i) => 21000 + opts.index * 10 + i + 1);
     const containers = slotPorts.map((_, i) => `${prefix}app${i + 1}`);
+    // A network of its own, as a real machine has: containers of different hosts exiting at
+    // the same moment cannot then meet dockerd 20.10's deadlock (see removeLeftovers).
+    const network = `${prefix}net`;
+    await docker.createNetwork({ Name: network });
     for (const [i, name] of containers.entries()) {
       await runAppContainer({
         name,
         image: opts.image ?? 'fleetroll-app:v1',
         hostPort: slotPorts[i]!,
+        network: { name: network },
         cmd: opts.cmd,
         healthIntervalMs: opts.healthIntervalMs,
       });

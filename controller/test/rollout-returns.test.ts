@@ -135,3 +135,29 @@ test('paused while the agent is away: the host waits for resume, then finishes',
   assert.equal(final.state, 'ROLLOUT_SUCCEEDED', final.message);
   assert.deepEqual([...agent.images.values()], [NEW, NEW]);
 });
+
+test('resumed while the agent still runs the update it took before it went out of sight: waited out, not failed AGENT_BUSY', async () => {
+  const h = harness({ serial: ['1'] }, inventory(1), { script: { slotMs: 300 } });
+  const agent = h.fleet.agent('h01');
+  // A NATS outage: no heartbeat, no stream, and the agent goes on with the update.
+  onStep(h, agent, 'a', 'SLOT_STARTED', () => {
+    agent.alive = false;
+    agent.loseStream();
+  });
+  const run = h.rollout.run();
+  await until(() => host(h.rollout.status(), 'h01').message.startsWith('agent lost'), 'the agent lost');
+  h.rollout.pause();
+  await until(() => hostState(h.rollout, 'h01') === 'HOST_PENDING', 'the host back in line', 3_000);
+  agent.alive = true;
+  h.rollout.resume();
+  const final = await run;
+  assert.equal(final.state, 'ROLLOUT_SUCCEEDED', final.message);
+  assert.equal(host(final, 'h01').state, 'HOST_SUCCEEDED');
+  assert.deepEqual([...agent.images.values()], [NEW, NEW]);
+  const lastAsk = h.fleet.calls.filter((c) => c.host === 'h01' && c.kind === 'update').length - 1;
+  assert.ok(
+    h.fleet.index('h01', 'update', lastAsk) > h.fleet.index('h01', 'update-end'),
+    'asked again only after the update it was running had ended',
+  );
+  assert.ok(h.lines.some((l) => l.hostId === 'h01' && /still runs this rollout's update/.test(l.msg)));
+});

@@ -1,7 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { asFleetrollError, type HostDescription, type UpdateHostRequest } from '@fleetroll/shared';
+import {
+  asFleetrollError,
+  type FleetrollError,
+  type HostDescription,
+  type UpdateHostRequest,
+} from '@fleetroll/shared';
 import type { AgentClient } from '../transport/agent-client.js';
-import { callUpdate, type CallFailure, type CallResult } from './agent-call.js';
+import { callUpdate, type CallResult } from './agent-call.js';
 import type { RolloutContext } from './context.js';
 import { withContext } from './errors.js';
 import { formatDuration, within } from './timeout.js';
@@ -77,20 +82,61 @@ export async function awaitAgentReturn(
   return { kind: 'lost', why };
 }
 
-function agentLost(result: CallResult): result is CallFailure {
-  return result.kind === 'failed' && result.error.code === 'AGENT_UNREACHABLE';
-}
-
 function waiting(ctx: RolloutContext, hostId: string, message: string): Promise<void> {
   const { slotsTotal } = ctx.host(hostId);
   return ctx.ledger.apply({ kind: 'host-running', hostId, state: 'HOST_UPDATING', slotsTotal, message });
 }
 
+/** An update cut short by something other than the agent's own verdict, and how to wait it out. */
+interface Interruption {
+  readonly error: FleetrollError;
+  /** What the host shows while the controller waits. */
+  readonly waiting: string;
+  /** Said when it keeps happening: "the agent <this> N times". */
+  readonly repeated: string;
+}
+
+async function runsThisRollout(ctx: RolloutContext, hostId: string, probeMs: number): Promise<boolean> {
+  const seen = await look(ctx.agents.client(hostId), probeMs);
+  return seen.kind === 'there' && seen.description.activeRolloutId === ctx.spec.id;
+}
+
 /**
- * UpdateHost, asked again each time the agent vanished and came back (at most MAX_AGENT_RETURNS
- * times), all within one host timeout: UpdateHost is idempotent (slots on the image are skipped)
- * and a restarted agent repaired its interrupted slot before answering. Only an agent that stays
- * away, or keeps vanishing, fails its host. Null when the rollout paused or stopped meanwhile.
+ * The agent vanished; or it refused as busy because it still runs this very rollout's update, one
+ * it took before it went out of sight (the rollout paused meanwhile) or before another controller
+ * took over. Both are waited out and the agent asked again; any other failure is the host's.
+ */
+async function interruption(
+  ctx: RolloutContext,
+  hostId: string,
+  result: CallResult,
+  probeMs: number,
+): Promise<Interruption | undefined> {
+  if (result.kind !== 'failed') return undefined;
+  const { error } = result;
+  if (error.code === 'AGENT_UNREACHABLE') {
+    return {
+      error,
+      waiting: `agent lost (${error.message}); waiting for it to come back`,
+      repeated: 'vanished',
+    };
+  }
+  if (error.code === 'AGENT_BUSY' && (await runsThisRollout(ctx, hostId, probeMs))) {
+    return {
+      error,
+      waiting: `the agent still runs this rollout's update it took before (${error.message}); waiting for it to end`,
+      repeated: "was found still running this rollout's update",
+    };
+  }
+  return undefined;
+}
+
+/**
+ * UpdateHost, asked again each time the agent vanished and came back, or was found still running
+ * this rollout's update (at most MAX_AGENT_RETURNS times), all within one host timeout: UpdateHost
+ * is idempotent (slots on the image are skipped) and a restarted agent repaired its interrupted slot
+ * before answering. Only an agent that stays away, or keeps vanishing, fails its host. Null when the
+ * rollout paused or stopped meanwhile.
  */
 export async function updateThroughReturns(
   ctx: RolloutContext,
@@ -101,20 +147,24 @@ export async function updateThroughReturns(
   const deadline = Date.now() + ctx.spec.hostTimeoutMs;
   const limit = formatDuration(ctx.spec.hostTimeoutMs);
   let result = await callUpdate(ctx, hostId, request);
-  for (let returns = 0; agentLost(result); returns++) {
-    const lost = result.error;
+  for (let returns = 0; ; returns++) {
+    const cut = await interruption(ctx, hostId, result, probeMs);
+    if (!cut) return result;
     if (returns === MAX_AGENT_RETURNS) {
-      return { kind: 'failed', error: withContext(lost, `the agent vanished ${returns + 1} times`) };
+      return {
+        kind: 'failed',
+        error: withContext(cut.error, `the agent ${cut.repeated} ${returns + 1} times`),
+      };
     }
     const log = ctx.log.child({ hostId });
-    log.warn({ code: lost.code }, `agent lost during the update, waiting for it: ${lost.message}`);
+    log.warn({ code: cut.error.code }, cut.waiting);
     const lostAt = Date.now();
-    await waiting(ctx, hostId, `agent lost (${lost.message}); waiting for it to come back`);
+    await waiting(ctx, hostId, cut.waiting);
     const back = await awaitAgentReturn(ctx, hostId, ctx.agents.client(hostId), deadline, probeMs);
     if (back.kind === 'interrupted') return null;
     if (back.kind === 'lost') {
       const error = withContext(
-        lost,
+        cut.error,
         `the agent was not back within the host timeout of ${limit} (${back.why})`,
       );
       return { kind: 'failed', error };
@@ -124,5 +174,4 @@ export async function updateThroughReturns(
     if (!ctx.canStart(hostId)) return null;
     result = await callUpdate(ctx, hostId, request, undefined, Math.max(1, deadline - Date.now()));
   }
-  return result;
 }

@@ -23,11 +23,13 @@ import {
   machine,
   overheadTable,
   secs,
+  gapTable,
   slotTable,
   wallTable,
 } from './sim/report.js';
 import { runRollout } from './sim/rollout.js';
 import { recordSteps, type StepRecorder } from './sim/steps.js';
+import { hostGaps } from './sim/host-gaps.js';
 import { measuredHostFloors, rolloutTiming, slotSamples } from './sim/timeline.js';
 
 const HOSTS = 6;
@@ -94,6 +96,7 @@ async function main(): Promise<number> {
       batchTable(timing),
       dispatchTable(timing),
       slotTable(slotSamples(events)),
+      gapTable(hostGaps(events)),
       `Load: ${report.total} requests, **${report.failed} failed**, ${report.achievedRps} req/s, ` +
         `${report.slowOk}/${report.slowTotal} slow requests ok, latency p50 ${report.latencyMs.p50} ms ` +
         `p99 ${report.latencyMs.p99} ms.`,

@@ -33,11 +33,13 @@ import {
   machine,
   overheadTable,
   secs,
+  gapTable,
   slotTable,
   wallTable,
 } from './sim/report.js';
 import { runRollout, type RolloutRun } from './sim/rollout.js';
 import { recordSteps, type StepRecorder } from './sim/steps.js';
+import { hostGaps } from './sim/host-gaps.js';
 import { criticalPathMs, measuredHostFloors, rolloutTiming, slotSamples } from './sim/timeline.js';
 
 const LATENCIES: SimLatencies = { drainMs: 100, stopMs: 50, startMs: 50, healthyMs: 100 };
@@ -159,6 +161,7 @@ function results(run: RolloutRun, recorder: StepRecorder): string {
       startMs: LATENCIES.startMs,
       healthyMs: LATENCIES.healthyMs,
     }),
+    gapTable(hostGaps(events)),
     `Step events heard: ${events.length} (${recorder.undecodable} undecodable).`,
   ].join('\n');
 }

@@ -1,6 +1,7 @@
 // Markdown tables for the fleet benches, so that their output can go into
 // docs/benchmarks.md as it is.
 import { cpus, loadavg, totalmem } from 'node:os';
+import type { GapPart } from './host-gaps.js';
 import type { RolloutTiming, SlotSample } from './timeline.js';
 
 /** Nearest rank: with 10 values, p99 is the largest. */
@@ -94,6 +95,14 @@ export function dispatchTable(t: RolloutTiming, target?: number): string {
   ].join('\n');
 }
 
+/** One row per named set of values: how many, p50, p99 and max, beside a known fixed cost if any. */
+function spreadRows(rows: readonly (readonly [string, readonly number[], number?])[]): string[] {
+  return rows.map(([name, v, fixed]) => {
+    const cost = fixed === undefined ? '' : ` ${millis(fixed)} |`;
+    return `| ${name} |${cost} ${millis(percentile(v, 0.5))} | ${millis(percentile(v, 0.99))} | ${millis(Math.max(...v))} |`;
+  });
+}
+
 type SlotPart = Exclude<keyof SlotSample, 'hostId' | 'slot'>;
 
 /** The agents' own view of each slot; beside the fixed cost of each step when it is known (the sim). */
@@ -109,11 +118,24 @@ export function slotTable(samples: readonly SlotSample[], fixed?: Record<SlotPar
   return [
     `| slot step (${samples.length} slots) |${fixedHead} p50 | p99 | max |`,
     `|---|${fixed ? '---:|' : ''}---:|---:|---:|`,
-    ...rows.map(([name, key]) => {
-      const v = samples.map((s) => s[key]);
-      const cost = fixed ? ` ${millis(fixed[key])} |` : '';
-      return `| ${name} |${cost} ${millis(percentile(v, 0.5))} | ${millis(percentile(v, 0.99))} | ${millis(Math.max(...v))} |`;
-    }),
+    ...spreadRows(rows.map(([name, key]) => [name, samples.map((s) => s[key]), fixed?.[key]] as const)),
+    '',
+  ].join('\n');
+}
+
+/** Where a host's run goes outside its slots' windows, by the agents' timestamps. */
+export function gapTable(gaps: Record<GapPart, number[]>): string {
+  const rows: [string, GapPart][] = [
+    ['before the first slot (HOST_STARTED → SLOT_STARTED: preflight)', 'beforeFirst'],
+    ['each slot before its weight 0 (SLOT_STARTED → WEIGHT_ZERO)', 'lead'],
+    ['each slot after its weight is back (WEIGHT_RESTORED → SLOT_DONE)', 'trail'],
+    ['between slots (SLOT_DONE → next SLOT_STARTED)', 'between'],
+    ['after the last slot (SLOT_DONE → HOST_DONE)', 'afterLast'],
+  ];
+  return [
+    `| outside the slot windows (${gaps.beforeFirst.length} hosts) | p50 | p99 | max |`,
+    '|---|---:|---:|---:|',
+    ...spreadRows(rows.map(([name, key]) => [name, gaps[key]] as const)),
     '',
   ].join('\n');
 }

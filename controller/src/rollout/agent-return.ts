@@ -97,7 +97,13 @@ interface Interruption {
 }
 
 async function runsThisRollout(ctx: RolloutContext, hostId: string, probeMs: number): Promise<boolean> {
-  const seen = await look(ctx.agents.client(hostId), probeMs);
+  let client: AgentClient;
+  try {
+    client = ctx.agents.client(hostId);
+  } catch {
+    return false; // no longer known: the refusal stands as it is
+  }
+  const seen = await look(client, probeMs);
   return seen.kind === 'there' && seen.description.activeRolloutId === ctx.spec.id;
 }
 

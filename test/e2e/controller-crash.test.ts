@@ -16,7 +16,7 @@ import {
 } from '@fleetroll/local-fleet';
 import { recordAgentSteps, type SeenStep, type StepRecorder } from '../support/agent-steps.js';
 import { assertNoFailedRequests } from '../support/assertions.js';
-import { slotVersions } from '../support/fleet-run.js';
+import { leadership, slotVersions } from '../support/fleet-run.js';
 
 type Status = msg.RolloutStatus__Output;
 
@@ -175,17 +175,21 @@ test(
       extra.push(restarted);
       const upAtMs = Date.now();
       const followed = await followToEnd(restarted.api, id, killedAtMs);
-      return { killedAtMs, upAtMs, ...followed };
+      return { killedAtMs, upAtMs, logFile: restarted.logFile, ...followed };
     });
-    const { killedAtMs, upAtMs, status, firstSaveAtMs } = result;
+    const { killedAtMs, upAtMs, status, firstSaveAtMs, logFile } = result;
 
     await assertResumedCleanly(fleet, steps, status, killedAtMs);
     const { endedAtMs, askedAgainAtMs } = assertWaitedOut(steps, 'ec-2');
     const next = steps.seen.find(isStep('ec-3', 'WEIGHT_ZERO'));
     assert.ok(next && next.seenAtMs > askedAgainAtMs, 'batch 3 began after the resumed batch 2 ended');
-    assert.ok(firstSaveAtMs > 0 && firstSaveAtMs - killedAtMs < 20_000, 'the restarted controller took over');
+    const takeoverMs = firstSaveAtMs - killedAtMs;
+    if (!(firstSaveAtMs > 0 && takeoverMs < 20_000)) {
+      const story = (await leadership(logFile, killedAtMs)).join(' | ');
+      assert.fail(`the restarted controller took over after ${ms(takeoverMs)}; it said: ${story}`);
+    }
     t.diagnostic(
-      `kill → API up ${ms(upAtMs - killedAtMs)}; → rollout taken over (first save) ${ms(firstSaveAtMs - killedAtMs)}; ` +
+      `kill → API up ${ms(upAtMs - killedAtMs)}; → rollout taken over (first save) ${ms(takeoverMs)}; ` +
         `agent finished its update ${ms(endedAtMs - killedAtMs)} after the kill; ` +
         `asked again ${ms(askedAgainAtMs - Math.max(endedAtMs, firstSaveAtMs))} after both; ` +
         `batch 3 moving ${ms(next.seenAtMs - killedAtMs)} after the kill`,
@@ -266,7 +270,10 @@ test(
     await assertResumedCleanly(fleet, steps, status, killedAtMs);
     const { endedAtMs, askedAgainAtMs } = assertWaitedOut(steps, 'ed-2');
     const takeoverMs = takenOverAtMs - killedAtMs;
-    assert.ok(takeoverMs > 0 && takeoverMs < 15_000, `the standby took over after ${ms(takeoverMs)}`);
+    if (!(takeoverMs > 0 && takeoverMs < 15_000)) {
+      const story = (await leadership(standby.logFile, killedAtMs)).join(' | ');
+      assert.fail(`the standby took over after ${ms(takeoverMs)}; it said: ${story}`);
+    }
     t.diagnostic(
       `kill → standby took over (first save) ${ms(takeoverMs)} (lease 5 s); agent finished its update ` +
         `${ms(endedAtMs - killedAtMs)} after the kill; asked again ${ms(askedAgainAtMs - Math.max(endedAtMs, takenOverAtMs))} after both`,

@@ -3,17 +3,10 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startLocalFleet } from '@fleetroll/local-fleet';
 import { assertNoFailedRequests } from '../support/assertions.js';
-import { assertAllOnV2, readLog, rollUnderLoad, serverWeights } from '../support/fleet-run.js';
+import { assertAllOnV2, leadership, rollUnderLoad, serverWeights } from '../support/fleet-run.js';
 
 /** Longer than the controller's leader lease (5 s): it must stand by, then lead again. */
 const OUTAGE_MS = 8_000;
-
-/** The controller's log messages from `since` on that say how it lost and took back the rollout. */
-async function leadership(logFile: string, since: number): Promise<string[]> {
-  return (await readLog(logFile, since))
-    .filter((e) => /stand|leading|resum|store/i.test(e.msg))
-    .map((e) => `${(e.time - since) / 1000}s ${e.msg}`);
-}
 
 test(
   `NATS (the store and the leader lock) gone for ${OUTAGE_MS / 1000} s (longer than the leader lease) mid-rollout over gRPC: the controller stops acting, takes the rollout back from the store, and it completes, 0 failed requests`,

@@ -90,6 +90,7 @@ export interface LogEntry {
   nats?: string;
   hostId?: string;
   reason?: string;
+  err?: { message?: string };
 }
 
 /** A daemon's pino log from a moment on; lines that are not JSON (a crash's stack) are left out. */
@@ -105,6 +106,13 @@ export async function readLog(logFile: string, sinceMs: number): Promise<LogEntr
     }
   }
   return entries;
+}
+
+/** A controller's log messages from `since` on that say how it lost, took or took back the lead and its rollouts. */
+export async function leadership(logFile: string, since: number): Promise<string[]> {
+  return (await readLog(logFile, since))
+    .filter((e) => /stand|lead|resum|stor|lock|sav/i.test(e.msg))
+    .map((e) => `${(e.time - since) / 1000}s ${e.msg}${e.err?.message ? ` (${e.err.message})` : ''}`);
 }
 
 /**

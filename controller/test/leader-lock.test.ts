@@ -4,7 +4,10 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createLogger } from '@fleetroll/shared';
 import {
+  Election,
   FileLeaseBackend,
   LeaderLock,
   type Lease,
@@ -170,4 +173,36 @@ test('FileLeaseBackend: create once, update by revision only, a dead pid is gone
   assert.equal(await backend.read(), undefined);
   await writeFile(backend.path, '{"half');
   assert.deepEqual(await backend.read(), { record: undefined, revision: 0 }, 'half written: a stranger’s');
+});
+
+test('a standby whose read of the store hangs still takes over a lease after the leader died', async () => {
+  const leaseMs = 500;
+  const kv = new FakeKv();
+  const dead = new LeaderLock(kv, identity('a', 1), leaseMs);
+  assert.equal((await dead.step()).kind, 'elected');
+  let refreshes = 0;
+  let electedAt = 0;
+  const election = new Election(
+    new LeaderLock(kv, identity('b', 2), leaseMs),
+    {
+      elected: () => {
+        electedAt = Date.now();
+        return Promise.resolve();
+      },
+      deposed: () => undefined,
+      // Never answers, as a listing of the store once did while the leader kept saving.
+      standingBy: () => {
+        refreshes++;
+        return new Promise(() => undefined);
+      },
+    },
+    createLogger('election-test', { write: () => undefined }),
+  );
+  void election.start();
+  const diedAt = Date.now();
+  await sleep(5 * leaseMs);
+  await election.stop();
+  assert.equal(refreshes, 1, 'one hung read at a time');
+  assert.ok(electedAt > 0, 'the standby took over');
+  assert.ok(electedAt - diedAt < 3 * leaseMs, `took over after ${electedAt - diedAt} ms`);
 });

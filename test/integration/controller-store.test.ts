@@ -113,3 +113,46 @@ test('KV leader lock: one leader; its lock expires a lease after its last renewa
   assert.equal((await a.step()).kind, 'elected');
   await a.release();
 });
+
+test('KvRolloutStore: a standby lists the rollouts at once while the leader saves every few tens of ms', async () => {
+  const leader = await KvRolloutStore.open(nc!, { log });
+  const standby = await KvRolloutStore.open(nc!, { log });
+  const s = status('r-kv:busy');
+  await leader.save(s);
+  // As a leader in a batch saves: every 20–60 ms, for a bounded time.
+  let saves = 0;
+  const savingUntil = Date.now() + 6_000;
+  const saving = (async () => {
+    while (Date.now() < savingUntil) {
+      await leader.save({ ...s, message: `save ${++saves}` });
+      await sleep(20 + Math.random() * 40);
+    }
+  })();
+  let slowestMs = 0;
+  let lists = 0;
+  try {
+    while (Date.now() < savingUntil) {
+      const start = Date.now();
+      // Bounded: a listing that waits for the writes to stop must fail here, not hang the suite.
+      const listed = await Promise.race([
+        standby.list(),
+        sleep(10_000, undefined, { ref: false }).then(() =>
+          assert.fail('list() did not answer within 10 s while the leader saved'),
+        ),
+      ]);
+      slowestMs = Math.max(slowestMs, Date.now() - start);
+      assert.ok(
+        listed.some((x) => x.id === s.id),
+        'the rollout being saved is listed',
+      );
+      lists++;
+      await sleep(100);
+    }
+  } finally {
+    await saving;
+  }
+  assert.ok(saves > 50, `the leader saved ${saves} times`);
+  assert.ok(lists > 20, `the standby listed ${lists} times`);
+  assert.ok(slowestMs < 2_000, `the slowest list took ${slowestMs} ms`);
+  await leader.remove(s.id);
+});

@@ -214,7 +214,10 @@ export class ControllerCore {
   /** On a standby: what the leader saved since the last look, for reads and watchers. */
   async refresh(): Promise<void> {
     if (this.leading) return;
-    this.book.refresh(await this.store.list());
+    const epoch = this.epoch;
+    const stored = await this.store.list();
+    // Elected while reading: what was read must not overwrite the rollouts being taken over.
+    if (!this.leading && epoch === this.epoch) this.book.refresh(stored);
   }
 
   /**

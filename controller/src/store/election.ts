@@ -7,7 +7,10 @@ export interface ElectionHandlers {
   elected(): Promise<void>;
   /** It no longer leads: it stops acting at once (and touches no agent). */
   deposed(why: string): void;
-  /** Called at every step while standing by: the standby shows what the leader writes. */
+  /**
+   * Called at the steps while standing by (not while the last call is still under way): the
+   * standby shows what the leader writes.
+   */
   standingBy(): Promise<void>;
 }
 
@@ -21,6 +24,8 @@ export class Election {
   private reported = '';
   /** The takeover under way (resuming the store's rollouts), which the lock renewals must not wait for. */
   private taking: Promise<void> = Promise.resolve();
+  /** The standby's read of the store under way, if any. */
+  private refreshing: Promise<void> | undefined;
   private readonly stopping = new AbortController();
 
   constructor(
@@ -42,14 +47,17 @@ export class Election {
   }
 
   /**
-   * Resolves after the first step (and, when this controller leads at once, after it resumed the
-   * store's rollouts), so that a lone controller leads by the time it is said to be up.
+   * Resolves after the first step: when this controller leads at once, after it resumed the
+   * store's rollouts (so that a lone controller leads by the time it is said to be up); when it
+   * stands by, after its first read of the store.
    */
   async start(): Promise<void> {
     if (this.loop) return;
     await this.step();
     await this.taking;
     this.loop = this.run();
+    // The lock is stepped meanwhile, whatever the read does.
+    await this.refreshing;
   }
 
   /** Gives the lock up, so that a standby takes over at once; call once this controller stopped acting. */
@@ -77,11 +85,17 @@ export class Election {
     this.report(this.lock.unreachable);
     if (change.kind === 'elected') this.taking = this.lead(change.how);
     else if (change.kind === 'deposed') this.depose(change.why);
-    else if (!this.lock.leading) {
-      await this.handlers
-        .standingBy()
-        .catch((err: unknown) => this.log.warn({ err }, 'standby refresh failed'));
-    }
+    else if (!this.lock.leading) this.refresh();
+  }
+
+  /** One at a time, and never waited for by the next step: a slow read must not delay a takeover. */
+  private refresh(): void {
+    this.refreshing ??= this.handlers
+      .standingBy()
+      .catch((err: unknown) => this.log.warn({ err }, 'standby refresh failed'))
+      .finally(() => {
+        this.refreshing = undefined;
+      });
   }
 
   /** Once per distinct failure, not at every step of an outage. */

@@ -1,5 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
+import {
+  JetStreamApiCodes,
+  JetStreamApiError,
+  jetstreamManager,
+  type JetStreamManager,
+} from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { codecs, type Logger, type msg } from '@fleetroll/shared';
@@ -11,6 +16,9 @@ type Status = msg.RolloutStatus__Output;
 
 /** JetStream KV bucket of the rollouts: key = rollout id, value = the protobuf RolloutStatus. */
 export const ROLLOUT_BUCKET = 'fleetroll-rollouts';
+/** The stream behind the bucket, and the subject prefix of its keys (JetStream KV's naming). */
+const ROLLOUT_STREAM = `KV_${ROLLOUT_BUCKET}`;
+const KEY_SUBJECT = `$KV.${ROLLOUT_BUCKET}.`;
 
 export interface KvStoreOptions {
   log: Logger;
@@ -54,6 +62,7 @@ export class KvRolloutStore implements RolloutArchive {
 
   constructor(
     private readonly kv: KV,
+    private readonly jsm: JetStreamManager,
     private readonly log: Logger,
     retryForMs = 15_000,
   ) {
@@ -63,7 +72,7 @@ export class KvRolloutStore implements RolloutArchive {
   static async open(nc: NatsConnection, opts: KvStoreOptions): Promise<KvRolloutStore> {
     try {
       const kv = await new Kvm(nc).create(ROLLOUT_BUCKET, { history: 1, replicas: opts.replicas ?? 1 });
-      return new KvRolloutStore(kv, opts.log, opts.retryForMs);
+      return new KvRolloutStore(kv, await jetstreamManager(nc), opts.log, opts.retryForMs);
     } catch (err) {
       throw new StoreUnavailableError(`cannot open KV bucket ${ROLLOUT_BUCKET}: ${(err as Error).message}`, {
         cause: err,
@@ -112,10 +121,8 @@ export class KvRolloutStore implements RolloutArchive {
   /** Also remembers each revision read, so that the next save builds on what was read. */
   async list(): Promise<Status[]> {
     try {
-      const keys: string[] = [];
-      for await (const key of await this.kv.keys()) keys.push(key);
       const statuses: Status[] = [];
-      for (const key of keys) {
+      for (const key of await this.keys()) {
         const entry = await this.kv.get(key);
         if (!entry || entry.operation !== 'PUT') continue;
         const status = codecs.rolloutStatus.decode(entry.value);
@@ -141,6 +148,17 @@ export class KvRolloutStore implements RolloutArchive {
       );
     }
     this.revisions.delete(id);
+  }
+
+  /**
+   * The keys as the stream's subjects, in one request (paged by the client for many). Not
+   * `kv.keys()`: its consumer ends only once it has seen no write for a while, so while a leader
+   * saves every few tens of ms a standby's listing took until 30 s after the writes stopped, and
+   * a takeover waited for it. Deleted and purged keys are listed too; their markers are skipped.
+   */
+  private async keys(): Promise<string[]> {
+    const info = await this.jsm.streams.info(ROLLOUT_STREAM, { subjects_filter: `${KEY_SUBJECT}>` });
+    return Object.keys(info.state.subjects ?? {}).map((subject) => subject.slice(KEY_SUBJECT.length));
   }
 
   close(): Promise<void> {

@@ -152,9 +152,9 @@ export class KvRolloutStore implements RolloutArchive {
 
   /**
    * The keys as the stream's subjects, in one request (paged by the client for many). Not
-   * `kv.keys()`: its consumer ends only once it has seen no write for a while, so while a leader
-   * saves every few tens of ms a standby's listing took until 30 s after the writes stopped, and
-   * a takeover waited for it. Deleted and purged keys are listed too; their markers are skipped.
+   * `kv.keys()`: its consumer, started while a leader saves every few tens of ms, now and then
+   * did not end until about 30 s after the saves stopped. Deleted and purged keys are listed
+   * too; list() skips their markers.
    */
   private async keys(): Promise<string[]> {
     const info = await this.jsm.streams.info(ROLLOUT_STREAM, { subjects_filter: `${KEY_SUBJECT}>` });

@@ -216,8 +216,9 @@ export class ControllerCore {
     if (this.leading) return;
     const epoch = this.epoch;
     const stored = await this.store.list();
-    // Elected while reading: what was read must not overwrite the rollouts being taken over.
-    if (!this.leading && epoch === this.epoch) this.book.refresh(stored);
+    // Elected while reading (lead() moves the epoch before it leads): what was read must not
+    // overwrite the rollouts being taken over.
+    if (epoch === this.epoch) this.book.refresh(stored);
   }
 
   /**

@@ -33,7 +33,10 @@ export async function startAgent(config: AgentConfig, log: Logger): Promise<Runn
   const journal = new Journal(join(config.stateDir));
   const deps: SlotDeps = {
     lb: new HaproxyClient({ socketPath: config.haproxy.socket, timeoutMs: config.haproxy.timeoutMs }),
-    runtime: new DockerRuntime({ socketPath: config.docker.socket }),
+    runtime: new DockerRuntime({
+      socketPath: config.docker.socket,
+      pullStallTimeoutMs: config.docker.pullStallTimeoutMs,
+    }),
     journal,
     log,
     pollMs: POLL_MS,

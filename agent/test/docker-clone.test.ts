@@ -1,10 +1,11 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { InternalError } from '@fleetroll/shared';
 import { cloneForImage } from '../src/docker/clone.js';
 import { readContainerInspect, readImageInspect } from '../src/docker/inspect.js';
-import { pullStreamError } from '../src/docker/pull.js';
+import { followPull, pullStreamError } from '../src/docker/pull.js';
 
 /*
  * Fixtures are shaped like Docker 20.10's real replies (taken from
@@ -437,6 +438,61 @@ describe('pull progress stream', () => {
   test('a stream of progress only is a success', async () => {
     const ok = ['{"status":"Digest: sha256:ab"}\r\n', '{"status":"Status: Downloaded newer image"}'];
     assert.equal(await pullStreamError(Readable.from(ok)), undefined);
+  });
+});
+
+describe('following a pull', () => {
+  const progress = (n: number) => `{"status":"Downloading","progressDetail":{"current":${n}}}\n`;
+
+  test('a pull that goes quiet mid-layer is ended after the stall timeout and says why', async () => {
+    const quiet = new Readable({ read: () => undefined });
+    quiet.push(progress(32768));
+    const started = Date.now();
+    const end = await followPull(() => Promise.resolve(quiet), 100);
+    assert.deepEqual(end, {
+      ok: false,
+      reason:
+        'Docker reported no progress for 0.1 s (a registry that stopped sending?), so the pull was ended',
+    });
+    assert.ok(Date.now() - started >= 90, 'ended before the stall timeout');
+    assert.ok(quiet.destroyed, 'the request to Docker is left open');
+  });
+
+  test('a request Docker never answers is ended too', async () => {
+    let aborted = false;
+    const never = (signal: AbortSignal) =>
+      new Promise<Readable>((_, reject) =>
+        signal.addEventListener('abort', () => {
+          aborted = true;
+          reject(new Error('The operation was aborted'));
+        }),
+      );
+    const end = await followPull(never, 50);
+    assert.equal(end.ok, false);
+    assert.ok(aborted);
+  });
+
+  test('a slow pull that keeps moving is not cut, however long it takes', async () => {
+    async function* slow() {
+      for (let i = 1; i <= 6; i++) {
+        await sleep(40);
+        yield progress(i * 1000);
+      }
+      yield '{"status":"Status: Downloaded newer image"}\n';
+    }
+    assert.deepEqual(await followPull(() => Promise.resolve(Readable.from(slow())), 100), { ok: true });
+  });
+
+  test("Docker's own error wins over the timer, and a failed request is passed on", async () => {
+    const failed = Readable.from(['{"errorDetail":{"message":"unknown blob"}}\n']);
+    assert.deepEqual(await followPull(() => Promise.resolve(failed), 1_000), {
+      ok: false,
+      reason: 'Docker says: unknown blob',
+    });
+    await assert.rejects(
+      followPull(() => Promise.reject(new Error('connect ENOENT')), 1_000),
+      /connect ENOENT/,
+    );
   });
 });
 

@@ -1,5 +1,10 @@
 import { pino } from 'pino';
-import { ContainerNotFoundError, type AgentConfig, type StepEvent } from '@fleetroll/shared';
+import {
+  ContainerNotFoundError,
+  DEFAULT_PULL_STALL_TIMEOUT_MS,
+  type AgentConfig,
+  type StepEvent,
+} from '@fleetroll/shared';
 import type { SlotJournalEntry } from '../src/journal.js';
 import type {
   ContainerRuntime,
@@ -200,7 +205,7 @@ export function fakeHost(): FakeHost {
     groups: ['eu'],
     grpc: { listen: '127.0.0.1:0' },
     haproxy: { socket: '/nonexistent', timeoutMs: 1000 },
-    docker: { socket: '/nonexistent' },
+    docker: { socket: '/nonexistent', pullStallTimeoutMs: DEFAULT_PULL_STALL_TIMEOUT_MS },
     stateDir: '/nonexistent',
     defaults: TIMINGS,
     slots: [1, 2, 3].map((i) => ({ id: `app${i}`, container: `c${i}`, backend: 'app', server: `app_${i}` })),

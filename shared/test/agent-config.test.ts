@@ -22,7 +22,13 @@ test('a valid config gets its defaults filled in', () => {
   assert.equal(cfg.defaults.slotParallelism, 1);
   assert.equal(cfg.haproxy.timeoutMs, 2_000);
   assert.equal(cfg.docker.socket, '/var/run/docker.sock');
+  assert.equal(cfg.docker.pullStallTimeoutMs, 60_000);
   assert.deepEqual(cfg.groups, []);
+  // A docker section that names only the socket still gets the pull's stall timeout.
+  assert.deepEqual(parse({ ...valid, docker: { socket: '/run/docker.sock' } }).docker, {
+    socket: '/run/docker.sock',
+    pullStallTimeoutMs: 60_000,
+  });
 });
 
 test('each mistake is named by its field, in one line', () => {
@@ -36,6 +42,7 @@ test('each mistake is named by its field, in one line', () => {
     ],
     [{ ...valid, grpc: { listen: '7070' } }, /grpc\.listen: must be host:port/],
     [{ ...valid, defaults: { drainTimeoutMs: -1 } }, /defaults\.drainTimeoutMs/],
+    [{ ...valid, docker: { pullStallTimeoutMs: 500 } }, /docker\.pullStallTimeoutMs: .*1000/],
     [{ ...valid, colour: 'blue' }, /Unrecognized key.*colour/],
     [
       { ...valid, slots: [valid.slots[0], { ...valid.slots[1], server: 'app_1' }] },

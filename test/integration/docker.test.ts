@@ -13,7 +13,8 @@ import {
   ImagePullError,
   InvalidInputError,
 } from '@fleetroll/shared';
-import { pushImage, startRegistry } from '../support/registry.js';
+import { pushImage, pushImageWithOwnLayer, startRegistry } from '../support/registry.js';
+import { startStallingProxy, type StallingProxy } from '../support/stalling-proxy.js';
 import {
   DOCKER_SOCKET,
   TEST_PREFIX,
@@ -100,6 +101,44 @@ describe('DockerRuntime against the real dockerd', () => {
     } finally {
       await runDocker(['rmi', ref]).catch(() => undefined);
       await runDocker(['rmi', brokenRef]).catch(() => undefined);
+      await registry.stop();
+    }
+  });
+
+  test('a pull that stalls in the middle of a layer is ended with a clear error, and a later pull gets the image', async () => {
+    const registry = await startRegistry();
+    const stored = `${registry.url}/fleetroll-stall:${random()}`;
+    let proxy: StallingProxy | undefined;
+    let ref = '';
+    try {
+      await pushImageWithOwnLayer(stored, `${PREFIX}layer-${random()}`);
+      proxy = await startStallingProxy(registry.url, 256 * 1024);
+      ref = `${proxy.url}/${stored.slice(registry.url.length + 1)}`;
+      const stalling = new DockerRuntime({ socketPath: DOCKER_SOCKET, pullStallTimeoutMs: 1_500 });
+
+      // Raced against a deadline: without the stall timeout this pull never ends, and a test
+      // timeout would leave it (and this file's process) hanging.
+      const [outcome, ms] = await timed(() =>
+        Promise.race([
+          stalling.ensureImage(ref).then(
+            () => 'pulled',
+            (err: unknown) => err,
+          ),
+          sleep(20_000, 'still pulling after 20 s', { ref: false }),
+        ]),
+      );
+      assert.ok(outcome instanceof ImagePullError, `expected an ImagePullError, got ${String(outcome)}`);
+      assert.match(outcome.message, /cannot pull image .*: Docker reported no progress for 1\.5 s/);
+      assert.ok(proxy.stalls() >= 1, 'the download never reached the point where the proxy stalls it');
+      assert.ok(ms >= 1_500 && ms < 10_000, `the stalled pull ended after ${ms} ms`);
+      assert.equal(await runtime.imageId(ref), null, 'a stalled pull left the image behind');
+
+      // Nothing of the stalled pull stands in the way of the next one once the registry sends again.
+      proxy.heal();
+      assert.deepEqual(await stalling.ensureImage(ref), { pulled: true });
+    } finally {
+      await proxy?.stop();
+      for (const image of [ref, stored]) if (image) await runDocker(['rmi', image]).catch(() => undefined);
       await registry.stop();
     }
   });

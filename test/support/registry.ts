@@ -109,3 +109,27 @@ export async function pushImage(localRef: string, registryRef: string): Promise<
   await runDocker(['tag', localRef, registryRef]);
   await runDocker(['push', registryRef], 120_000);
 }
+
+/**
+ * Pushes `ref` (in the registry) as fleetroll-app:v2 plus a 2 MB layer of its own that does not
+ * compress, and removes it locally, so that pulling it must download that layer. `scratchName`
+ * names the container the layer is made in (removed again).
+ */
+export async function pushImageWithOwnLayer(ref: string, scratchName: string): Promise<void> {
+  try {
+    await runDocker([
+      'run',
+      '--name',
+      scratchName,
+      'fleetroll-app:v2',
+      '/bin/sh',
+      '-c',
+      'head -c 2000000 /dev/urandom >/blob',
+    ]);
+    await runDocker(['commit', scratchName, ref]);
+  } finally {
+    await runDocker(['rm', '-f', scratchName]).catch(() => undefined);
+  }
+  await runDocker(['push', ref], 120_000);
+  await runDocker(['rmi', ref]);
+}

@@ -1,11 +1,54 @@
+import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
+
+export type PullEnd = { ok: true } | { ok: false; reason: string };
+
+/**
+ * Follows a pull to its end. Docker sets no limit on a pull: a registry that stops sending in
+ * the middle of a layer held dockerd 20.10's pull (and our request) for as long as we waited,
+ * with nothing more on the progress stream. So a pull that Docker says nothing about for
+ * `stallMs` is ended and reported; one that keeps making progress may take as long as it needs.
+ */
+export async function followPull(
+  start: (signal: AbortSignal) => Promise<Readable>,
+  stallMs: number,
+): Promise<PullEnd> {
+  const stall = new AbortController();
+  let stream: Readable | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const alive = (): void => {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      stall.abort();
+      stream?.destroy();
+    }, stallMs);
+  };
+  alive();
+  try {
+    stream = await start(stall.signal);
+    const error = await pullStreamError(stream, alive);
+    if (!stall.signal.aborted)
+      return error === undefined ? { ok: true } : { ok: false, reason: `Docker says: ${error}` };
+  } catch (err) {
+    if (!stall.signal.aborted) throw err;
+  } finally {
+    clearTimeout(timer);
+  }
+  return {
+    ok: false,
+    reason: `Docker reported no progress for ${stallMs / 1000} s (a registry that stopped sending?), so the pull was ended`,
+  };
+}
 
 /**
  * Reads a pull's progress stream to its end and returns the first error Docker
  * reported in it. Docker answers a pull with HTTP 200 before it knows whether the
  * pull will work, so a failed download shows up only as an `error` line.
  */
-export async function pullStreamError(stream: AsyncIterable<string | Buffer>): Promise<string | undefined> {
+export async function pullStreamError(
+  stream: AsyncIterable<string | Buffer>,
+  onData: () => void = () => undefined,
+): Promise<string | undefined> {
   const decoder = new StringDecoder('utf8');
   let pending = '';
   let error: string | undefined;
@@ -20,6 +63,7 @@ export async function pullStreamError(stream: AsyncIterable<string | Buffer>): P
     error = eventError(event);
   };
   for await (const chunk of stream) {
+    onData();
     pending += typeof chunk === 'string' ? chunk : decoder.write(chunk);
     const lines = pending.split('\n');
     pending = lines.pop() ?? '';

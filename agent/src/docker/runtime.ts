@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import Docker from 'dockerode';
 import {
   ContainerNotFoundError,
@@ -6,6 +7,7 @@ import {
   DockerOperationError,
   InvalidInputError,
   CONTAINER_NAME_PATTERN,
+  DEFAULT_PULL_STALL_TIMEOUT_MS,
   imageRefSchema,
 } from '@fleetroll/shared';
 import type { ContainerRuntime, ContainerSnapshot, HealthState } from '../ports.js';
@@ -17,11 +19,13 @@ import {
   readContainerInspect,
   readImageInspect,
 } from './inspect.js';
-import { pullStreamError } from './pull.js';
+import { followPull } from './pull.js';
 
 export interface DockerRuntimeOptions {
   /** The daemon's Unix socket, e.g. /var/run/docker.sock. */
   socketPath: string;
+  /** A pull with no progress for this long is ended (the agent config's docker.pullStallTimeoutMs). */
+  pullStallTimeoutMs?: number;
 }
 
 const CONTAINER_ID = /^[a-f0-9]{64}$/;
@@ -30,10 +34,12 @@ const CONTAINER_ID = /^[a-f0-9]{64}$/;
 export class DockerRuntime implements ContainerRuntime {
   readonly socketPath: string;
   private readonly docker: Docker;
+  private readonly pullStallTimeoutMs: number;
 
-  constructor({ socketPath }: DockerRuntimeOptions) {
+  constructor({ socketPath, pullStallTimeoutMs = DEFAULT_PULL_STALL_TIMEOUT_MS }: DockerRuntimeOptions) {
     this.socketPath = socketPath;
     this.docker = new Docker({ socketPath });
+    this.pullStallTimeoutMs = pullStallTimeoutMs;
   }
 
   async inspect(nameOrId: string): Promise<ContainerSnapshot> {
@@ -57,8 +63,10 @@ export class DockerRuntime implements ContainerRuntime {
   async ensureImage(ref: string): Promise<{ pulled: boolean }> {
     if ((await this.imageId(ref)) !== null) return { pulled: false };
     const failure: Failure = { action: `pull image ${ref}`, as: ImagePullError };
-    const error = await this.call(failure, async () => pullStreamError(await this.docker.pull(ref)));
-    if (error !== undefined) throw new ImagePullError(`cannot pull image ${ref}: Docker says: ${error}`);
+    // dockerode answers a pull with the HTTP response, a Readable; its types say only ReadableStream.
+    const pull = (signal: AbortSignal) => this.docker.pull(ref, { abortSignal: signal }) as Promise<Readable>;
+    const end = await this.call(failure, () => followPull(pull, this.pullStallTimeoutMs));
+    if (!end.ok) throw new ImagePullError(`cannot pull image ${ref}: ${end.reason}`);
     // The caller is about to create a container from this tag; a pull that left it absent did not do its job.
     if ((await this.imageId(ref)) === null) {
       throw new ImagePullError(`pulled image ${ref}, but Docker does not list it afterwards`);

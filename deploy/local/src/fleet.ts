@@ -24,6 +24,8 @@ export interface FleetOptions {
   natsCluster?: number;
   /** The controller's dashboard and /metrics port on 127.0.0.1; by default 24000 + indexBase. */
   httpPort?: number;
+  /** Every agent's docker.pullStallTimeoutMs. */
+  pullStallTimeoutMs?: number;
 }
 
 export interface LocalFleet {
@@ -84,6 +86,7 @@ export async function startLocalFleet(opts: FleetOptions): Promise<LocalFleet> {
           cmd: opts.cmd?.(i),
           // 18 containers checked every 200 ms would keep two cores busy with docker execs alone.
           healthIntervalMs: 1_000,
+          pullStallTimeoutMs: opts.pullStallTimeoutMs,
           nats,
         }),
       ),

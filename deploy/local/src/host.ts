@@ -23,6 +23,8 @@ export interface LocalHostOptions {
   /** The app containers' command, when it must differ from the image's. */
   cmd?: string[];
   healthIntervalMs?: number;
+  /** The agent config's docker.pullStallTimeoutMs, when a test needs it short. */
+  pullStallTimeoutMs?: number;
   /** Makes the agent answer on NATS and heartbeat in the registry too (the agent config's `nats:`). */
   nats?: { servers: string[]; kvReplicas?: number };
 }
@@ -94,6 +96,7 @@ export async function startLocalHost(opts: LocalHostOptions): Promise<LocalHost>
         groups: opts.groups ?? ['local'],
         grpc: { listen: agentAddress },
         haproxy: { socket: haproxy.socketPath },
+        ...(opts.pullStallTimeoutMs ? { docker: { pullStallTimeoutMs: opts.pullStallTimeoutMs } } : {}),
         stateDir: join(dir, 'state'),
         defaults: {
           drainTimeoutMs: 10_000,

@@ -31,6 +31,9 @@ export const agentNatsConfigSchema = natsConfigSchema.extend({
     ),
 });
 
+/** How long a pull may go without any progress from Docker before it is ended. */
+export const DEFAULT_PULL_STALL_TIMEOUT_MS = 60_000;
+
 export const agentConfigSchema = z
   .strictObject({
     hostId: nameSchema.describe(
@@ -73,8 +76,19 @@ export const agentConfigSchema = z
           .min(1)
           .default('/var/run/docker.sock')
           .describe('Path of the Docker Engine API socket.'),
+        pullStallTimeoutMs: z
+          .number()
+          .int()
+          .min(1_000)
+          .max(3_600_000)
+          .default(DEFAULT_PULL_STALL_TIMEOUT_MS)
+          .describe(
+            'A pull that Docker reports no progress on for this long is ended and fails the host with ' +
+              'IMAGE_PULL_FAILED. Docker sets no limit of its own: a registry that stops sending in the ' +
+              'middle of a layer would hold the pull for ever. A slow pull that keeps moving is not cut.',
+          ),
       })
-      .default({ socket: '/var/run/docker.sock' })
+      .prefault({})
       .describe('The local Docker Engine that runs the slot containers.'),
     stateDir: z
       .string()

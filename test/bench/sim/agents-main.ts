@@ -13,7 +13,13 @@ import {
   type NatsAgentService,
   type RegistryBucket,
 } from '@fleetroll/agent';
-import { connectNats, createLogger, type AgentConfig, type SlotTimings } from '@fleetroll/shared';
+import {
+  DEFAULT_PULL_STALL_TIMEOUT_MS,
+  connectNats,
+  createLogger,
+  type AgentConfig,
+  type SlotTimings,
+} from '@fleetroll/shared';
 import { simHostId, type SimAgentsOptions } from './agents.js';
 import { DiscardJournal, SimLoadBalancer, SimRuntime } from './ports.js';
 
@@ -72,7 +78,7 @@ function startAgent(i: number, nc: NatsConnection, bucket: () => Promise<Registr
     groups: [],
     grpc: { listen: '127.0.0.1:0' },
     haproxy: { socket: '/nonexistent', timeoutMs: 2_000 },
-    docker: { socket: '/nonexistent' },
+    docker: { socket: '/nonexistent', pullStallTimeoutMs: DEFAULT_PULL_STALL_TIMEOUT_MS },
     stateDir: '/nonexistent',
     defaults: DEFAULTS,
     slots,

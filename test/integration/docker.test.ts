@@ -113,7 +113,7 @@ describe('DockerRuntime against the real dockerd', () => {
     try {
       await pushImageWithOwnLayer(stored, `${PREFIX}layer-${random()}`);
       proxy = await startStallingProxy(registry.url, 256 * 1024);
-      ref = `${proxy.url}/${stored.slice(registry.url.length + 1)}`;
+      ref = proxy.through(stored);
       const stalling = new DockerRuntime({ socketPath: DOCKER_SOCKET, pullStallTimeoutMs: 1_500 });
 
       // Raced against a deadline: without the stall timeout this pull never ends, and a test

@@ -1,8 +1,8 @@
 import { createServer, connect, type Server, type Socket } from 'node:net';
 
 export interface StallingProxy {
-  /** host:port to use in image references instead of the registry's. */
-  url: string;
+  /** The same image reference, through the proxy: `<target>/name:tag` → `<proxy>/name:tag`. */
+  through(ref: string): string;
   /** How many connections have stalled so far. */
   stalls(): number;
   /** Connections from now on pass everything through. */
@@ -52,8 +52,12 @@ export async function startStallingProxy(target: string, stallAfterBytes: number
   });
   const address = server.address();
   if (address === null || typeof address === 'string') throw new Error('the proxy has no TCP address');
+  const url = `127.0.0.1:${address.port}`;
   return {
-    url: `127.0.0.1:${address.port}`,
+    through: (ref) => {
+      if (!ref.startsWith(`${target}/`)) throw new Error(`${ref} is not in the registry at ${target}`);
+      return `${url}/${ref.slice(target.length + 1)}`;
+    },
     stalls: () => stalls,
     heal: () => {
       healed = true;

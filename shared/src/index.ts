@@ -8,6 +8,7 @@ export * from './config/durations.js';
 export * from './rpc/agent.js';
 export * from './rpc/grpc-errors.js';
 export * from './rpc/agent-grpc-client.js';
+export * from './rpc/channel-options.js';
 export * from './serial.js';
 export * from './config/inventory.js';
 export * from './codec.js';

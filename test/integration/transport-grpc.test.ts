@@ -1,8 +1,9 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { REPLACED_SLOT_STEPS } from '@fleetroll/agent';
-import { GrpcAgentDirectory, type AgentClient } from '@fleetroll/controller';
+import { GrpcAgentDirectory, PROBE_MS, type AgentClient } from '@fleetroll/controller';
 import type { StepEvent, UpdateHostRequest } from '@fleetroll/shared';
 import { updateHost } from '../support/agent-rpc.js';
 import { assertNoFailedRequests } from '../support/assertions.js';
@@ -104,21 +105,64 @@ test('SIGKILL mid-update: update() rejects with AGENT_UNREACHABLE within 10 s', 
   assert.ok(afterMs <= 10_000, `rejected after ${afterMs} ms`);
 });
 
-test('a frozen agent (SIGSTOP) mid-update: keepalive fails the update with AGENT_UNREACHABLE within 10 s', async () => {
-  await host!.restartAgent();
-  const agent = host!.agent;
-  // The channel to the killed agent may still be backing off before it reconnects.
-  for (
-    let i = 0;
-    !(await client.describe().then(
+/** Describe through the controller's channel every PROBE_MS, as the controller looks for a vanished agent. */
+async function probeUntilAnswered(deadlineMs: number): Promise<number | undefined> {
+  while (Date.now() < deadlineMs) {
+    const answered = await client.describe().then(
       () => true,
       () => false,
-    ));
-    i++
-  ) {
-    assert.ok(i < 50, 'the restarted agent never answered through the old channel');
-    await sleep(100);
+    );
+    if (answered) return Date.now();
+    await sleep(PROBE_MS);
   }
+  return undefined;
+}
+
+/**
+ * Stands in for the dead agent on its port: takes each connection the controller's channel
+ * makes and drops it, so that every attempt fails as a refused one would, but is seen.
+ */
+async function standIn(address: string): Promise<{ nextAttempt(): Promise<void>; close(): Promise<void> }> {
+  const [hostname, port] = [address.replace(/:\d+$/, ''), Number(address.replace(/^.*:/, ''))];
+  let onAttempt = (): void => undefined;
+  const server = createServer((socket) => {
+    socket.destroy();
+    onAttempt();
+  });
+  await new Promise<void>((resolve) => server.listen(port, hostname, resolve));
+  return {
+    nextAttempt: () => new Promise((resolve) => (onAttempt = resolve)),
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+test("an agent back after more than 12 s away answers through the controller's old channel within 2.5 s", async () => {
+  await host!.agent.stop('SIGKILL'); // already dead after the test before, unless that one failed
+  const killedAt = Date.now();
+  const deadAgent = await standIn(host!.agentAddress);
+  // Asked all along, as while the controller waits for a vanished agent: that is what grows the backoff.
+  const seen = probeUntilAnswered(killedAt + 40_000);
+  try {
+    await sleep(12_000);
+    // Back just after an attempt failed, the worst moment: grpc-js's default would wait 8–13 s more here.
+    const attempted = await Promise.race([deadAgent.nextAttempt().then(() => true), sleep(15_000, false)]);
+    assert.ok(attempted, 'the channel made no connection attempt within 15 s');
+  } finally {
+    await deadAgent.close();
+  }
+  await host!.restartAgent();
+  const upAt = Date.now();
+  const seenAt = await seen;
+  assert.ok(seenAt, 'the restarted agent never answered through the old channel');
+  const late = seenAt - upAt;
+  console.log(
+    `# agent away ${upAt - killedAt} ms; answering → the controller's channel reached it ${late} ms later`,
+  );
+  assert.ok(late <= 2_500, `the controller's channel reached the agent ${late} ms after it answered`);
+});
+
+test('a frozen agent (SIGSTOP) mid-update: keepalive fails the update with AGENT_UNREACHABLE within 10 s', async () => {
+  const agent = host!.agent;
   try {
     const { err, afterMs } = await faultMidUpdate('it-freeze', (pid) => process.kill(pid, 'SIGSTOP'));
     console.log(`# SIGSTOP → gRPC update() rejected after ${afterMs} ms (${err.message})`);

@@ -9,3 +9,4 @@ export { HostTimeoutError, RolloutDetachedError, RolloutStoreError, UnexpectedAb
 export { lanesOf, planResume, type ResumePlan } from './resume.js';
 export { specFromStatus, specToRequest } from './spec-record.js';
 export { exceedsMaxFail } from './failure-policy.js';
+export { PROBE_MS } from './agent-return.js';

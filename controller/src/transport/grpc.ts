@@ -1,10 +1,10 @@
-import { credentials, type ChannelOptions, type ServiceError } from '@grpc/grpc-js';
+import type { ChannelOptions, ServiceError } from '@grpc/grpc-js';
 import {
   ConfigError,
   RemoteError,
   asFleetrollError,
+  createAgentGrpcClient,
   fromServiceError,
-  loadAgentProto,
   type AgentServiceClient,
   type FleetrollError,
   type HostDescription,
@@ -37,8 +37,7 @@ export const AGENT_CHANNEL_OPTIONS: ChannelOptions = {
 };
 
 export function connectAgent(address: string): AgentServiceClient {
-  const proto = loadAgentProto();
-  return new proto.fleetroll.v1.AgentService(address, credentials.createInsecure(), AGENT_CHANNEL_OPTIONS);
+  return createAgentGrpcClient(address, AGENT_CHANNEL_OPTIONS);
 }
 
 export interface GrpcDirectoryOptions {

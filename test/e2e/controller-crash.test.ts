@@ -1,5 +1,6 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -7,6 +8,7 @@ import { parse, stringify } from 'yaml';
 import type { FleetrollError, msg } from '@fleetroll/shared';
 import type { ControllerApi } from '@fleetroll/controller';
 import {
+  CLI_MAIN,
   spawnController,
   startLoad,
   startLocalFleet,
@@ -176,6 +178,19 @@ async function assertTookOver(
   return takeoverMs;
 }
 
+/** `fleetroll rollout status ID --watch --plain`, as an operator's terminal runs it; killed if the test ends first. */
+function watchWithCli(t: TestContext, address: string, id: string): Promise<{ code: number; out: string }> {
+  const stop = new AbortController();
+  t.after(() => stop.abort());
+  const args = [CLI_MAIN, 'rollout', 'status', id, '--watch', '--plain', '--controller', address];
+  return new Promise((resolve) =>
+    execFile(process.execPath, args, { signal: stop.signal }, (err, stdout, stderr) => {
+      const code = err === null ? 0 : typeof err.code === 'number' ? err.code : -1;
+      resolve({ code, out: stdout + stderr });
+    }),
+  );
+}
+
 test(
   'controller SIGKILLed mid-slot in batch 2 and started again: the rollout resumes and succeeds, nothing done is redone, 0 failed requests',
   { timeout: 600_000 },
@@ -183,6 +198,7 @@ test(
     const { fleet, steps, extra } = await fleetWithSteps(t, 'ec', 60);
     const { result, report } = await underLoad(fleet, async () => {
       const { id } = await fleet.controller.api.start({ image: IMAGE, serial: ['1'] });
+      const cli = watchWithCli(t, fleet.controller.address, id);
       // Batch 2 is ec-2 alone: killed while its second slot is out of HAProxy.
       await untilMidSlot(fleet.controller.api, id, steps, 'ec-2');
       const killedAtMs = Date.now();
@@ -195,9 +211,19 @@ test(
       extra.push(restarted);
       const upAtMs = Date.now();
       const followed = await followToEnd(restarted.api, id, killedAtMs);
-      return { killedAtMs, upAtMs, logFile: restarted.logFile, ...followed };
+      return { id, killedAtMs, upAtMs, logFile: restarted.logFile, cli: await cli, ...followed };
     });
-    const { killedAtMs, upAtMs, status, firstSaveAtMs, logFile } = result;
+    const { id, killedAtMs, upAtMs, status, firstSaveAtMs, logFile, cli } = result;
+
+    // The operator's `rollout status --watch` outlived the controller it was watching.
+    assert.equal(cli.code, 0, cli.out);
+    assert.match(
+      cli.out,
+      /lost the controller \(cannot reach the controller at .*\); following on once it answers/,
+    );
+    const back = /the controller answers again after (\d+\.\d)s/.exec(cli.out);
+    assert.ok(back, cli.out);
+    assert.match(cli.out, new RegExp(`rollout ${id} succeeded: ${HOSTS}/${HOSTS} hosts`));
 
     await assertResumedCleanly(fleet, steps, status, killedAtMs);
     const { endedAtMs, askedAgainAtMs } = assertWaitedOut(steps, 'ec-2');
@@ -214,7 +240,8 @@ test(
       `kill → API up ${ms(upAtMs - killedAtMs)}; → rollout taken over (first save) ${ms(takeoverMs)}; ` +
         `agent finished its update ${ms(endedAtMs - killedAtMs)} after the kill; ` +
         `asked again ${ms(askedAgainAtMs - Math.max(endedAtMs, firstSaveAtMs))} after both; ` +
-        `batch 3 moving ${ms(next.seenAtMs - killedAtMs)} after the kill`,
+        `batch 3 moving ${ms(next.seenAtMs - killedAtMs)} after the kill; ` +
+        `the CLI's watch lost the controller and followed on after ${back[1]} s`,
     );
     assertNoFailedRequests(report, fleet.hosts);
   },

@@ -15,7 +15,7 @@ type Status = msg.RolloutStatus__Output;
 export class ControllerApi {
   private readonly client: ControllerServiceClient;
 
-  constructor(private readonly address: string) {
+  constructor(readonly address: string) {
     this.client = createControllerGrpcClient(address);
   }
 

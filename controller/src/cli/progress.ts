@@ -27,7 +27,7 @@ export class ProgressPrinter {
   lines(update: msg.RolloutUpdate__Output, now = Date.now()): string[] {
     const status = update.status;
     if (!status) return [];
-    const t = `[${((now - this.startedAt) / 1000).toFixed(1).padStart(6)}s]`;
+    const t = this.stamp(now);
     const prev = this.last;
     const out: string[] = prev ? [] : [header(status)];
     for (const step of update.steps) {
@@ -74,6 +74,15 @@ export class ProgressPrinter {
     if (prev && !isRunning(prev) && isRunning(status)) out.push(`${t} rollout running again`);
     this.last = status;
     return out;
+  }
+
+  /** A line of the CLI's own (not from an update), stamped like the others. */
+  note(text: string, now = Date.now()): string {
+    return `${this.stamp(now)} ${text}`;
+  }
+
+  private stamp(now: number): string {
+    return `[${((now - this.startedAt) / 1000).toFixed(1).padStart(6)}s]`;
   }
 }
 

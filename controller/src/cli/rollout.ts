@@ -1,11 +1,10 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { formatSerialSpec, serialSpecSchema, type msg } from '@fleetroll/shared';
+import { formatSerialSpec, serialSpecSchema } from '@fleetroll/shared';
 import { ControllerApi, DEFAULT_CONTROLLER } from './controller-api.js';
 import { parseFlags } from './flags.js';
 import type { Io } from './io.js';
-import { LiveView } from './live-view.js';
-import { ProgressPrinter, outcome } from './progress.js';
+import { follow } from './follow.js';
 import { formatStatus } from './status-format.js';
 
 const repeat = (v: string, vs: string[]) => [...vs, v];
@@ -29,33 +28,6 @@ const startFlags = z.object({
 type StatusOptions = { controller: string; watch: boolean; plain: boolean };
 
 const FAILURE_ACTION = { pause: 'PAUSE', abort: 'ABORT', rollback: 'ROLLBACK' } as const;
-
-/**
- * Follows the rollout until it ends or pauses, printing progress; the exit code
- * says how it ended (0 succeeded, 1 failed/aborted/rolled back, 3 paused). On a
- * terminal the log lines scroll above a live block redrawn in place; anywhere else
- * (a pipe, a CI log, --plain) only the log lines are written.
- */
-async function follow(api: ControllerApi, id: string, io: Io, plain: boolean): Promise<number> {
-  const printer = new ProgressPrinter();
-  const live = io.terminal && !plain ? new LiveView((text) => io.out(text), io.terminal) : undefined;
-  let last: msg.RolloutStatus__Output | null = null;
-  try {
-    await api.watch(id, (update) => {
-      const lines = printer.lines(update);
-      if (live) live.show(lines, update.status);
-      else for (const line of lines) io.out(`${line}\n`);
-      last = update.status ?? last;
-      return last?.state !== 'ROLLOUT_PAUSED';
-    });
-  } finally {
-    live?.close();
-  }
-  const final = last ?? (await api.get(id));
-  const { line, exitCode } = outcome(final);
-  io.out(`${line}\n`);
-  return exitCode;
-}
 
 export function addRolloutCommands(program: Command, io: Io, setExit: (code: number) => void): void {
   const rollout = program.command('rollout').description('start, watch and steer rollouts');
@@ -97,7 +69,7 @@ export function addRolloutCommands(program: Command, io: Io, setExit: (code: num
           groupsInSequence: f.groupsInSequence,
         });
         if (f.detach) io.out(`${status.id}\n`);
-        else setExit(await follow(api, status.id, io, f.plain));
+        else setExit(await follow(api, status.id, io, { plain: f.plain }));
       } finally {
         api.close();
       }
@@ -112,7 +84,7 @@ export function addRolloutCommands(program: Command, io: Io, setExit: (code: num
       const api = new ControllerApi(options.controller);
       try {
         const rolloutId = id ?? (await newest(api));
-        if (options.watch) setExit(await follow(api, rolloutId, io, options.plain));
+        if (options.watch) setExit(await follow(api, rolloutId, io, { plain: options.plain }));
         else io.out(formatStatus(await api.get(rolloutId)));
       } finally {
         api.close();

@@ -18,13 +18,21 @@ export type HostOutcome = { status: 'done' | 'failed' | 'aborted'; slots: SlotOu
 
 export const AGENT_VERSION = '0.1.0';
 
+/** The update in flight. Halting it ends its pull at once (nothing has changed yet) and its slots at the next boundary. */
+interface Run {
+  rolloutId: string;
+  aborted: boolean;
+  readonly halt: AbortController;
+  done: Promise<unknown>;
+}
+
 /**
  * A host's slots in turn (or slotParallelism at a time). One update at a time per
  * host; a failed slot stops the host so that at most one slot's worth of damage
  * is ever done before the controller decides what to do.
  */
 export class HostAgent {
-  private active: { rolloutId: string; aborted: boolean; done: Promise<unknown> } | null = null;
+  private active: Run | null = null;
 
   constructor(
     private readonly config: AgentConfig,
@@ -46,16 +54,16 @@ export class HostAgent {
     };
   }
 
-  async prePull(image: string): Promise<PrePullResult> {
+  async prePull(image: string, stop?: AbortSignal): Promise<PrePullResult> {
     const start = Date.now();
-    const { pulled } = await this.deps.runtime.ensureImage(image);
+    const { pulled } = await this.deps.runtime.ensureImage(image, stop);
     return { pulled, durationMs: Date.now() - start };
   }
 
-  /** Asks the running update of that rollout to stop at the next slot boundary. */
+  /** Asks the running update of that rollout to stop: its pull at once, its slots at the next boundary. */
   abort(rolloutId: string): boolean {
     if (!this.active || this.active.rolloutId !== rolloutId) return false;
-    this.active.aborted = true;
+    halt(this.active);
     return true;
   }
 
@@ -70,7 +78,12 @@ export class HostAgent {
         `host ${this.hostId} is already updating for rollout ${this.active.rolloutId}`,
       );
     }
-    const run = { rolloutId: cmd.rolloutId, aborted: false, done: Promise.resolve() as Promise<unknown> };
+    const run: Run = {
+      rolloutId: cmd.rolloutId,
+      aborted: false,
+      halt: new AbortController(),
+      done: Promise.resolve(),
+    };
     this.active = run;
     const done = (async () => {
       const slots = this.selectSlots(cmd.slots);
@@ -87,14 +100,14 @@ export class HostAgent {
   async stop(): Promise<void> {
     const run = this.active;
     if (!run) return;
-    run.aborted = true;
+    halt(run);
     await run.done;
   }
 
   private async runSlots(
     slots: SlotConfig[],
     cmd: UpdateCommand,
-    run: { aborted: boolean },
+    run: Run,
     emit: EmitStep,
   ): Promise<HostOutcome> {
     const log = this.deps.log.child({ rolloutId: cmd.rolloutId });
@@ -108,12 +121,16 @@ export class HostAgent {
     hostStep('HOST_STARTED', { message: `${slots.length} slots → ${cmd.image}` });
 
     try {
-      const pull = await this.prePull(cmd.image);
+      const pull = await this.prePull(cmd.image, run.halt.signal);
       hostStep('IMAGE_READY', {
         durationMs: pull.durationMs,
         message: pull.pulled ? 'pulled' : 'already present',
       });
     } catch (err) {
+      if (run.aborted) {
+        hostStep('HOST_ABORTED', { message: `aborted while pulling ${cmd.image}; no slot was touched` });
+        return { status: 'aborted', slots: [] };
+      }
       const error = asFleetrollError(err);
       log.error({ code: error.code, err }, error.message);
       hostStep('HOST_FAILED', { errorCode: error.code, message: error.message });
@@ -197,4 +214,9 @@ export class HostAgent {
       health: container?.health ?? 'none',
     };
   }
+}
+
+function halt(run: Run): void {
+  run.aborted = true;
+  run.halt.abort();
 }

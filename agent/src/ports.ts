@@ -51,8 +51,8 @@ export interface ContainerRuntime {
   find(nameOrId: string): Promise<ContainerSnapshot | null>;
   /** The content id of a local image, or null when it is not present. */
   imageId(ref: string): Promise<string | null>;
-  /** Pulls the image unless it is already present; throws ImagePullError. */
-  ensureImage(ref: string): Promise<{ pulled: boolean }>;
+  /** Pulls the image unless it is already present; throws ImagePullError, also when `stop` ends the pull. */
+  ensureImage(ref: string, stop?: AbortSignal): Promise<{ pulled: boolean }>;
   /** Graceful stop (SIGTERM, then SIGKILL after timeoutS); no-op if already stopped. */
   stop(id: string, timeoutS: number): Promise<void>;
   rename(id: string, newName: string): Promise<void>;

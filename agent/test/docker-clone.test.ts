@@ -472,6 +472,28 @@ describe('following a pull', () => {
     assert.ok(aborted);
   });
 
+  test('a pull its caller stops (the update was aborted) ends at once, before the stall timeout', async () => {
+    const quiet = new Readable({ read: () => undefined });
+    quiet.push(progress(32768));
+    const started = Date.now();
+    const end = await followPull(() => Promise.resolve(quiet), 10_000, AbortSignal.timeout(50));
+    assert.deepEqual(end, { ok: false, reason: 'the pull was stopped before it ended' });
+    assert.ok(Date.now() - started < 5_000, 'waited for the stall timeout');
+    assert.ok(quiet.destroyed, 'the request to Docker is left open');
+
+    let asked = false;
+    const never = followPull(
+      () => {
+        asked = true;
+        return Promise.resolve(quiet);
+      },
+      10_000,
+      AbortSignal.abort(),
+    );
+    assert.deepEqual(await never, { ok: false, reason: 'the pull was stopped before it began' });
+    assert.equal(asked, false, 'Docker was asked for a pull already stopped');
+  });
+
   test('a slow pull that keeps moving is not cut, however long it takes', async () => {
     async function* slow() {
       for (let i = 1; i <= 6; i++) {

@@ -1,6 +1,7 @@
 import { pino } from 'pino';
 import {
   ContainerNotFoundError,
+  ImagePullError,
   DEFAULT_PULL_STALL_TIMEOUT_MS,
   type AgentConfig,
   type StepEvent,
@@ -115,9 +116,15 @@ export class FakeRuntime implements ContainerRuntime {
     return this.images.get(ref) ?? null;
   }
 
-  async ensureImage(ref: string): Promise<{ pulled: boolean }> {
+  /** Images whose pull never ends by itself (a registry that stopped sending); only `stop` ends it. */
+  hangingPulls = new Set<string>();
+
+  async ensureImage(ref: string, stop?: AbortSignal): Promise<{ pulled: boolean }> {
     this.trail.push(`pull ${ref}`);
-    return { pulled: false };
+    if (!this.hangingPulls.has(ref)) return { pulled: false };
+    return new Promise((_, reject) =>
+      stop?.addEventListener('abort', () => reject(new ImagePullError(`cannot pull image ${ref}: stopped`))),
+    );
   }
 
   async stop(id: string): Promise<void> {

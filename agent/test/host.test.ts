@@ -86,6 +86,25 @@ test('abort stops at the next slot boundary', async () => {
   assert.equal(host.abort('r1'), false, 'nothing left to abort');
 });
 
+test('abort while the update pulls its image ends the pull at once; no slot is touched', async () => {
+  const h = fakeHost();
+  h.runtime.hangingPulls.add('app:v2');
+  const host = new HostAgent(h.config, h.deps);
+  const done = host.update(cmd('app:v2'), (e) => {
+    h.emit(e);
+    if (e.step === 'HOST_STARTED') setImmediate(() => assert.equal(host.abort('r1'), true));
+  });
+  const outcome = await done;
+  assert.equal(outcome.status, 'aborted');
+  assert.deepEqual(outcome.slots, []);
+  assert.deepEqual(
+    h.events.map((e) => e.step),
+    ['HOST_STARTED', 'HOST_ABORTED'],
+  );
+  assert.match(h.events.at(-1)?.message ?? '', /aborted while pulling app:v2; no slot was touched/);
+  assert.deepEqual(h.trail, ['pull app:v2']);
+});
+
 test('describe reports each slot with image, weight and states', async () => {
   const h = fakeHost();
   const host = new HostAgent(h.config, h.deps);

@@ -105,7 +105,7 @@ describe('DockerRuntime against the real dockerd', () => {
     }
   });
 
-  test('a pull that stalls in the middle of a layer is ended with a clear error, and a later pull gets the image', async () => {
+  test('a pull that stalls in the middle of a layer is ended, by the stall timeout or by its caller, with a clear error; a later pull gets the image', async () => {
     const registry = await startRegistry();
     const stored = `${registry.url}/fleetroll-stall:${random()}`;
     let proxy: StallingProxy | undefined;
@@ -115,6 +115,17 @@ describe('DockerRuntime against the real dockerd', () => {
       proxy = await startStallingProxy(registry.url, 256 * 1024);
       ref = proxy.through(stored);
       const stalling = new DockerRuntime({ socketPath: DOCKER_SOCKET, pullStallTimeoutMs: 1_500 });
+
+      // An aborted update stops its pull at once, long before the stall timeout (60 s by default).
+      const [stopped, stoppedMs] = await timed(() =>
+        runtime.ensureImage(ref, AbortSignal.timeout(1_000)).then(
+          () => 'pulled',
+          (err: unknown) => err,
+        ),
+      );
+      assert.ok(stopped instanceof ImagePullError, `expected an ImagePullError, got ${String(stopped)}`);
+      assert.match(stopped.message, /cannot pull image .*: the pull was stopped before it ended/);
+      assert.ok(stoppedMs >= 1_000 && stoppedMs < 5_000, `the stopped pull ended after ${stoppedMs} ms`);
 
       // Raced against a deadline: without the stall timeout this pull never ends, and a test
       // timeout would leave it (and this file's process) hanging.

@@ -7,37 +7,50 @@ export type PullEnd = { ok: true } | { ok: false; reason: string };
  * Follows a pull to its end. Docker sets no limit on a pull: a registry that stops sending in
  * the middle of a layer held dockerd 20.10's pull (and our request) for as long as we waited,
  * with nothing more on the progress stream. So a pull that Docker says nothing about for
- * `stallMs` is ended and reported; one that keeps making progress may take as long as it needs.
+ * `stallMs` is ended and reported; one that keeps making progress may take as long as it needs,
+ * unless `stop` says the pull is no longer wanted (the update was aborted).
  */
 export async function followPull(
   start: (signal: AbortSignal) => Promise<Readable>,
   stallMs: number,
+  stop?: AbortSignal,
 ): Promise<PullEnd> {
-  const stall = new AbortController();
+  const ended = new AbortController();
+  let why = '';
   let stream: Readable | undefined;
+  const end = (reason: string): void => {
+    why ||= reason;
+    ended.abort();
+    stream?.destroy();
+  };
   let timer: NodeJS.Timeout | undefined;
   const alive = (): void => {
     clearTimeout(timer);
-    timer = setTimeout(() => {
-      stall.abort();
-      stream?.destroy();
-    }, stallMs);
+    timer = setTimeout(
+      () =>
+        end(
+          `Docker reported no progress for ${stallMs / 1000} s (a registry that stopped sending?), so the pull was ended`,
+        ),
+      stallMs,
+    );
   };
+  const stopped = (): void => end('the pull was stopped before it ended');
+  if (stop?.aborted) return { ok: false, reason: 'the pull was stopped before it began' };
+  stop?.addEventListener('abort', stopped, { once: true });
   alive();
   try {
-    stream = await start(stall.signal);
+    stream = await start(ended.signal);
+    if (ended.signal.aborted) stream.destroy();
     const error = await pullStreamError(stream, alive);
-    if (!stall.signal.aborted)
+    if (!ended.signal.aborted)
       return error === undefined ? { ok: true } : { ok: false, reason: `Docker says: ${error}` };
   } catch (err) {
-    if (!stall.signal.aborted) throw err;
+    if (!ended.signal.aborted) throw err;
   } finally {
     clearTimeout(timer);
+    stop?.removeEventListener('abort', stopped);
   }
-  return {
-    ok: false,
-    reason: `Docker reported no progress for ${stallMs / 1000} s (a registry that stopped sending?), so the pull was ended`,
-  };
+  return { ok: false, reason: why };
 }
 
 /**

@@ -60,12 +60,12 @@ export class DockerRuntime implements ContainerRuntime {
     return (await this.inspectImage(ref))?.Id ?? null;
   }
 
-  async ensureImage(ref: string): Promise<{ pulled: boolean }> {
+  async ensureImage(ref: string, stop?: AbortSignal): Promise<{ pulled: boolean }> {
     if ((await this.imageId(ref)) !== null) return { pulled: false };
     const failure: Failure = { action: `pull image ${ref}`, as: ImagePullError };
     // dockerode answers a pull with the HTTP response, a Readable; its types say only ReadableStream.
     const pull = (signal: AbortSignal) => this.docker.pull(ref, { abortSignal: signal }) as Promise<Readable>;
-    const end = await this.call(failure, () => followPull(pull, this.pullStallTimeoutMs));
+    const end = await this.call(failure, () => followPull(pull, this.pullStallTimeoutMs, stop));
     if (!end.ok) throw new ImagePullError(`cannot pull image ${ref}: ${end.reason}`);
     // The caller is about to create a container from this tag; a pull that left it absent did not do its job.
     if ((await this.imageId(ref)) === null) {

@@ -21,7 +21,7 @@ export interface FollowOptions {
   probeMs?: number;
 }
 
-export const REATTACH_MS = 60_000;
+const REATTACH_MS = 60_000;
 const PROBE_MS = 500;
 
 /**

@@ -2,42 +2,21 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { msg } from '@fleetroll/shared';
 import { MemoryRolloutStore } from '../src/index.js';
-import { ControllerCore, type ControllerDeps } from '../src/service/controller-core.js';
-import { FakeFleet, NEW, capturingLogger, inventory, until } from './rollout-fakes.js';
+import {
+  FakeFleet,
+  NEW,
+  controllerCore as core,
+  inventory,
+  leaderAndStandby,
+  until,
+} from './rollout-fakes.js';
 
 type Status = msg.RolloutStatus__Output;
-
-function core(
-  store: MemoryRolloutStore,
-  fleet: FakeFleet,
-  name: string,
-  options: Pick<ControllerDeps, 'storeRetryMs' | 'keepEnded'> = {},
-): ControllerCore {
-  const hosts = inventory(3);
-  return new ControllerCore({
-    log: capturingLogger().log,
-    defaultTransport: 'grpc',
-    defaults: { hostTimeoutMs: 60_000, maxParallel: 0 },
-    hosts: () => Promise.resolve(hosts),
-    directory: () => fleet,
-    agents: () => Promise.resolve([]),
-    store,
-    leaderText: () => `controller ${name === 'a' ? 'b' : 'a'} leads`,
-    ...options,
-  });
-}
 
 const request = { image: NEW, serial: ['1'] } as msg.StartRolloutRequest__Output;
 
 test('a standby answers reads and refuses changes; on takeover it resumes the rollout, and watchers follow it', async () => {
-  const store = new MemoryRolloutStore();
-  const fleet = new FakeFleet(
-    inventory(3).map((h) => h.id),
-    { slotMs: 20 },
-  );
-  const a = core(store, fleet, 'a');
-  const b = core(store, fleet, 'b');
-  await a.lead();
+  const { store, fleet, a, b } = await leaderAndStandby(20);
   assert.equal(a.isLeader, true);
   assert.equal(b.isLeader, false);
   await assert.rejects(b.start(request), {

@@ -13,7 +13,15 @@ import {
   type msg,
 } from '@fleetroll/shared';
 import type { AgentClient, AgentDirectory } from '../src/transport/agent-client.js';
-import { Rollout, parseRolloutSpec, type RolloutSpec, type RolloutStore } from '../src/index.js';
+import {
+  MemoryRolloutStore,
+  Rollout,
+  parseRolloutSpec,
+  type RolloutArchive,
+  type RolloutSpec,
+  type RolloutStore,
+} from '../src/index.js';
+import { ControllerCore, type ControllerDeps } from '../src/service/controller-core.js';
 import { stepEvent } from './status-fixtures.js';
 
 export const OLD = 'registry:5000/app:v1';
@@ -364,4 +372,38 @@ export function hostState(rollout: Rollout, id: string): string {
 
 export function groupState(rollout: Rollout, group: string): string {
   return rollout.status().groups.find((g) => g.group === group)?.state ?? 'missing';
+}
+
+/** A controller of a fake fleet on a shared store; `name` is a or b, and the other one leads when it stands by. */
+export function controllerCore(
+  store: RolloutArchive,
+  fleet: FakeFleet,
+  name: string,
+  options: Pick<ControllerDeps, 'storeRetryMs' | 'keepEnded'> = {},
+): ControllerCore {
+  const hosts = inventory(3);
+  return new ControllerCore({
+    log: capturingLogger().log,
+    defaultTransport: 'grpc',
+    defaults: { hostTimeoutMs: 60_000, maxParallel: 0 },
+    hosts: () => Promise.resolve(hosts),
+    directory: () => fleet,
+    agents: () => Promise.resolve([]),
+    store,
+    leaderText: () => `controller ${name === 'a' ? 'b' : 'a'} leads`,
+    ...options,
+  });
+}
+
+/** Controllers a (leading) and b (standing by) on one memory store, over a fake fleet of 3 hosts. */
+export async function leaderAndStandby(slotMs: number) {
+  const store = new MemoryRolloutStore();
+  const fleet = new FakeFleet(
+    inventory(3).map((h) => h.id),
+    { slotMs },
+  );
+  const a = controllerCore(store, fleet, 'a');
+  const b = controllerCore(store, fleet, 'b');
+  await a.lead();
+  return { store, fleet, a, b };
 }

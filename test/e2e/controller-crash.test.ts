@@ -191,6 +191,19 @@ function watchWithCli(t: TestContext, address: string, id: string): Promise<{ co
   );
 }
 
+/** The operator's `rollout status --watch` outlived the controller it was watching; returns after how long it followed on. */
+function assertCliFollowedOn(cli: { code: number; out: string }, id: string): string {
+  assert.equal(cli.code, 0, cli.out);
+  assert.match(
+    cli.out,
+    /lost the controller \(cannot reach the controller at .*\); following on once it answers/,
+  );
+  const back = /the controller answers again after (\d+\.\d)s/.exec(cli.out);
+  assert.ok(back, cli.out);
+  assert.match(cli.out, new RegExp(`rollout ${id} succeeded: ${HOSTS}/${HOSTS} hosts`));
+  return back[1]!;
+}
+
 test(
   'controller SIGKILLed mid-slot in batch 2 and started again: the rollout resumes and succeeds, nothing done is redone, 0 failed requests',
   { timeout: 600_000 },
@@ -215,15 +228,7 @@ test(
     });
     const { id, killedAtMs, upAtMs, status, firstSaveAtMs, logFile, cli } = result;
 
-    // The operator's `rollout status --watch` outlived the controller it was watching.
-    assert.equal(cli.code, 0, cli.out);
-    assert.match(
-      cli.out,
-      /lost the controller \(cannot reach the controller at .*\); following on once it answers/,
-    );
-    const back = /the controller answers again after (\d+\.\d)s/.exec(cli.out);
-    assert.ok(back, cli.out);
-    assert.match(cli.out, new RegExp(`rollout ${id} succeeded: ${HOSTS}/${HOSTS} hosts`));
+    const back = assertCliFollowedOn(cli, id);
 
     await assertResumedCleanly(fleet, steps, status, killedAtMs);
     const { endedAtMs, askedAgainAtMs } = assertWaitedOut(steps, 'ec-2');
@@ -241,7 +246,7 @@ test(
         `agent finished its update ${ms(endedAtMs - killedAtMs)} after the kill; ` +
         `asked again ${ms(askedAgainAtMs - Math.max(endedAtMs, firstSaveAtMs))} after both; ` +
         `batch 3 moving ${ms(next.seenAtMs - killedAtMs)} after the kill; ` +
-        `the CLI's watch lost the controller and followed on after ${back[1]} s`,
+        `the CLI's watch lost the controller and followed on after ${back} s`,
     );
     assertNoFailedRequests(report, fleet.hosts);
   },
@@ -295,6 +300,8 @@ test(
 
     const { result, report } = await underLoad(fleet, async () => {
       const { id } = await fleet.controller.api.start({ image: IMAGE, serial: ['1'] });
+      // An operator's watch given both controllers: it must move to the standby when the leader dies.
+      const cli = watchWithCli(t, `${leader},${standbyAddress}`, id);
       // The standby reads the store: it knows the rollout and can be watched from the start.
       await eventually(async () => (await standby.api.get(id)).id === id, 'seen by the standby', 10_000);
       assert.ok((await standby.api.list()).rollouts.some((r) => r.id === id));
@@ -312,9 +319,10 @@ test(
         return takenOverAtMs === 0;
       });
       await watchTakeover;
-      return { killedAtMs, takenOverAtMs, ...(await followed) };
+      return { id, killedAtMs, takenOverAtMs, cli: await cli, ...(await followed) };
     });
-    const { killedAtMs, takenOverAtMs, status } = result;
+    const { id, killedAtMs, takenOverAtMs, status, cli } = result;
+    const back = assertCliFollowedOn(cli, id);
 
     await assertResumedCleanly(fleet, steps, status, killedAtMs);
     const { endedAtMs, askedAgainAtMs } = assertWaitedOut(steps, 'ed-2');
@@ -327,7 +335,8 @@ test(
     );
     t.diagnostic(
       `kill → standby took over (first save) ${ms(takeoverMs)} (lease 5 s); agent finished its update ` +
-        `${ms(endedAtMs - killedAtMs)} after the kill; asked again ${ms(askedAgainAtMs - Math.max(endedAtMs, takenOverAtMs))} after both`,
+        `${ms(endedAtMs - killedAtMs)} after the kill; asked again ${ms(askedAgainAtMs - Math.max(endedAtMs, takenOverAtMs))} after both; ` +
+        `the CLI's watch (--controller leader,standby) lost the leader and followed on the standby after ${back} s`,
     );
     assertNoFailedRequests(report, fleet.hosts);
   },

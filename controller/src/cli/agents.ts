@@ -1,16 +1,11 @@
 import type { Command } from 'commander';
-import { ControllerApi, DEFAULT_CONTROLLER } from './controller-api.js';
+import { ControllerApi } from './controller-api.js';
+import { withController } from './flags.js';
 import type { Io } from './io.js';
 
 export function addAgentsCommand(program: Command, io: Io): void {
-  program
-    .command('agents')
+  withController(program.command('agents'))
     .description('list the agents the controller knows, and whether they are alive')
-    .option(
-      '--controller <host:port>',
-      'controller API address (env FLEETROLL_CONTROLLER)',
-      DEFAULT_CONTROLLER,
-    )
     .option('--json', 'print the list as JSON', false)
     .action(async (options: { controller: string; json: boolean }) => {
       const api = new ControllerApi(options.controller);

@@ -1,5 +1,16 @@
+import type { Command } from 'commander';
 import { z } from 'zod';
 import { InvalidInputError, formatZodError } from '@fleetroll/shared';
+import { DEFAULT_CONTROLLER } from './controller-api.js';
+
+/** The --controller option of every command that talks to the controller. */
+export function withController(command: Command): Command {
+  return command.option(
+    '--controller <host:port,...>',
+    'controller API address, or the leader and its standbys, comma-separated (env FLEETROLL_CONTROLLER)',
+    DEFAULT_CONTROLLER,
+  );
+}
 
 function flagName(key: PropertyKey): string {
   return `--${String(key).replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;

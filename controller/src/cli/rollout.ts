@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { formatSerialSpec, serialSpecSchema } from '@fleetroll/shared';
-import { ControllerApi, DEFAULT_CONTROLLER } from './controller-api.js';
-import { parseFlags } from './flags.js';
+import { ControllerApi } from './controller-api.js';
+import { parseFlags, withController } from './flags.js';
 import type { Io } from './io.js';
 import { follow } from './follow.js';
 import { formatStatus } from './status-format.js';
@@ -31,13 +31,6 @@ const FAILURE_ACTION = { pause: 'PAUSE', abort: 'ABORT', rollback: 'ROLLBACK' } 
 
 export function addRolloutCommands(program: Command, io: Io, setExit: (code: number) => void): void {
   const rollout = program.command('rollout').description('start, watch and steer rollouts');
-  const withController = (c: Command) =>
-    c.option(
-      '--controller <host:port>',
-      'controller API address (env FLEETROLL_CONTROLLER)',
-      DEFAULT_CONTROLLER,
-    );
-
   withController(rollout.command('start'))
     .description('roll an image over the fleet in serial batches, showing progress until it ends')
     .requiredOption('--image <ref>', 'the new image, e.g. registry:5000/app:v2')

@@ -24,7 +24,7 @@ const tryNext = (err: FleetrollError) => err.code === 'CONTROLLER_UNREACHABLE' |
 
 /**
  * The controller's gRPC API as the CLI uses it: promises, typed errors, a deadline on every call.
- * `addresses` is one controller or a comma-separated list (the leader and its standbys): a call goes
+ * `address` is one controller or a comma-separated list (the leader and its standbys): a call goes
  * to the one that answered last, and on to the next when that one is gone or only stands by.
  */
 export class ControllerApi {

@@ -21,7 +21,6 @@ export const AGENT_VERSION = '0.1.0';
 /** The update in flight. Halting it ends its pull at once (nothing has changed yet) and its slots at the next boundary. */
 interface Run {
   rolloutId: string;
-  aborted: boolean;
   readonly halt: AbortController;
   done: Promise<unknown>;
 }
@@ -63,7 +62,7 @@ export class HostAgent {
   /** Asks the running update of that rollout to stop: its pull at once, its slots at the next boundary. */
   abort(rolloutId: string): boolean {
     if (!this.active || this.active.rolloutId !== rolloutId) return false;
-    halt(this.active);
+    this.active.halt.abort();
     return true;
   }
 
@@ -80,7 +79,6 @@ export class HostAgent {
     }
     const run: Run = {
       rolloutId: cmd.rolloutId,
-      aborted: false,
       halt: new AbortController(),
       done: Promise.resolve(),
     };
@@ -100,7 +98,7 @@ export class HostAgent {
   async stop(): Promise<void> {
     const run = this.active;
     if (!run) return;
-    halt(run);
+    run.halt.abort();
     await run.done;
   }
 
@@ -127,7 +125,7 @@ export class HostAgent {
         message: pull.pulled ? 'pulled' : 'already present',
       });
     } catch (err) {
-      if (run.aborted) {
+      if (run.halt.signal.aborted) {
         hostStep('HOST_ABORTED', { message: `aborted while pulling ${cmd.image}; no slot was touched` });
         return { status: 'aborted', slots: [] };
       }
@@ -145,7 +143,7 @@ export class HostAgent {
       slots.map((slot) =>
         limit(async () => {
           // Slot boundary: a failure elsewhere or an abort stops slots that have not begun.
-          if (failed || run.aborted) return;
+          if (failed || run.halt.signal.aborted) return;
           const step = stepEmitter(emitAndLog, cmd.rolloutId, this.hostId, slot.id);
           const outcome = await replaceSlot(slot, cmd, deps, step).catch((err: unknown) => {
             const error = asFleetrollError(err);
@@ -167,7 +165,7 @@ export class HostAgent {
       });
       return { status: 'failed', slots: outcomes };
     }
-    if (run.aborted && outcomes.length < slots.length) {
+    if (run.halt.signal.aborted && outcomes.length < slots.length) {
       hostStep('HOST_ABORTED', { message: `aborted after ${outcomes.length} of ${slots.length} slots` });
       return { status: 'aborted', slots: outcomes };
     }
@@ -214,9 +212,4 @@ export class HostAgent {
       health: container?.health ?? 'none',
     };
   }
-}
-
-function halt(run: Run): void {
-  run.aborted = true;
-  run.halt.abort();
 }

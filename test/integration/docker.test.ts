@@ -49,6 +49,14 @@ async function timed<T>(op: () => Promise<T>): Promise<[T, number]> {
   return [result, Math.round(performance.now() - start)];
 }
 
+/** How a pull ended: 'pulled', or what it failed with. */
+function pullOutcome(pull: Promise<unknown>): Promise<unknown> {
+  return pull.then(
+    () => 'pulled',
+    (err: unknown) => err,
+  );
+}
+
 describe('DockerRuntime against the real dockerd', () => {
   before(async () => {
     await requireDocker();
@@ -118,10 +126,7 @@ describe('DockerRuntime against the real dockerd', () => {
 
       // An aborted update stops its pull at once, long before the stall timeout (60 s by default).
       const [stopped, stoppedMs] = await timed(() =>
-        runtime.ensureImage(ref, AbortSignal.timeout(1_000)).then(
-          () => 'pulled',
-          (err: unknown) => err,
-        ),
+        pullOutcome(runtime.ensureImage(ref, AbortSignal.timeout(1_000))),
       );
       assert.ok(stopped instanceof ImagePullError, `expected an ImagePullError, got ${String(stopped)}`);
       assert.match(stopped.message, /cannot pull image .*: the pull was stopped before it ended/);
@@ -131,10 +136,7 @@ describe('DockerRuntime against the real dockerd', () => {
       // timeout would leave it (and this file's process) hanging.
       const [outcome, ms] = await timed(() =>
         Promise.race([
-          stalling.ensureImage(ref).then(
-            () => 'pulled',
-            (err: unknown) => err,
-          ),
+          pullOutcome(stalling.ensureImage(ref)),
           sleep(20_000, 'still pulling after 20 s', { ref: false }),
         ]),
       );

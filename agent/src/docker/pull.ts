@@ -15,12 +15,11 @@ export async function followPull(
   stallMs: number,
   stop?: AbortSignal,
 ): Promise<PullEnd> {
+  // Its reason is why the pull was ended: the first of the stall timer and the caller's stop.
   const ended = new AbortController();
-  let why = '';
   let stream: Readable | undefined;
   const end = (reason: string): void => {
-    why ||= reason;
-    ended.abort();
+    ended.abort(reason);
     stream?.destroy();
   };
   let timer: NodeJS.Timeout | undefined;
@@ -50,7 +49,7 @@ export async function followPull(
     clearTimeout(timer);
     stop?.removeEventListener('abort', stopped);
   }
-  return { ok: false, reason: why };
+  return { ok: false, reason: String(ended.signal.reason) };
 }
 
 /**

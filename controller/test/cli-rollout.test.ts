@@ -31,6 +31,65 @@ test('rollout start refuses bad flags locally with exit 2 and one line', async (
   );
 });
 
+test("slot overrides: a bad duration or a value past the agents' bounds exits 2 naming the flag", async () => {
+  const start = (...extra: string[]) =>
+    fleetroll('rollout', 'start', '--image', 'app:v2', '--serial', '1', ...extra);
+  oneLine(
+    await start('--min-drain', '5 minutes'),
+    2,
+    /--min-drain: "5 minutes" is not a duration \(e\.g\. 800ms, 30s, 2m\)/,
+  );
+  oneLine(await start('--drain-timeout', '2h'), 2, /--drain-timeout: must be at most 1 h/);
+  oneLine(
+    await start('--min-ready', '0.5ms'),
+    2,
+    /--min-ready: "0\.5ms" is not a whole number of milliseconds/,
+  );
+  oneLine(
+    await start('--stop-timeout', '1500ms'),
+    2,
+    /--stop-timeout: 1500 ms is not a whole number of seconds/,
+  );
+  oneLine(await start('--slot-parallelism', '65'), 2, /--slot-parallelism: must be at most 64/);
+  oneLine(await start('--host-timeout', 'soon'), 2, /--host-timeout: "soon" is not a duration/);
+});
+
+test('slot overrides travel with the rollout: status and the start header name them', async () => {
+  const started = await fleetroll(
+    'rollout',
+    'start',
+    '--image',
+    'app:v2',
+    '--serial',
+    '1',
+    '--controller',
+    ctl.address,
+    '--detach',
+    '--drain-timeout',
+    '45s',
+    '--min-drain',
+    '800ms',
+    '--health-timeout',
+    '1.5m',
+    '--min-ready',
+    '1500',
+    '--stop-timeout',
+    '3',
+    '--slot-parallelism',
+    '2',
+    '--host-timeout',
+    '10m',
+  );
+  assert.equal(started.code, 0, started.stderr);
+  const id = started.stdout.trim();
+  const status = await fleetroll('rollout', 'status', id, '--controller', ctl.address);
+  assert.equal(status.code, 0, status.stderr);
+  assert.match(
+    status.stdout,
+    /^ {2}slots: drain timeout 45 s, min drain 800 ms, health timeout 90 s, min ready 1500 ms, stop timeout 3 s, 2 slots at once; the rest as each agent is configured$/m,
+  );
+});
+
 test("the controller's own validation also exits 2: unknown group, malformed image, unknown rollout", async () => {
   const start = (...extra: string[]) =>
     fleetroll('rollout', 'start', '--serial', '1', '--controller', ctl.address, '--detach', ...extra);

@@ -127,7 +127,10 @@ test('spec: image, groups, transport, numbers and options are checked, each name
   rejects({ transport: 'http' }, /transport: "http" is not a transport \(expected "nats" or "grpc"\)/);
   rejects({ maxParallel: -1 }, /max_parallel: must not be negative/);
   rejects({ hostTimeoutMs: 1.5 }, /host_timeout_ms: must be a whole number/);
-  rejects({ options: { ...parse({}).options, stopTimeoutS: 10_000 } }, /options\.stop_timeout_s: Too big/);
+  rejects(
+    { options: { ...parse({}).options, stopTimeoutS: 10_000 } },
+    /options\.stop_timeout_s: must be at most 600 s/,
+  );
   rejects({ maxFail: 'x', transport: 'http' }, /max_fail: .*; transport: /);
 });
 

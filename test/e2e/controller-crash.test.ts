@@ -1,6 +1,5 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -8,7 +7,6 @@ import { parse, stringify } from 'yaml';
 import type { FleetrollError, msg } from '@fleetroll/shared';
 import type { ControllerApi } from '@fleetroll/controller';
 import {
-  CLI_MAIN,
   spawnController,
   startLoad,
   startLocalFleet,
@@ -18,6 +16,7 @@ import {
 } from '@fleetroll/local-fleet';
 import { recordAgentSteps, type SeenStep, type StepRecorder } from '../support/agent-steps.js';
 import { assertNoFailedRequests } from '../support/assertions.js';
+import { runCli, type CliRun } from '../support/cli.js';
 import { leadership, slotVersions } from '../support/fleet-run.js';
 
 type Status = msg.RolloutStatus__Output;
@@ -178,21 +177,13 @@ async function assertTookOver(
   return takeoverMs;
 }
 
-/** `fleetroll rollout status ID --watch --plain`, as an operator's terminal runs it; killed if the test ends first. */
-function watchWithCli(t: TestContext, address: string, id: string): Promise<{ code: number; out: string }> {
-  const stop = new AbortController();
-  t.after(() => stop.abort());
-  const args = [CLI_MAIN, 'rollout', 'status', id, '--watch', '--plain', '--controller', address];
-  return new Promise((resolve) =>
-    execFile(process.execPath, args, { signal: stop.signal }, (err, stdout, stderr) => {
-      const code = err === null ? 0 : typeof err.code === 'number' ? err.code : -1;
-      resolve({ code, out: stdout + stderr });
-    }),
-  );
+/** `fleetroll rollout status ID --watch --plain`, as an operator's terminal runs it. */
+function watchWithCli(t: TestContext, address: string, id: string): Promise<CliRun> {
+  return runCli(t, 'rollout', 'status', id, '--watch', '--plain', '--controller', address);
 }
 
 /** The operator's `rollout status --watch` outlived the controller it was watching; returns after how long it followed on. */
-function assertCliFollowedOn(cli: { code: number; out: string }, id: string): string {
+function assertCliFollowedOn(cli: CliRun, id: string): string {
   assert.equal(cli.code, 0, cli.out);
   assert.match(
     cli.out,

@@ -12,6 +12,41 @@ export function withController(command: Command): Command {
   );
 }
 
+const UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
+const DURATION = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)?$/;
+
+/**
+ * A duration flag in milliseconds: `800ms`, `30s`, `1.5m`, `1h`; a bare number counts in `bareUnit`.
+ * Not given is 0, which the proto reads as "the default" (the controller's or the agent's).
+ */
+export function durationFlag(bareUnit: 'ms' | 's' = 'ms') {
+  return z
+    .string()
+    .optional()
+    .transform((raw, ctx): number => {
+      const text = raw?.trim() ?? '';
+      if (text === '') return 0;
+      const match = DURATION.exec(text);
+      const ms = match ? Number(match[1]) * (UNIT_MS[match[2] ?? bareUnit] ?? 1) : NaN;
+      if (Number.isInteger(ms)) return ms;
+      ctx.addIssue({
+        code: 'custom',
+        input: raw,
+        message: match
+          ? `${JSON.stringify(raw)} is not a whole number of milliseconds`
+          : `${JSON.stringify(raw)} is not a duration (e.g. 800ms, 30s, 2m)`,
+      });
+      return z.NEVER;
+    });
+}
+
+/** A duration flag the proto carries in whole seconds (`docker stop --time`): `10` and `10s` are the same. */
+export const secondsFlag = durationFlag('s').transform((ms, ctx): number => {
+  if (ms % 1_000 === 0) return ms / 1_000;
+  ctx.addIssue({ code: 'custom', input: ms, message: `${ms} ms is not a whole number of seconds` });
+  return z.NEVER;
+});
+
 function flagName(key: PropertyKey): string {
   return `--${String(key).replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 }

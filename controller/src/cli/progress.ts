@@ -1,5 +1,6 @@
 import type { msg } from '@fleetroll/shared';
 import { FINAL_HOST_STATES } from '../rollout/status.js';
+import { formatOverrides } from './status-format.js';
 
 type Status = msg.RolloutStatus__Output;
 
@@ -92,9 +93,11 @@ function isRunning(s: Status): boolean {
 
 function header(s: Status): string {
   const groups = s.groups.length > 1 ? ` in groups ${s.groups.map((g) => g.group).join(', ')}` : '';
+  const overrides = formatOverrides(s.request?.options);
   return (
     `rollout ${s.id}: ${s.image} to ${s.hosts.length} hosts${groups}, ` +
-    `${s.batches.length} batches (serial ${s.serial.join(',') || 'all'}) via ${s.transport}`
+    `${s.batches.length} batches (serial ${s.serial.join(',') || 'all'}) via ${s.transport}` +
+    (overrides ? `; slots: ${overrides}` : '')
   );
 }
 

@@ -1,13 +1,16 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { formatSerialSpec, serialSpecSchema } from '@fleetroll/shared';
+import { formatSerialSpec, serialSpecSchema, updateHostRequestSchema } from '@fleetroll/shared';
 import { ControllerApi } from './controller-api.js';
-import { parseFlags, withController } from './flags.js';
+import { durationFlag, parseFlags, secondsFlag, withController } from './flags.js';
 import type { Io } from './io.js';
 import { follow } from './follow.js';
 import { formatStatus } from './status-format.js';
 
 const repeat = (v: string, vs: string[]) => [...vs, v];
+
+// The agent's own bounds for what a rollout may override, so that a bad value is refused before any host.
+const override = updateHostRequestSchema.shape.options.unwrap().shape;
 
 const startFlags = z.object({
   controller: z.string(),
@@ -17,7 +20,13 @@ const startFlags = z.object({
   maxFail: z.string(),
   failureAction: z.enum(['pause', 'abort', 'rollback']),
   maxParallel: z.coerce.number().int().min(0),
-  hostTimeout: z.coerce.number().int().min(0),
+  hostTimeout: durationFlag(),
+  drainTimeout: durationFlag().pipe(override.drainTimeoutMs),
+  minDrain: durationFlag().pipe(override.minDrainMs),
+  healthTimeout: durationFlag().pipe(override.healthTimeoutMs),
+  minReady: durationFlag().pipe(override.minReadyMs),
+  stopTimeout: secondsFlag.pipe(override.stopTimeoutS),
+  slotParallelism: z.coerce.number().int().min(0).pipe(override.slotParallelism),
   transport: z.enum(['nats', 'grpc', '']),
   groupsInParallel: z.boolean(),
   groupsInSequence: z.boolean(),
@@ -39,7 +48,26 @@ export function addRolloutCommands(program: Command, io: Io, setExit: (code: num
     .option('--max-fail <percent>', 'share of a batch that may fail before the failure action runs', '0%')
     .option('--failure-action <action>', 'pause | abort | rollback', 'pause')
     .option('--max-parallel <n>', 'hosts updated at once inside a batch (0: the whole batch)', '0')
-    .option('--host-timeout <ms>', 'fail a host whose update takes longer (0: controller default)', '0')
+    .option(
+      '--host-timeout <duration>',
+      "fail a host whose update takes longer, e.g. 10m (the controller's default)",
+    )
+    .option(
+      '--drain-timeout <duration>',
+      "how long a slot at weight 0 waits for its sessions (the agents' default)",
+    )
+    .option('--min-drain <duration>', "stay at weight 0 at least this long, e.g. 5s (the agents' default)")
+    .option('--health-timeout <duration>', "time a new container has to become healthy (the agents' default)")
+    .option(
+      '--min-ready <duration>',
+      "without a HEALTHCHECK: how long it must keep running (the agents' default)",
+    )
+    .option('--stop-timeout <seconds>', "seconds docker stop waits before SIGKILL (the agents' default)")
+    .option(
+      '--slot-parallelism <n>',
+      "slots of a host replaced at once (the agents' default, normally 1)",
+      '0',
+    )
     .option('--transport <name>', 'nats | grpc (default: the controller configuration)', '')
     .option('--groups-in-parallel', 'run each group with its own batches, side by side', false)
     .option('--groups-in-sequence', 'run each group with its own batches, one group after another', false)
@@ -57,6 +85,14 @@ export function addRolloutCommands(program: Command, io: Io, setExit: (code: num
           failureAction: FAILURE_ACTION[f.failureAction],
           maxParallel: f.maxParallel,
           hostTimeoutMs: f.hostTimeout,
+          options: {
+            drainTimeoutMs: f.drainTimeout,
+            minDrainMs: f.minDrain,
+            healthTimeoutMs: f.healthTimeout,
+            minReadyMs: f.minReady,
+            stopTimeoutS: f.stopTimeout,
+            slotParallelism: f.slotParallelism,
+          },
           transport: f.transport,
           groupsInParallel: f.groupsInParallel,
           groupsInSequence: f.groupsInSequence,

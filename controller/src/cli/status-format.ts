@@ -1,4 +1,5 @@
 import type { msg } from '@fleetroll/shared';
+import { formatDuration } from '../rollout/timeout.js';
 
 /** "rolled back" for ROLLOUT_ROLLED_BACK, HOST_ROLLED_BACK and the like. */
 export const word = (state: string) =>
@@ -7,12 +8,30 @@ export const word = (state: string) =>
     .toLowerCase()
     .replaceAll('_', ' ');
 
+/** "min drain 5 s, stop timeout 3 s": what the rollout asks of the agents instead of their own defaults. */
+export function formatOverrides(o: msg.UpdateOptions__Output | null | undefined): string {
+  if (!o) return '';
+  const ms: [string, number][] = [
+    ['drain timeout', o.drainTimeoutMs],
+    ['min drain', o.minDrainMs],
+    ['health timeout', o.healthTimeoutMs],
+    ['min ready', o.minReadyMs],
+    ['stop timeout', o.stopTimeoutS * 1000],
+  ];
+  const parts = ms.filter(([, v]) => v > 0).map(([name, v]) => `${name} ${formatDuration(v)}`);
+  if (o.slotParallelism > 0)
+    parts.push(`${o.slotParallelism} slot${o.slotParallelism > 1 ? 's' : ''} at once`);
+  return parts.join(', ');
+}
+
 /** `fleetroll rollout status`: the rollout, each group's progress, and every host not simply pending. */
 export function formatStatus(s: msg.RolloutStatus__Output): string {
   const lines = [
     `rollout ${s.id}  ${word(s.state)}  ${s.image} via ${s.transport} (serial ${s.serial.join(',') || 'all'})`,
   ];
   if (s.message) lines.push(`  ${s.message}`);
+  const overrides = formatOverrides(s.request?.options);
+  if (overrides) lines.push(`  slots: ${overrides}; the rest as each agent is configured`);
   for (const g of s.groups) {
     lines.push(
       `  group ${g.group}: ${word(g.state)}, batch ${Math.min(g.currentBatch + 1, g.batchesTotal)}/${g.batchesTotal}, ` +

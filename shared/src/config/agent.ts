@@ -99,7 +99,11 @@ export const agentConfigSchema = z
       ),
     defaults: slotTimingsSchema
       .default(slotTimingsSchema.parse({}))
-      .describe('Timings of a slot replacement; a rollout may override each of them.'),
+      .describe(
+        'Timings of a slot replacement; a rollout may override each of them (`fleetroll rollout ' +
+          'start --drain-timeout 45s --min-drain 5s --health-timeout 2m --min-ready 3s ' +
+          '--stop-timeout 20 --slot-parallelism 2`).',
+      ),
     slots: z
       .array(slotConfigSchema)
       .min(1, 'a host needs at least one slot')

@@ -15,7 +15,11 @@ export type SlotStatus = SlotStatus__Output;
 export type PrePullResult = PrePullResponse__Output;
 
 /** Proto3 has no "unset" for scalars: 0 means "use the agent's default". */
-const overrideMs = z.number().int().min(0).max(3_600_000);
+const overrideMs = z
+  .number()
+  .int('must be a whole number of milliseconds')
+  .min(0, 'must not be negative')
+  .max(3_600_000, 'must be at most 1 h (3,600,000 ms)');
 
 export const rolloutIdSchema = z
   .string()
@@ -34,8 +38,16 @@ export const updateHostRequestSchema = z.strictObject({
       minDrainMs: overrideMs,
       healthTimeoutMs: overrideMs,
       minReadyMs: overrideMs,
-      stopTimeoutS: z.number().int().min(0).max(600),
-      slotParallelism: z.number().int().min(0).max(64),
+      stopTimeoutS: z
+        .number()
+        .int('must be a whole number of seconds')
+        .min(0, 'must not be negative')
+        .max(600, 'must be at most 600 s'),
+      slotParallelism: z
+        .number()
+        .int('must be a whole number')
+        .min(0, 'must not be negative')
+        .max(64, 'must be at most 64'),
     })
     .nullable(),
 });

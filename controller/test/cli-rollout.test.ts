@@ -90,6 +90,44 @@ test('slot overrides travel with the rollout: status and the start header name t
   );
 });
 
+test('rollout list shows the rollouts newest first, and --json gives scripts the same fields', async () => {
+  const start = async (image: string) => {
+    const run = await fleetroll(
+      'rollout',
+      'start',
+      '--image',
+      image,
+      '--serial',
+      '1',
+      '--controller',
+      ctl.address,
+      '--detach',
+    );
+    assert.equal(run.code, 0, run.stderr);
+    return run.stdout.trim();
+  };
+  const older = await start('app:v7');
+  const newer = await start('app:v8');
+  const list = await fleetroll('rollout', 'list', '--controller', ctl.address);
+  assert.equal(list.code, 0, list.stderr);
+  const lines = list.stdout.trimEnd().split('\n');
+  assert.match(lines[0] ?? '', /^ID\s+STATE\s+IMAGE\s+HOSTS\s+STARTED \(UTC\)\s+TOOK$/);
+  const ids = lines.slice(1).map((l) => l.split(/\s+/)[0]);
+  assert.ok(ids.indexOf(newer) >= 0 && ids.indexOf(newer) < ids.indexOf(older), list.stdout);
+  assert.match(list.stdout, new RegExp(`^${newer}\\s+\\S.*\\sapp:v8\\s+\\d/1 done`, 'm'));
+
+  const json = await fleetroll('rollout', 'list', '--json', '--controller', ctl.address);
+  assert.equal(json.code, 0, json.stderr);
+  const parsed = JSON.parse(json.stdout) as { id: string; image: string; hostsTotal: number }[];
+  assert.deepEqual(
+    parsed.filter((r) => r.id === older || r.id === newer).map((r) => [r.id, r.image, r.hostsTotal]),
+    [
+      [newer, 'app:v8', 1],
+      [older, 'app:v7', 1],
+    ],
+  );
+});
+
 test("the controller's own validation also exits 2: unknown group, malformed image, unknown rollout", async () => {
   const start = (...extra: string[]) =>
     fleetroll('rollout', 'start', '--serial', '1', '--controller', ctl.address, '--detach', ...extra);

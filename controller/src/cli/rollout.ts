@@ -5,6 +5,7 @@ import { ControllerApi } from './controller-api.js';
 import { durationFlag, parseFlags, secondsFlag, withController } from './flags.js';
 import type { Io } from './io.js';
 import { follow } from './follow.js';
+import { formatRolloutList, summarize } from './rollout-list.js';
 import { formatStatus } from './status-format.js';
 
 const repeat = (v: string, vs: string[]) => [...vs, v];
@@ -115,6 +116,19 @@ export function addRolloutCommands(program: Command, io: Io, setExit: (code: num
         const rolloutId = id ?? (await newest(api));
         if (options.watch) setExit(await follow(api, rolloutId, io, { plain: options.plain }));
         else io.out(formatStatus(await api.get(rolloutId)));
+      } finally {
+        api.close();
+      }
+    });
+
+  withController(rollout.command('list'))
+    .description('list the rollouts the controller keeps, newest first')
+    .option('--json', 'print them as JSON, one object per rollout', false)
+    .action(async (options: { controller: string; json: boolean }) => {
+      const api = new ControllerApi(options.controller);
+      try {
+        const summaries = (await api.list()).rollouts.map(summarize);
+        io.out(options.json ? `${JSON.stringify(summaries)}\n` : formatRolloutList(summaries));
       } finally {
         api.close();
       }

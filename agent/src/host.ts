@@ -210,6 +210,7 @@ export class HostAgent {
       lbStatus: stat?.status ?? 'unknown',
       containerState: container?.state ?? 'missing',
       health: container?.health ?? 'none',
+      restartCount: container?.restartCount ?? 0,
     };
   }
 }

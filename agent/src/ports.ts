@@ -42,6 +42,8 @@ export interface ContainerSnapshot {
   health: HealthState;
   /** When the container last started (ms since epoch); 0 if never. */
   startedAtMs: number;
+  /** Docker's RestartCount: times the restart policy started it again since it was created. */
+  restartCount: number;
 }
 
 export interface ContainerRuntime {

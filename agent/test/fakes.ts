@@ -109,6 +109,7 @@ export class FakeRuntime implements ContainerRuntime {
       imageId: this.images.get(c.image) ?? 'sha256:unknown',
       state: c.running ? 'running' : 'exited',
       startedAtMs: 0,
+      restartCount: 0,
     };
   }
 

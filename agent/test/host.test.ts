@@ -122,5 +122,6 @@ test('describe reports each slot with image, weight and states', async () => {
     lbStatus: 'UP',
     containerState: 'running',
     health: 'healthy',
+    restartCount: 0,
   });
 });

@@ -54,7 +54,7 @@ test("slot overrides: a bad duration or a value past the agents' bounds exits 2 
   oneLine(await start('--host-timeout', 'soon'), 2, /--host-timeout: "soon" is not a duration/);
 });
 
-test('slot overrides travel with the rollout: status and the start header name them', async () => {
+test('slot overrides and the soak travel with the rollout: status names them', async () => {
   const started = await fleetroll(
     'rollout',
     'start',
@@ -79,6 +79,8 @@ test('slot overrides travel with the rollout: status and the start header name t
     '2',
     '--host-timeout',
     '10m',
+    '--soak',
+    '2m',
   );
   assert.equal(started.code, 0, started.stderr);
   const id = started.stdout.trim();
@@ -88,6 +90,7 @@ test('slot overrides travel with the rollout: status and the start header name t
     status.stdout,
     /^ {2}slots: drain timeout 45 s, min drain 800 ms, health timeout 90 s, min ready 1500 ms, stop timeout 3 s, 2 slots at once; the rest as each agent is configured$/m,
   );
+  assert.match(status.stdout, /^ {2}each batch soaks 120 s, then its hosts are checked again$/m);
 });
 
 test('rollout list shows the rollouts newest first, and --json gives scripts the same fields', async () => {

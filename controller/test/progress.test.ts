@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ProgressPrinter, outcome } from '../src/cli/progress.js';
+import { specToRequest } from '../src/index.js';
+import { spec } from './rollout-fakes.js';
 import { host, status, stepEvent } from './status-fixtures.js';
 
 test('prints the header, batch starts, host changes, replaced slots and failures', () => {
@@ -72,4 +74,28 @@ test('the outcome line carries the exit code scripts rely on', () => {
   const paused = outcome(status({ state: 'ROLLOUT_PAUSED' }));
   assert.equal(paused.exitCode, 3);
   assert.match(paused.line, /resume with: fleetroll rollout resume r-1/);
+});
+
+test('with a soak, a batch that ends says so; a soak check that fails a done host prints it failed', () => {
+  const p = new ProgressPrinter(0);
+  const request = specToRequest(spec({ serial: ['1'], soakMs: 5_000 }));
+  const at = (state: string, finishedAtMs: number, extra = {}) => {
+    const s = status({ request });
+    s.batches[0]!.startedAtMs = 5;
+    s.batches[0]!.finishedAtMs = finishedAtMs;
+    s.hosts[0] = host('h1', state, { slotsDone: 3, ...extra });
+    return s;
+  };
+  p.lines({ status: at('HOST_UPDATING', 0), steps: [] }, 0);
+  assert.deepEqual(p.lines({ status: at('HOST_SUCCEEDED', 9), steps: [] }, 1_000), [
+    '[   1.0s] h1 succeeded (3/3 slots)',
+    '[   1.0s] batch 1/2 done; soaking 5 s, then its hosts are checked again',
+  ]);
+  const failed = at('HOST_FAILED', 9, {
+    errorCode: 'SOAK_CHECK_FAILED',
+    message: 'not serving app:v2 after the 5 s soak: a: HAProxy DOWN',
+  });
+  assert.deepEqual(p.lines({ status: failed, steps: [] }, 6_000), [
+    '[   6.0s] h1 failed (3/3 slots): SOAK_CHECK_FAILED not serving app:v2 after the 5 s soak: a: HAProxy DOWN',
+  ]);
 });

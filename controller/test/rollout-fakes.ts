@@ -7,6 +7,7 @@ import {
   type InventoryHost,
   type Logger,
   type PrePullResult,
+  type SlotStatus,
   type StepEvent,
   type StepName,
   type UpdateHostRequest,
@@ -68,6 +69,8 @@ export class FakeAgent implements AgentClient {
   readonly images: Map<string, string>;
   /** A fresh heartbeat, as a registry would say; kill() and restart() move it. */
   alive = true;
+  /** What describe says of a slot instead of running, healthy and UP: a new version gone bad. */
+  readonly degraded = new Map<string, Partial<SlotStatus>>();
   private down = false;
   private running: FakeRun | null = null;
   private cutOff: ((err: Error) => void) | null = null;
@@ -121,6 +124,8 @@ export class FakeAgent implements AgentClient {
       lbStatus: 'UP',
       containerState: 'running',
       health: 'healthy',
+      restartCount: 0,
+      ...this.degraded.get(slot),
     }));
     return Promise.resolve({
       hostId: this.hostId,

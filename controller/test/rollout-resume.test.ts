@@ -66,6 +66,7 @@ test('specToRequest → specFromStatus gives the same spec back, defaults writte
     failureAction: 'ROLLBACK',
     maxParallel: 3,
     hostTimeoutMs: 45_000,
+    soakMs: 30_000,
     transport: 'nats',
     groupsInSequence: true,
     options: {

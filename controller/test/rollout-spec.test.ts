@@ -16,6 +16,7 @@ const wire: msg.StartRolloutRequest__Output = {
   failureAction: 'FAILURE_ACTION_UNSPECIFIED',
   maxParallel: 0,
   hostTimeoutMs: 0,
+  soakMs: 0,
   transport: '',
   groupsInParallel: false,
   groupsInSequence: false,
@@ -40,6 +41,7 @@ test('spec: a wire request with proto defaults gets the documented defaults', ()
     failureAction: 'pause',
     maxParallel: 0,
     hostTimeoutMs: DEFAULT_HOST_TIMEOUT_MS,
+    soakMs: 0,
     groupsInParallel: false,
     groupsInSequence: false,
     options: {

@@ -272,6 +272,28 @@ describe('DockerRuntime against the real dockerd', () => {
     });
   });
 
+  test('a container its restart policy brought back says so: restartCount', async () => {
+    const name = `${PREFIX}crashy-${random()}`;
+    const id = await runAppContainer({
+      name,
+      image: 'fleetroll-app:v1',
+      hostPort: await freeLoopbackPort(),
+      restartPolicy: { Name: 'always' },
+    });
+    const before = await runtime.inspect(id);
+    assert.equal(before.restartCount, 0);
+    // The app's shell exits on TERM, as it would crash; the policy starts the container again.
+    await runDocker(['exec', name, 'kill', '-TERM', '1']);
+    const deadline = Date.now() + 10_000;
+    let after = before;
+    while (!(after.restartCount > 0 && after.running) && Date.now() < deadline) {
+      await sleep(100);
+      after = await runtime.inspect(id);
+    }
+    assert.equal(after.restartCount, 1, JSON.stringify(after));
+    await runtime.remove(id);
+  });
+
   test('errors name what failed, in words an operator understands', async () => {
     const missing = `${PREFIX}missing`;
     await assert.rejects(

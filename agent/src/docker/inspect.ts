@@ -98,6 +98,8 @@ export interface ContainerInspect {
   Name: string;
   /** Content id of the image the container runs. */
   Image: string;
+  /** Times the restart policy started the container again; absent from some engines' replies. */
+  RestartCount?: number;
   State: {
     Status: string;
     Running: boolean;
@@ -295,7 +297,7 @@ export function readContainerInspect(raw: unknown, what: string): ContainerInspe
       check.each(bindings, { HostIp: 'string', HostPort: 'string' }, `HostConfig.PortBindings.${port}`);
     }
   }
-  check.fields(reply, { Mounts: 'objects', NetworkSettings: 'object' }, 'reply');
+  check.fields(reply, { Mounts: 'objects', NetworkSettings: 'object', RestartCount: 'number' }, 'reply');
   check.each(
     reply.Mounts,
     { Type: 'string', Name: 'string', Destination: 'string', RW: 'boolean' },

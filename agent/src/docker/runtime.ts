@@ -235,6 +235,7 @@ function toSnapshot(c: ContainerInspect): ContainerSnapshot {
     health: healthOf(c),
     // Docker reports "0001-01-01T00:00:00Z" for a container that never started.
     startedAtMs: Number.isFinite(startedAtMs) && startedAtMs > 0 ? startedAtMs : 0,
+    restartCount: c.RestartCount ?? 0,
   };
 }
 

@@ -1,5 +1,6 @@
 import type { msg } from '@fleetroll/shared';
 import { FINAL_HOST_STATES } from '../rollout/status.js';
+import { formatDuration } from '../rollout/timeout.js';
 import { formatOverrides } from './status-format.js';
 
 type Status = msg.RolloutStatus__Output;
@@ -50,13 +51,16 @@ export class ProgressPrinter {
         .filter((h) => FINAL_HOST_STATES.has(h.state) === ended)
         .map((h) => `${t} ${h.hostId} ${hostLine(h)}`);
     out.push(...hostLines(true));
+    const soakMs = status.request?.soakMs ?? 0;
     status.batches.forEach((b, i) => {
       const was = prev?.batches[i];
-      if (b.startedAtMs > 0 && !(was && was.startedAtMs > 0)) {
-        const total = status.batches.filter((x) => x.group === b.group).length;
-        const group = status.groups.length > 1 ? ` of ${b.group}` : '';
-        out.push(`${t} batch ${b.index + 1}/${total}${group}: ${b.hostIds.join(' ')}`);
+      const total = status.batches.filter((x) => x.group === b.group).length;
+      const name = `batch ${b.index + 1}/${total}${status.groups.length > 1 ? ` of ${b.group}` : ''}`;
+      if (soakMs > 0 && isRunning(status) && b.finishedAtMs > 0 && !(was && was.finishedAtMs > 0)) {
+        out.push(`${t} ${name} done; soaking ${formatDuration(soakMs)}, then its hosts are checked again`);
       }
+      if (b.startedAtMs > 0 && !(was && was.startedAtMs > 0))
+        out.push(`${t} ${name}: ${b.hostIds.join(' ')}`);
     });
     out.push(...hostLines(false));
     for (const g of status.groups) {

@@ -22,6 +22,7 @@ const startFlags = z.object({
   failureAction: z.enum(['pause', 'abort', 'rollback']),
   maxParallel: z.coerce.number().int().min(0),
   hostTimeout: durationFlag(),
+  soak: durationFlag(),
   drainTimeout: durationFlag().pipe(override.drainTimeoutMs),
   minDrain: durationFlag().pipe(override.minDrainMs),
   healthTimeout: durationFlag().pipe(override.healthTimeoutMs),
@@ -52,6 +53,10 @@ export function addRolloutCommands(program: Command, io: Io, setExit: (code: num
     .option(
       '--host-timeout <duration>',
       "fail a host whose update takes longer, e.g. 10m (the controller's default)",
+    )
+    .option(
+      '--soak <duration>',
+      'after each batch, wait this long, then check its hosts again (on the image, healthy, UP) before the next',
     )
     .option(
       '--drain-timeout <duration>',
@@ -86,6 +91,7 @@ export function addRolloutCommands(program: Command, io: Io, setExit: (code: num
           failureAction: FAILURE_ACTION[f.failureAction],
           maxParallel: f.maxParallel,
           hostTimeoutMs: f.hostTimeout,
+          soakMs: f.soak,
           options: {
             drainTimeoutMs: f.drainTimeout,
             minDrainMs: f.minDrain,

@@ -32,6 +32,9 @@ export function formatStatus(s: msg.RolloutStatus__Output): string {
   if (s.message) lines.push(`  ${s.message}`);
   const overrides = formatOverrides(s.request?.options);
   if (overrides) lines.push(`  slots: ${overrides}; the rest as each agent is configured`);
+  const soakMs = s.request?.soakMs ?? 0;
+  if (soakMs > 0)
+    lines.push(`  each batch soaks ${formatDuration(soakMs)}, then its hosts are checked again`);
   for (const g of s.groups) {
     lines.push(
       `  group ${g.group}: ${word(g.state)}, batch ${Math.min(g.currentBatch + 1, g.batchesTotal)}/${g.batchesTotal}, ` +

@@ -3,6 +3,7 @@ import type { RolloutContext } from './context.js';
 import { applyFailurePolicy } from './failure-policy.js';
 import { prepareHost, runHost } from './host-runner.js';
 import type { Lane } from './plan.js';
+import { soakBatch } from './soak.js';
 
 /** Runs a host until it is no longer waiting: it ended, or the rollout halted. Paused, it waits. */
 async function hostLoop(ctx: RolloutContext, hostId: string, limit: LimitFunction): Promise<void> {
@@ -84,9 +85,10 @@ function batchTime(ctx: RolloutContext, lane: string, index: number, which: 'sta
 }
 
 /**
- * A lane's batches in order; the next begins only when the one before has ended and passed the
- * failure policy. A resumed rollout skips the batches that ended before the restart, and applies
- * the policy again (it changes nothing twice) after the last of them unless the next had begun.
+ * A lane's batches in order; the next begins only when the one before has ended, soaked and passed
+ * the failure policy. A resumed rollout skips the batches that ended before the restart, and soaks
+ * (what is left) and applies the policy again (it changes nothing twice) after the last of them
+ * unless the next had begun.
  */
 export async function runLane(ctx: RolloutContext, lane: Lane): Promise<void> {
   let preparedAhead: Promise<void> | undefined;
@@ -97,6 +99,8 @@ export async function runLane(ctx: RolloutContext, lane: Lane): Promise<void> {
       if (!(await openBatch(ctx, lane.name, index, hostIds, preparedAhead))) return;
       ({ ahead: preparedAhead } = await updateBatch(ctx, lane.name, index, hostIds, lane.batches[index + 1]));
     }
+    if (ctx.halt) return;
+    await soakBatch(ctx, hostIds, batchTime(ctx, lane.name, index, 'finishedAtMs'));
     if (ctx.halt) return;
     await applyFailurePolicy(ctx, lane.name, index, hostIds);
   }

@@ -24,3 +24,8 @@ export class RolloutDetachedError extends FleetrollError {
 export function withContext(error: FleetrollError, doing: string): FleetrollError {
   return new RemoteError(error.code, `${doing}: ${error.message}`, { cause: error });
 }
+
+/** A host that finished its update was no longer serving the new image when its batch's soak ended. */
+export class SoakCheckError extends FleetrollError {
+  readonly code = 'SOAK_CHECK_FAILED';
+}

@@ -70,7 +70,8 @@ export class StatusLedger {
   constructor(
     private readonly current: Status,
     private readonly store: RolloutStore,
-    private readonly now: () => number,
+    /** The rollout's clock, which its status times are in. */
+    readonly now: () => number,
     private readonly log: Logger,
   ) {
     this.failed.catch(() => undefined);

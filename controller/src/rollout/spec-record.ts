@@ -21,6 +21,7 @@ export function specToRequest(spec: RolloutSpec): msg.StartRolloutRequest__Outpu
     failureAction: FAILURE_ACTIONS[spec.failureAction],
     maxParallel: spec.maxParallel,
     hostTimeoutMs: spec.hostTimeoutMs,
+    soakMs: spec.soakMs,
     transport: spec.transport ?? '',
     groupsInParallel: spec.groupsInParallel,
     groupsInSequence: spec.groupsInSequence,

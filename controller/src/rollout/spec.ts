@@ -26,6 +26,8 @@ export interface RolloutSpec {
   /** Hosts updated at once inside a batch; 0 means the whole batch. */
   readonly maxParallel: number;
   readonly hostTimeoutMs: number;
+  /** After each batch: wait this long, then check its hosts again (see soak.ts); 0 for none. */
+  readonly soakMs: number;
   readonly groupsInParallel: boolean;
   /** Each group planned on its own and the groups run one after another. */
   readonly groupsInSequence: boolean;
@@ -44,6 +46,7 @@ export interface RolloutSpecOptions {
 /** Long enough for a host of several slots that each drain and pass a health check. */
 export const DEFAULT_HOST_TIMEOUT_MS = 600_000;
 const MAX_HOST_TIMEOUT_MS = 86_400_000;
+const MAX_SOAK_MS = 86_400_000;
 
 const NO_OVERRIDES: msg.UpdateOptions__Output = {
   drainTimeoutMs: 0,
@@ -129,6 +132,7 @@ const requestSchema = z
     failureAction: failureActionSchema,
     maxParallel: wholeNumber(100_000).default(0),
     hostTimeoutMs: wholeNumber(MAX_HOST_TIMEOUT_MS).default(0),
+    soakMs: wholeNumber(MAX_SOAK_MS).default(0),
     transport: transportSchema,
     groupsInParallel: z.boolean().default(false),
     groupsInSequence: z.boolean().default(false),
@@ -172,6 +176,7 @@ export function parseRolloutSpec(request: msg.StartRolloutRequest, options: Roll
     failureAction: r.failureAction,
     maxParallel: r.maxParallel || (options.defaults?.maxParallel ?? 0),
     hostTimeoutMs: r.hostTimeoutMs || (options.defaults?.hostTimeoutMs ?? DEFAULT_HOST_TIMEOUT_MS),
+    soakMs: r.soakMs,
     groupsInParallel: r.groupsInParallel,
     groupsInSequence: r.groupsInSequence,
     ...(transport === undefined ? {} : { transport }),

@@ -122,6 +122,7 @@ export class SimRuntime implements ContainerRuntime {
       exitCode: 0,
       health: c.running ? (healthy ? 'healthy' : 'starting') : 'unhealthy',
       startedAtMs: c.startedAtMs,
+      restartCount: 0,
     };
   }
 

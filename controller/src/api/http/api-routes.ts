@@ -23,6 +23,7 @@ const startSchema = z.strictObject({
     .default('FAILURE_ACTION_UNSPECIFIED'),
   maxParallel: z.number().default(0),
   hostTimeoutMs: z.number().default(0),
+  soakMs: z.number().default(0),
   transport: z.string().default(''),
   groupsInParallel: z.boolean().default(false),
   groupsInSequence: z.boolean().default(false),

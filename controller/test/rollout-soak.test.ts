@@ -1,0 +1,212 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { SlotStatus, msg } from '@fleetroll/shared';
+import { MemoryRolloutStore, Rollout } from '../src/index.js';
+import { slotProblems } from '../src/rollout/soak.js';
+import {
+  FakeFleet,
+  NEW,
+  OLD,
+  capturingLogger,
+  harness,
+  hostState,
+  inventory,
+  spec,
+  until,
+} from './rollout-fakes.js';
+
+type Status = msg.RolloutStatus__Output;
+
+const SOAK_MS = 150;
+
+const host = (status: Status, id: string) => {
+  const found = status.hosts.find((h) => h.hostId === id);
+  assert.ok(found, `no host ${id}`);
+  return found;
+};
+
+/** The host's slot `a` goes bad as soon as its update ends: it passed its checks, then degraded. */
+function degradeAfterUpdate(fleet: FakeFleet, hostId: string, how: Partial<SlotStatus>): void {
+  fleet.onCall = (call) => {
+    if (call.host === hostId && call.kind === 'update-end') fleet.agent(hostId).degraded.set('a', how);
+  };
+}
+
+test('slotProblems: running the image, healthy (or without a check) and serving is fine; anything else is named', () => {
+  const ok: SlotStatus = {
+    slot: 'a',
+    container: 'c',
+    image: NEW,
+    backend: 'app',
+    server: 'a',
+    weight: 1,
+    lbStatus: 'UP',
+    containerState: 'running',
+    health: 'healthy',
+    restartCount: 0,
+  };
+  assert.deepEqual(slotProblems(ok, NEW, true), []);
+  for (const lbStatus of ['UP 1/3', 'DRAIN', 'no check'])
+    assert.deepEqual(slotProblems({ ...ok, lbStatus }, NEW, true), []);
+  assert.deepEqual(slotProblems({ ...ok, health: 'none' }, NEW, true), []);
+  assert.deepEqual(slotProblems({ ...ok, lbStatus: 'DOWN', health: 'unhealthy' }, NEW, true), [
+    'Docker health unhealthy',
+    'HAProxy DOWN',
+  ]);
+  assert.deepEqual(
+    slotProblems(
+      { ...ok, image: '', containerState: 'missing', health: 'none', lbStatus: 'MAINT' },
+      NEW,
+      true,
+    ),
+    ['runs no container', 'container missing', 'HAProxy MAINT'],
+  );
+  assert.deepEqual(slotProblems({ ...ok, image: OLD }, NEW, true), [`runs ${OLD}`]);
+  assert.deepEqual(
+    slotProblems({ ...ok, restartCount: 2 }, NEW, true),
+    ['restarted 2 times'],
+    'crashed, and back healthy',
+  );
+  assert.deepEqual(slotProblems({ ...ok, health: 'starting', lbStatus: 'DOWN 1/2' }, NEW, true), [
+    'Docker health starting',
+    'HAProxy DOWN 1/2',
+  ]);
+});
+
+test('soak: the next batch begins only a soak after the last one ended, once its hosts were described again', async () => {
+  const { rollout, fleet } = harness({ serial: ['1'], soakMs: SOAK_MS }, inventory(2));
+  const t0 = Date.now();
+  const final = await rollout.run();
+  assert.equal(final.state, 'ROLLOUT_SUCCEEDED');
+  assert.ok(Date.now() - t0 >= 2 * SOAK_MS, 'each batch soaked, the last one too');
+  // Describe to prepare, then describe after the soak, before the next host's update.
+  const h01Check = fleet.index('h01', 'describe', 1);
+  assert.ok(h01Check > fleet.index('h01', 'update-end'), 'h01 checked after its update');
+  assert.ok(h01Check < fleet.index('h02', 'update'), 'h01 checked before h02 began');
+  assert.ok(
+    fleet.index('h02', 'describe', 1) > fleet.index('h02', 'update-end'),
+    'the last batch is checked too',
+  );
+});
+
+test('soak: without one, nothing is described after the update', async () => {
+  const { rollout, fleet } = harness({ serial: ['1'] }, inventory(2));
+  assert.equal((await rollout.run()).state, 'ROLLOUT_SUCCEEDED');
+  assert.equal(fleet.index('h01', 'describe', 1), -1);
+});
+
+test('soak: a host gone bad after its update fails SOAK_CHECK_FAILED; the batch pauses the rollout and the next never begins', async () => {
+  const { rollout, fleet } = harness({ serial: ['1'], soakMs: SOAK_MS }, inventory(2));
+  degradeAfterUpdate(fleet, 'h01', { lbStatus: 'DOWN', health: 'unhealthy' });
+  void rollout.run();
+  await until(() => rollout.status().state === 'ROLLOUT_PAUSED', 'the failure pause');
+  const paused = rollout.status();
+  const h01 = host(paused, 'h01');
+  assert.equal(h01.state, 'HOST_FAILED');
+  assert.equal(h01.errorCode, 'SOAK_CHECK_FAILED');
+  assert.equal(
+    h01.message,
+    `not serving ${NEW} after the 150 ms soak: a: Docker health unhealthy, HAProxy DOWN`,
+  );
+  assert.match(
+    paused.message,
+    /^batch 1: 1 of 1 hosts failed, over the 0% allowed: h01 \(SOAK_CHECK_FAILED: /,
+  );
+  assert.equal(fleet.index('h02', 'update'), -1, 'h02 never started');
+  assert.equal(paused.batches[1]?.startedAtMs, 0);
+  rollout.abort();
+});
+
+test('soak: with rollback as the failure action, the host that went bad is rolled back with the others', async () => {
+  const { rollout, fleet } = harness(
+    { serial: ['2'], soakMs: SOAK_MS, failureAction: 'ROLLBACK' },
+    inventory(4),
+  );
+  degradeAfterUpdate(fleet, 'h02', { containerState: 'restarting', health: 'starting' });
+  const final = await rollout.run();
+  assert.equal(final.state, 'ROLLOUT_ROLLED_BACK');
+  for (const id of ['h01', 'h02']) {
+    assert.equal(host(final, id).state, 'HOST_ROLLED_BACK', id);
+    assert.deepEqual([...fleet.agent(id).images.values()], [OLD, OLD], id);
+  }
+  assert.equal(fleet.index('h03', 'update'), -1);
+});
+
+test('soak: an agent that cannot be asked after the soak fails its host', async () => {
+  const { rollout, fleet } = harness({ serial: ['1'], soakMs: SOAK_MS }, inventory(2));
+  fleet.onCall = (call) => {
+    if (call.host === 'h01' && call.kind === 'update-end') fleet.agent('h01').kill();
+  };
+  void rollout.run();
+  await until(() => hostState(rollout, 'h01') === 'HOST_FAILED', 'h01 failed');
+  assert.match(
+    host(rollout.status(), 'h01').message,
+    /after the 150 ms soak: its agent could not be asked: /,
+  );
+  rollout.abort();
+});
+
+test('soak: an abort during the soak ends the rollout at once, without the check', async () => {
+  const soakMs = 60_000;
+  const { rollout, fleet } = harness({ serial: ['1'], soakMs }, inventory(2));
+  const run = rollout.run();
+  await until(() => hostState(rollout, 'h01') === 'HOST_SUCCEEDED', 'h01 done');
+  const t0 = Date.now();
+  rollout.abort();
+  const final = await run;
+  assert.ok(Date.now() - t0 < 1_000, `the abort waited ${Date.now() - t0} ms`);
+  assert.equal(final.state, 'ROLLOUT_ABORTED');
+  assert.equal(fleet.index('h01', 'describe', 1), -1, 'no check after an abort');
+  assert.equal(fleet.index('h02', 'update'), -1);
+});
+
+test('soak: a controller restarted mid-soak waits only what is left of it, then checks and goes on', async () => {
+  const soakMs = 600;
+  const hosts = inventory(2);
+  const fleet = new FakeFleet(hosts.map((h) => h.id));
+  const store = new MemoryRolloutStore();
+  const { log } = capturingLogger();
+  const first = new Rollout(spec({ serial: ['1'], soakMs }), hosts, fleet, log, { store, now: Date.now });
+  const run = first.run();
+  await until(() => (first.status().batches[0]?.finishedAtMs ?? 0) > 0, 'batch 1 ended');
+  const endedAt = first.status().batches[0]!.finishedAtMs;
+  await sleep(300);
+  await first.detach('the controller was killed');
+  await assert.rejects(run, { code: 'ROLLOUT_DETACHED' });
+
+  let h02At = 0;
+  fleet.onCall = (call) => {
+    if (call.host === 'h02' && call.kind === 'update') h02At = Date.now();
+  };
+  const saved = store.get(first.id);
+  assert.ok(saved);
+  const final = await Rollout.restore(saved, fleet, log, { store, now: Date.now }).run();
+  assert.equal(final.state, 'ROLLOUT_SUCCEEDED');
+  assert.ok(fleet.index('h01', 'describe', 1) >= 0, 'h01 checked after the restart');
+  const waited = h02At - endedAt;
+  assert.ok(waited >= soakMs && waited < soakMs + 250, `h02 began ${waited} ms after batch 1 ended`);
+});
+
+test('soak: a batch that already failed beyond the limit is not soaked; its failure action runs at once', async () => {
+  const { rollout, fleet } = harness({ serial: ['2'], soakMs: 60_000 }, inventory(4));
+  fleet.script('h01', { update: 'fail' });
+  const t0 = Date.now();
+  void rollout.run();
+  await until(() => rollout.status().state === 'ROLLOUT_PAUSED', 'the failure pause');
+  assert.ok(Date.now() - t0 < 1_000, `paused after ${Date.now() - t0} ms`);
+  assert.equal(fleet.index('h02', 'describe', 1), -1, 'h02 (done) was not checked: there was no soak');
+  rollout.abort();
+});
+
+test('soak: a slot that crashed and came back healthy still fails its host: its container restarted', async () => {
+  const { rollout, fleet } = harness({ serial: ['1'], soakMs: SOAK_MS }, inventory(2));
+  degradeAfterUpdate(fleet, 'h01', { restartCount: 1 });
+  void rollout.run();
+  await until(() => hostState(rollout, 'h01') === 'HOST_FAILED', 'h01 failed');
+  assert.equal(
+    host(rollout.status(), 'h01').message,
+    `not serving ${NEW} after the 150 ms soak: a: restarted 1 time`,
+  );
+  rollout.abort();
+});

@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { msg } from '@fleetroll/shared';
 import { startLocalFleet, startLoad, type LocalFleet } from '@fleetroll/local-fleet';
 import { assertNoFailedRequests } from '../support/assertions.js';
+import { loggedSteps, waitForRollout } from '../support/fleet-run.js';
 
 type Status = msg.RolloutStatus__Output;
 
@@ -12,29 +12,13 @@ type Status = msg.RolloutStatus__Output;
 async function hostStarts(fleet: LocalFleet, rolloutId: string): Promise<Map<string, number[]>> {
   const starts = new Map<string, number[]>();
   for (const host of fleet.hosts) {
-    const lines = (await readFile(host.agent.logFile, 'utf8')).split('\n').filter(Boolean);
-    const times = lines
-      .map((l) => JSON.parse(l) as { msg?: string; step?: string; rolloutId?: string; at?: number })
-      .filter((e) => e.msg === 'step' && e.step === 'HOST_STARTED' && e.rolloutId === rolloutId)
-      .map((e) => e.at ?? 0);
-    starts.set(host.hostId, times);
+    const steps = await loggedSteps(host.agent.logFile, rolloutId);
+    starts.set(
+      host.hostId,
+      steps.filter((e) => e.step === 'HOST_STARTED').map((e) => e.at ?? 0),
+    );
   }
   return starts;
-}
-
-async function waitFor(
-  fleet: LocalFleet,
-  id: string,
-  ok: (s: Status) => boolean,
-  what: string,
-): Promise<Status> {
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    const s = await fleet.controller.api.get(id);
-    if (ok(s)) return s;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(s.groups)}`);
-    await sleep(100);
-  }
 }
 
 const group = (s: Status, name: string) => s.groups.find((g) => g.group === name);
@@ -58,7 +42,7 @@ test('pausing one group: none of its hosts starts until resumed, the other group
     const id = started.id;
 
     // Pause eu while its first host is in the middle of its slots.
-    await waitFor(
+    await waitForRollout(
       fleet,
       id,
       (s) => s.hosts.some((h) => h.hostId === 'gp-1' && h.slotsDone >= 1),
@@ -67,16 +51,26 @@ test('pausing one group: none of its hosts starts until resumed, the other group
     const paused = await api.pause(id, 'eu');
     const pausedAt = Date.now();
     assert.match(group(paused, 'eu')?.state ?? '', /GROUP_PAUS(ING|ED)/);
-    const quiet = await waitFor(fleet, id, (s) => group(s, 'eu')?.state === 'GROUP_PAUSED', 'eu paused');
+    const quiet = await waitForRollout(
+      fleet,
+      id,
+      (s) => group(s, 'eu')?.state === 'GROUP_PAUSED',
+      'eu paused',
+    );
     assert.equal(group(quiet, 'eu')?.hostsInFlight, 0);
 
     // us goes on to its end while eu stays paused.
-    const usDone = await waitFor(fleet, id, (s) => group(s, 'us')?.state === 'GROUP_DONE', 'us done');
+    const usDone = await waitForRollout(fleet, id, (s) => group(s, 'us')?.state === 'GROUP_DONE', 'us done');
     assert.equal(group(usDone, 'eu')?.state, 'GROUP_PAUSED');
     assert.equal(usDone.state, 'ROLLOUT_PAUSED', 'the rollout waits on its paused group');
     const resumedAt = Date.now();
     await api.resume(id, 'eu');
-    const final = await waitFor(fleet, id, (s) => s.state === 'ROLLOUT_SUCCEEDED', 'the rollout to succeed');
+    const final = await waitForRollout(
+      fleet,
+      id,
+      (s) => s.state === 'ROLLOUT_SUCCEEDED',
+      'the rollout to succeed',
+    );
     assert.ok(
       final.hosts.every((h) => h.state === 'HOST_SUCCEEDED'),
       JSON.stringify(final.hosts),

@@ -1,20 +1,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startLoad, startLocalFleet, type LocalFleet } from '@fleetroll/local-fleet';
 import { assertNoFailedRequests } from '../support/assertions.js';
-import { runCli } from '../support/cli.js';
+import { startWithCli } from '../support/cli.js';
+import { loggedSteps } from '../support/fleet-run.js';
 
-const MIN_DRAIN_MS = 700;
+const MIN_DRAIN_MS = 900;
 
 /** How long each slot of the rollout sat drained at weight 0, from the agent's own log. */
 async function drainTimes(fleet: LocalFleet, rolloutId: string): Promise<number[]> {
-  const lines = (await readFile(fleet.hosts[0]!.agent.logFile, 'utf8')).split('\n').filter(Boolean);
-  return lines
-    .map((l) => JSON.parse(l) as { msg?: string; step?: string; rolloutId?: string; durationMs?: number })
-    .filter((e) => e.msg === 'step' && e.step === 'DRAINED' && e.rolloutId === rolloutId)
-    .map((e) => e.durationMs ?? -1);
+  const steps = await loggedSteps(fleet.hosts[0]!.agent.logFile, rolloutId);
+  return steps.filter((e) => e.step === 'DRAINED').map((e) => e.durationMs ?? -1);
 }
 
 test('rollout start --min-drain reaches the agents: every slot stays drained that long; without it they do not; 0 failed requests', async (t) => {
@@ -31,19 +28,7 @@ test('rollout start --min-drain reaches the agents: every slot stays drained tha
   let report;
   try {
     const roll = async (image: string, ...flags: string[]) => {
-      const run = await runCli(
-        t,
-        'rollout',
-        'start',
-        '--image',
-        image,
-        '--serial',
-        '1',
-        '--plain',
-        '--controller',
-        fleet.controller.address,
-        ...flags,
-      );
+      const run = await startWithCli(t, fleet.controller.address, image, '--plain', ...flags);
       assert.equal(run.code, 0, run.out);
       const id = /^rollout (\S+):/m.exec(run.out)?.[1];
       assert.ok(id, run.out);
@@ -51,7 +36,7 @@ test('rollout start --min-drain reaches the agents: every slot stays drained tha
     };
 
     const slowed = await roll('fleetroll-app:v2', '--min-drain', `${MIN_DRAIN_MS}ms`, '--stop-timeout', '3');
-    assert.match(slowed.out, /slots: min drain 700 ms, stop timeout 3 s/);
+    assert.match(slowed.out, new RegExp(`slots: min drain ${MIN_DRAIN_MS} ms, stop timeout 3 s`));
     assert.equal(slowed.drains.length, 3, slowed.out);
     for (const ms of slowed.drains)
       assert.ok(ms >= MIN_DRAIN_MS, `a slot drained in ${ms} ms: ${slowed.drains}`);

@@ -1,45 +1,19 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { msg } from '@fleetroll/shared';
-import { startLoad, startLocalFleet, type LocalFleet, type LocalHost } from '@fleetroll/local-fleet';
+import { startLoad, startLocalFleet, type LocalHost } from '@fleetroll/local-fleet';
 import { assertNoFailedRequests } from '../support/assertions.js';
-import { runCli } from '../support/cli.js';
-
-type Status = msg.RolloutStatus__Output;
-
-async function waitFor(
-  fleet: LocalFleet,
-  id: string,
-  ok: (s: Status) => boolean,
-  what: string,
-): Promise<Status> {
-  const deadline = Date.now() + 90_000;
-  for (;;) {
-    const s = await fleet.controller.api.get(id);
-    if (ok(s)) return s;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${s.state} ${s.message}`);
-    await sleep(50);
-  }
-}
+import { runCli, startWithCli } from '../support/cli.js';
+import { loggedSteps, waitForRollout, type Status } from '../support/fleet-run.js';
 
 /** The new version goes bad after it passed its checks: its health page is gone, HAProxy takes it out. */
 function breakHealth(host: LocalHost, slot: number): void {
   execFileSync('docker', ['exec', host.containers[slot]!, 'rm', '/www/health']);
 }
 
-function startedOn(host: LocalHost, rolloutId: string): Promise<boolean> {
-  return readFile(host.agent.logFile, 'utf8').then((log) =>
-    log
-      .split('\n')
-      .filter(Boolean)
-      .some((l) => {
-        const e = JSON.parse(l) as { msg?: string; step?: string; rolloutId?: string };
-        return e.msg === 'step' && e.step === 'HOST_STARTED' && e.rolloutId === rolloutId;
-      }),
-  );
+async function startedOn(host: LocalHost, rolloutId: string): Promise<boolean> {
+  return (await loggedSteps(host.agent.logFile, rolloutId)).some((e) => e.step === 'HOST_STARTED');
 }
 
 test('--soak: a version that degrades after its batch passed fails SOAK_CHECK_FAILED and pauses before the next batch; without a soak the same rollout goes on; 0 failed requests', async (t) => {
@@ -50,28 +24,21 @@ test('--soak: a version that degrades after its batch passed fails SOAK_CHECK_FA
   let report;
   try {
     const start = async (image: string, ...flags: string[]) => {
-      const run = await runCli(
-        t,
-        'rollout',
-        'start',
-        '--image',
-        image,
-        '--serial',
-        '1',
-        '--detach',
-        '--controller',
-        fleet.controller.address,
-        ...flags,
-      );
+      const run = await startWithCli(t, fleet.controller.address, image, '--detach', ...flags);
       assert.equal(run.code, 0, run.out);
       return run.out.trim();
     };
     const batch1Done = (s: Status) => (s.batches[0]?.finishedAtMs ?? 0) > 0;
 
     const soaked = await start('fleetroll-app:v2', '--soak', '4s');
-    await waitFor(fleet, soaked, batch1Done, 'batch 1 to end');
+    await waitForRollout(fleet, soaked, batch1Done, 'batch 1 to end');
     breakHealth(first, 1);
-    const paused = await waitFor(fleet, soaked, (s) => s.state === 'ROLLOUT_PAUSED', 'the soak to pause it');
+    const paused = await waitForRollout(
+      fleet,
+      soaked,
+      (s) => s.state === 'ROLLOUT_PAUSED',
+      'the soak to pause it',
+    );
     const failed = paused.hosts.find((h) => h.hostId === first.hostId);
     assert.equal(failed?.state, 'HOST_FAILED', JSON.stringify(failed));
     assert.equal(failed.errorCode, 'SOAK_CHECK_FAILED');
@@ -87,9 +54,14 @@ test('--soak: a version that degrades after its batch passed fails SOAK_CHECK_FA
     // Negative control: the same fault after batch 1, no soak: nothing looks again, the rollout
     // goes on over the second host and calls itself a success with a slot out of service.
     const unsoaked = await start('fleetroll-app:v1');
-    await waitFor(fleet, unsoaked, batch1Done, 'batch 1 to end');
+    await waitForRollout(fleet, unsoaked, batch1Done, 'batch 1 to end');
     breakHealth(first, 1);
-    const final = await waitFor(fleet, unsoaked, (s) => s.state !== 'ROLLOUT_RUNNING', 'the rollout to end');
+    const final = await waitForRollout(
+      fleet,
+      unsoaked,
+      (s) => s.state !== 'ROLLOUT_RUNNING',
+      'the rollout to end',
+    );
     assert.equal(final.state, 'ROLLOUT_SUCCEEDED', final.message);
     assert.equal(await startedOn(second, unsoaked), true);
   } finally {

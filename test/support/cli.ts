@@ -8,6 +8,16 @@ export interface CliRun {
   out: string;
 }
 
+/** `fleetroll rollout start --image IMAGE --serial 1 [flags]` against the controller at `address`. */
+export function startWithCli(
+  t: TestContext,
+  address: string,
+  image: string,
+  ...flags: string[]
+): Promise<CliRun> {
+  return runCli(t, 'rollout', 'start', '--image', image, '--serial', '1', '--controller', address, ...flags);
+}
+
 /** The built `fleetroll` CLI as an operator's terminal runs it; killed if the test ends first. */
 export function runCli(t: TestContext, ...args: string[]): Promise<CliRun> {
   const stop = new AbortController();

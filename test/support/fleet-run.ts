@@ -91,6 +91,11 @@ export interface LogEntry {
   hostId?: string;
   reason?: string;
   err?: { message?: string };
+  /** An agent's step lines: which step of which rollout, when, and how long it took. */
+  step?: string;
+  rolloutId?: string;
+  at?: number;
+  durationMs?: number;
 }
 
 /** A daemon's pino log from a moment on; lines that are not JSON (a crash's stack) are left out. */
@@ -106,6 +111,30 @@ export async function readLog(logFile: string, sinceMs: number): Promise<LogEntr
     }
   }
   return entries;
+}
+
+/** The steps an agent logged for one rollout, in order: what it did, whoever was listening. */
+export async function loggedSteps(logFile: string, rolloutId: string): Promise<LogEntry[]> {
+  return (await readLog(logFile, 0)).filter((e) => e.msg === 'step' && e.rolloutId === rolloutId);
+}
+
+/** Polls the controller until the rollout's status satisfies `ok`; fails naming `what` after `timeoutMs`. */
+export async function waitForRollout(
+  fleet: LocalFleet,
+  id: string,
+  ok: (s: Status) => boolean,
+  what: string,
+  timeoutMs = 120_000,
+): Promise<Status> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const s = await fleet.controller.api.get(id);
+    if (ok(s)) return s;
+    if (Date.now() > deadline) {
+      throw new Error(`timed out waiting for ${what}: ${s.state} ${s.message} ${JSON.stringify(s.groups)}`);
+    }
+    await sleep(50);
+  }
 }
 
 /** A controller's log messages from `since` on that say how it lost, took or took back the lead and its rollouts. */

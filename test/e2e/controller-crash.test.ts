@@ -8,7 +8,6 @@ import type { FleetrollError, msg } from '@fleetroll/shared';
 import type { ControllerApi } from '@fleetroll/controller';
 import {
   spawnController,
-  startLoad,
   startLocalFleet,
   type ControllerProcess,
   type LoadReport,
@@ -17,7 +16,7 @@ import {
 import { recordAgentSteps, type SeenStep, type StepRecorder } from '../support/agent-steps.js';
 import { assertNoFailedRequests } from '../support/assertions.js';
 import { runCli, type CliRun } from '../support/cli.js';
-import { leadership, slotVersions } from '../support/fleet-run.js';
+import { fleetLoad, leadership, slotVersions } from '../support/fleet-run.js';
 
 type Status = msg.RolloutStatus__Output;
 
@@ -85,7 +84,7 @@ async function underLoad<T>(
   fleet: LocalFleet,
   body: () => Promise<T>,
 ): Promise<{ result: T; report: LoadReport }> {
-  const load = startLoad({ targets: fleet.frontends, rps: 240, slowEvery: 5, maxDurationMs: 400_000 });
+  const load = fleetLoad(fleet, 400_000);
   let result: T | undefined;
   let report: LoadReport;
   try {

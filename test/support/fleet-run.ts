@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HaproxyClient } from '@fleetroll/agent';
 import type { StepEvent, msg } from '@fleetroll/shared';
-import { startLoad, type LoadReport, type LocalFleet } from '@fleetroll/local-fleet';
+import { startLoad, type LoadReport, type LoadRun, type LocalFleet } from '@fleetroll/local-fleet';
 import { httpGet } from './assertions.js';
 
 export type Status = msg.RolloutStatus__Output;
@@ -24,7 +24,7 @@ export async function rollUnderLoad(
   request: msg.StartRolloutRequest,
   onStep: (step: StepEvent) => Promise<void> | void = () => undefined,
 ): Promise<FleetRun> {
-  const load = startLoad({ targets: fleet.frontends, rps: 240, slowEvery: 5, maxDurationMs: 240_000 });
+  const load = fleetLoad(fleet, 240_000);
   const steps: StepEvent[] = [];
   const actions: Promise<void>[] = [];
   let broken: unknown;
@@ -173,4 +173,19 @@ export async function agentTurmoil(
 /** `host: message` of each entry, for a test's report line. */
 export function describeEntries(entries: LogEntry[], field: 'msg' | 'reason' = 'msg'): string {
   return entries.map((e) => `${e.hostId ?? '?'}: ${e[field] ?? ''}`).join('; ');
+}
+
+/**
+ * The load of the end-to-end tests: 240 req/s spread over the fleet's frontends, every 5th request
+ * a 0.5-s CGI, so that a slot taken out while one is in flight has to drain it. Half the benches'
+ * 1 s: as good a proof of draining, and 9 slot windows of a rollout take 4 s less.
+ */
+export function fleetLoad(fleet: Pick<LocalFleet, 'frontends'>, maxDurationMs: number): LoadRun {
+  return startLoad({
+    targets: fleet.frontends,
+    rps: 240,
+    slowEvery: 5,
+    slowPath: '/cgi-bin/slow?0.5',
+    maxDurationMs,
+  });
 }

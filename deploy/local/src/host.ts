@@ -71,16 +71,22 @@ export async function startLocalHost(opts: LocalHostOptions): Promise<LocalHost>
     // the same moment cannot then meet dockerd 20.10's deadlock (see removeLeftovers).
     const network = `${prefix}net`;
     await docker.createNetwork({ Name: network });
-    for (const [i, name] of containers.entries()) {
-      await runAppContainer({
-        name,
-        image: opts.image ?? 'fleetroll-app:v1',
-        hostPort: slotPorts[i]!,
-        network: { name: network },
-        cmd: opts.cmd,
-        healthIntervalMs: opts.healthIntervalMs,
-      });
-    }
+    // Side by side: most of a start is dockerd waiting on the kernel and runc, not on itself. All
+    // settle before a failure is thrown, so that the cleanup finds every container that was made.
+    const started = await Promise.allSettled(
+      containers.map((name, i) =>
+        runAppContainer({
+          name,
+          image: opts.image ?? 'fleetroll-app:v1',
+          hostPort: slotPorts[i]!,
+          network: { name: network },
+          cmd: opts.cmd,
+          healthIntervalMs: opts.healthIntervalMs,
+        }),
+      ),
+    );
+    const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
     haproxy = await startHaproxy({
       dir,
       frontendPort: 20000 + opts.index,

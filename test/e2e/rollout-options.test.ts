@@ -2,10 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startLoad, startLocalFleet, type LocalHost } from '@fleetroll/local-fleet';
+import { startLocalFleet, type LocalHost } from '@fleetroll/local-fleet';
 import { assertNoFailedRequests } from '../support/assertions.js';
 import { runCli, startWithCli } from '../support/cli.js';
-import { loggedSteps, waitForRollout, type Status } from '../support/fleet-run.js';
+import { fleetLoad, loggedSteps, waitForRollout, type Status } from '../support/fleet-run.js';
 
 /** The new version goes bad after it passed its checks: its health page is gone, HAProxy takes it out. */
 function breakHealth(host: LocalHost, slot: number): void {
@@ -16,11 +16,20 @@ async function startedOn(host: LocalHost, rolloutId: string): Promise<boolean> {
   return (await loggedSteps(host.agent.logFile, rolloutId)).some((e) => e.step === 'HOST_STARTED');
 }
 
-test('--soak: a version that degrades after its batch passed fails SOAK_CHECK_FAILED and pauses before the next batch; without a soak the same rollout goes on; 0 failed requests', async (t) => {
+/** How long each slot of the rollout sat drained at weight 0, from the agents' own logs. */
+async function drainTimes(hosts: LocalHost[], rolloutId: string): Promise<number[]> {
+  const steps = await Promise.all(hosts.map((h) => loggedSteps(h.agent.logFile, rolloutId)));
+  return steps.flat().flatMap((e) => (e.step === 'DRAINED' ? [e.durationMs ?? -1] : []));
+}
+
+// Well above what a slot takes to drain the load's 0.5-s requests.
+const MIN_DRAIN_MS = 1_200;
+
+test('rollout start --soak --min-drain: a version that degrades after its batch passed fails SOAK_CHECK_FAILED and the next batch never starts, each slot stayed drained the minimum; without them the same rollout goes on and slots drain at once; 0 failed requests', async (t) => {
   const fleet = await startLocalFleet({ name: 'sk', hosts: 2, indexBase: 52, transport: 'grpc' });
   t.after(() => fleet.stop());
   const [first, second] = fleet.hosts as [LocalHost, LocalHost];
-  const load = startLoad({ targets: fleet.frontends, rps: 240, slowEvery: 7, maxDurationMs: 180_000 });
+  const load = fleetLoad(fleet, 180_000);
   let report;
   try {
     const start = async (image: string, ...flags: string[]) => {
@@ -30,7 +39,15 @@ test('--soak: a version that degrades after its batch passed fails SOAK_CHECK_FA
     };
     const batch1Done = (s: Status) => (s.batches[0]?.finishedAtMs ?? 0) > 0;
 
-    const soaked = await start('fleetroll-app:v2', '--soak', '4s');
+    const soaked = await start(
+      'fleetroll-app:v2',
+      '--soak',
+      '4s',
+      '--min-drain',
+      `${MIN_DRAIN_MS}ms`,
+      '--stop-timeout',
+      '3',
+    );
     await waitForRollout(fleet, soaked, batch1Done, 'batch 1 to end');
     breakHealth(first, 1);
     const paused = await waitForRollout(
@@ -44,15 +61,20 @@ test('--soak: a version that degrades after its batch passed fails SOAK_CHECK_FA
     assert.equal(failed.errorCode, 'SOAK_CHECK_FAILED');
     assert.match(failed.message, /^not serving fleetroll-app:v2 after the 4 s soak: app2: .*HAProxy DOWN/);
     assert.equal(paused.batches[1]?.startedAtMs, 0, 'batch 2 never began');
-    t.diagnostic(`${first.hostId}: ${failed.message}`);
     assert.equal(await startedOn(second, soaked), false, `${second.hostId} was never asked`);
+    t.diagnostic(`${first.hostId}: ${failed.message}`);
     const shown = await runCli(t, 'rollout', 'status', soaked, '--controller', fleet.controller.address);
     assert.match(shown.out, /each batch soaks 4 s, then its hosts are checked again/);
+    assert.match(shown.out, new RegExp(`slots: min drain ${MIN_DRAIN_MS} ms, stop timeout 3 s; the rest as`));
+    const drained = await drainTimes([first], soaked);
+    assert.equal(drained.length, 3);
+    for (const ms of drained) assert.ok(ms >= MIN_DRAIN_MS, `a slot drained in ${ms} ms: ${drained}`);
     assert.match(shown.out, /SOAK_CHECK_FAILED: not serving/);
     await fleet.controller.api.abort(soaked);
 
     // Negative control: the same fault after batch 1, no soak: nothing looks again, the rollout
-    // goes on over the second host and calls itself a success with a slot out of service.
+    // goes on over the second host and calls itself a success with a slot out of service; and
+    // without the minimum, slots go as soon as they are drained.
     const unsoaked = await start('fleetroll-app:v1');
     await waitForRollout(fleet, unsoaked, batch1Done, 'batch 1 to end');
     breakHealth(first, 1);
@@ -64,6 +86,11 @@ test('--soak: a version that degrades after its batch passed fails SOAK_CHECK_FA
     );
     assert.equal(final.state, 'ROLLOUT_SUCCEEDED', final.message);
     assert.equal(await startedOn(second, unsoaked), true);
+    // The second host never left v1: only the first one's slots were replaced.
+    const quick = await drainTimes([first, second], unsoaked);
+    assert.equal(quick.length, 3);
+    for (const ms of quick) assert.ok(ms < MIN_DRAIN_MS, `without --min-drain: ${quick}`);
+    t.diagnostic(`drained in ${drained.join(', ')} ms with --min-drain; ${quick.join(', ')} ms without`);
   } finally {
     await sleep(1_500);
     report = await load.stop();

@@ -16,7 +16,7 @@ import {
 import { recordAgentSteps, type SeenStep, type StepRecorder } from '../support/agent-steps.js';
 import { assertNoFailedRequests } from '../support/assertions.js';
 import { runCli, type CliRun } from '../support/cli.js';
-import { fleetLoad, leadership, slotVersions } from '../support/fleet-run.js';
+import { testLoad, leadership, slotVersions } from '../support/fleet-run.js';
 
 type Status = msg.RolloutStatus__Output;
 
@@ -84,7 +84,7 @@ async function underLoad<T>(
   fleet: LocalFleet,
   body: () => Promise<T>,
 ): Promise<{ result: T; report: LoadReport }> {
-  const load = fleetLoad(fleet, 400_000);
+  const load = testLoad(fleet.frontends, 400_000);
   let result: T | undefined;
   let report: LoadReport;
   try {

@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Page } from 'playwright-core';
 import type { StepEvent, msg } from '@fleetroll/shared';
 import { freeLoopbackPort, startLocalFleet, type LoadReport } from '@fleetroll/local-fleet';
-import { fleetLoad } from '../support/fleet-run.js';
+import { testLoad } from '../support/fleet-run.js';
 import { assertNoFailedRequests } from '../support/assertions.js';
 import { hostStates, launchChromium, recordHostStates } from '../support/browser.js';
 
@@ -55,7 +55,7 @@ test('dashboard in a real browser: a 4-host rollout started from the page, eu pa
   await page.goto(fleet.dashboardUrl);
   await page.getByText('No rollout yet').waitFor();
 
-  const load = fleetLoad(fleet, 400_000);
+  const load = testLoad(fleet.frontends, 400_000);
   let report: LoadReport | undefined;
   const statuses: { at: number; status: Status }[] = [];
   const steps: StepEvent[] = [];

@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { msg } from '@fleetroll/shared';
 import { startLocalFleet, type LocalFleet } from '@fleetroll/local-fleet';
 import { assertNoFailedRequests } from '../support/assertions.js';
-import { fleetLoad, loggedSteps, waitForRollout } from '../support/fleet-run.js';
+import { testLoad, loggedSteps, waitForRollout } from '../support/fleet-run.js';
 
 type Status = msg.RolloutStatus__Output;
 
@@ -33,7 +33,7 @@ test('pausing one group: none of its hosts starts until resumed, the other group
     groups: (i) => [i % 2 === 1 ? 'eu' : 'us'],
   });
   t.after(() => fleet.stop());
-  const load = fleetLoad(fleet, 180_000);
+  const load = testLoad(fleet.frontends, 180_000);
   let report;
   try {
     await sleep(1_000);

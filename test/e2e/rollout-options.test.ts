@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { startLocalFleet, type LocalHost } from '@fleetroll/local-fleet';
 import { assertNoFailedRequests } from '../support/assertions.js';
 import { runCli, startWithCli } from '../support/cli.js';
-import { fleetLoad, loggedSteps, waitForRollout, type Status } from '../support/fleet-run.js';
+import { testLoad, loggedSteps, waitForRollout, type Status } from '../support/fleet-run.js';
 
 /** The new version goes bad after it passed its checks: its health page is gone, HAProxy takes it out. */
 function breakHealth(host: LocalHost, slot: number): void {
@@ -29,7 +29,7 @@ test('rollout start --soak --min-drain: a version that degrades after its batch 
   const fleet = await startLocalFleet({ name: 'sk', hosts: 2, indexBase: 52, transport: 'grpc' });
   t.after(() => fleet.stop());
   const [first, second] = fleet.hosts as [LocalHost, LocalHost];
-  const load = fleetLoad(fleet, 180_000);
+  const load = testLoad(fleet.frontends, 180_000);
   let report;
   try {
     const start = async (image: string, ...flags: string[]) => {

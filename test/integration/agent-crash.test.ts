@@ -3,8 +3,9 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { DockerRuntime, HaproxyClient } from '@fleetroll/agent';
 import { updateHost } from '../support/agent-rpc.js';
+import { testLoad } from '../support/fleet-run.js';
 import { assertNoFailedRequests, httpGet } from '../support/assertions.js';
-import { describe, startLoad, startLocalHost, type LocalHost } from '@fleetroll/local-fleet';
+import { describe, startLocalHost, type LocalHost } from '@fleetroll/local-fleet';
 
 let host: LocalHost;
 
@@ -18,7 +19,7 @@ after(async () => {
 test('agent SIGKILLed mid-slot: on restart it repairs the slot before serving, then finishes the update', async () => {
   const lb = new HaproxyClient({ socketPath: host.socketPath, timeoutMs: 2_000 });
   const docker = new DockerRuntime({ socketPath: '/var/run/docker.sock' });
-  const load = startLoad({ targets: [host.frontendUrl], rps: 240, slowEvery: 5, maxDurationMs: 90_000 });
+  const load = testLoad([host.frontendUrl], 90_000);
   try {
     await new Promise((r) => setTimeout(r, 1_000));
     const victim = host.agent;

@@ -3,13 +3,12 @@ import assert from 'node:assert/strict';
 import type { StepEvent } from '@fleetroll/shared';
 import { HaproxyClient, REPLACED_SLOT_STEPS } from '@fleetroll/agent';
 import { updateHost } from '../support/agent-rpc.js';
+import { testLoad } from '../support/fleet-run.js';
 import { assertNoFailedRequests, httpGet } from '../support/assertions.js';
-import { describe, docker, startLoad, startLocalHost, type LocalHost } from '@fleetroll/local-fleet';
+import { describe, docker, startLocalHost, type LocalHost } from '@fleetroll/local-fleet';
 
 // One host, 3 slots behind one HAProxy, 240 req/s through the frontend with every
 // 5th request a 1-second CGI, so that every drain has sessions to wait for.
-const LOAD = { rps: 240, slowEvery: 5, slowPath: '/cgi-bin/slow?1', maxDurationMs: 60_000 };
-
 let host: LocalHost;
 let lb: HaproxyClient;
 
@@ -42,7 +41,7 @@ async function versions(): Promise<string[]> {
 }
 
 async function underLoad<T>(fn: () => Promise<T>) {
-  const load = startLoad({ targets: [host.frontendUrl], ...LOAD });
+  const load = testLoad([host.frontendUrl], 60_000);
   // Let long requests pile up on every server before the first weight goes to 0.
   await new Promise((r) => setTimeout(r, 1_500));
   const result = await fn();

@@ -6,12 +6,11 @@ import { REPLACED_SLOT_STEPS } from '@fleetroll/agent';
 import { GrpcAgentDirectory, PROBE_MS, type AgentClient } from '@fleetroll/controller';
 import type { StepEvent, UpdateHostRequest } from '@fleetroll/shared';
 import { updateHost } from '../support/agent-rpc.js';
+import { testLoad } from '../support/fleet-run.js';
 import { assertNoFailedRequests } from '../support/assertions.js';
-import { describe, startLoad, startLocalHost, type LocalHost } from '@fleetroll/local-fleet';
+import { describe, startLocalHost, type LocalHost } from '@fleetroll/local-fleet';
 
 const HOST = 'h6';
-const LOAD = { rps: 240, slowEvery: 5, slowPath: '/cgi-bin/slow?1', maxDurationMs: 60_000 };
-
 let host: LocalHost | undefined;
 let directory: GrpcAgentDirectory | undefined;
 let client: AgentClient;
@@ -58,7 +57,7 @@ for (const bad of BAD_UPDATES) {
 }
 
 test('UpdateHost v1 → v2 through the AgentClient under load: HOST_DONE, every slot replaced, 0 failed requests', async () => {
-  const load = startLoad({ targets: [host!.frontendUrl], ...LOAD });
+  const load = testLoad([host!.frontendUrl], 60_000);
   const events: StepEvent[] = [];
   try {
     await sleep(1_500);

@@ -10,19 +10,12 @@ import {
   type AgentClient,
 } from '@fleetroll/controller';
 import { connectNats, createLogger, type StepEvent } from '@fleetroll/shared';
+import { testLoad } from '../support/fleet-run.js';
 import { assertNoFailedRequests } from '../support/assertions.js';
-import {
-  startLoad,
-  startLocalHost,
-  type LocalHost,
-  startNatsServer,
-  type NatsServer,
-} from '@fleetroll/local-fleet';
+import { startLocalHost, type LocalHost, startNatsServer, type NatsServer } from '@fleetroll/local-fleet';
 
 // A dot in the host id exercises both the KV key and the subject token mapping.
 const HOST = 'h5.nats';
-const LOAD = { rps: 240, slowEvery: 5, slowPath: '/cgi-bin/slow?1', maxDurationMs: 60_000 };
-
 const logLines: string[] = [];
 const log = createLogger('transport-nats-test', { write: (line: string) => void logLines.push(line) });
 
@@ -152,7 +145,7 @@ test('PrePull of a malformed image: the same typed error over both transports', 
 });
 
 async function underLoad<T>(fn: () => Promise<T>) {
-  const load = startLoad({ targets: [host!.frontendUrl], ...LOAD });
+  const load = testLoad([host!.frontendUrl], 60_000);
   try {
     // Long requests on every server before the first weight goes to 0.
     await sleep(1_500);

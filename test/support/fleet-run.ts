@@ -24,7 +24,7 @@ export async function rollUnderLoad(
   request: msg.StartRolloutRequest,
   onStep: (step: StepEvent) => Promise<void> | void = () => undefined,
 ): Promise<FleetRun> {
-  const load = fleetLoad(fleet, 240_000);
+  const load = testLoad(fleet.frontends, 240_000);
   const steps: StepEvent[] = [];
   const actions: Promise<void>[] = [];
   let broken: unknown;
@@ -176,13 +176,13 @@ export function describeEntries(entries: LogEntry[], field: 'msg' | 'reason' = '
 }
 
 /**
- * The load of the end-to-end tests: 240 req/s spread over the fleet's frontends, every 5th request
- * a 0.5-s CGI, so that a slot taken out while one is in flight has to drain it. Half the benches'
- * 1 s: as good a proof of draining, and 9 slot windows of a rollout take 4 s less.
+ * The load of the tests under load: 240 req/s spread over the frontends, every 5th request a 0.5-s
+ * CGI, so that a slot taken out while one is in flight has to drain it. Half the benches' 1 s: as
+ * good a proof of draining, and the 9 slot windows of a 3-batch rollout take 4 s less.
  */
-export function fleetLoad(fleet: Pick<LocalFleet, 'frontends'>, maxDurationMs: number): LoadRun {
+export function testLoad(targets: string[], maxDurationMs: number): LoadRun {
   return startLoad({
-    targets: fleet.frontends,
+    targets,
     rps: 240,
     slowEvery: 5,
     slowPath: '/cgi-bin/slow?0.5',

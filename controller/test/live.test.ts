@@ -1,7 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { msg } from '@fleetroll/shared';
+import { specToRequest } from '../src/index.js';
 import { duration, render } from '../src/cli/live.js';
+import { spec } from './rollout-fakes.js';
 import { host, status } from './status-fixtures.js';
 
 function group(name: string, extra: Partial<msg.GroupStatus__Output> = {}): msg.GroupStatus__Output {
@@ -150,4 +152,19 @@ test('durations read like a clock', () => {
     '1h02m',
     '0.0s',
   ]);
+});
+
+test('a batch waiting out its soak says how long is left; once the next batch begins it no longer does', () => {
+  const s = midRollout();
+  s.request = specToRequest(spec({ serial: ['2', '3'], soakMs: 30_000 }));
+  s.batches[1]!.finishedAtMs = 35_000;
+  s.hosts = s.hosts.map((h) => (h.batch === 1 ? { ...h, state: 'HOST_SUCCEEDED', slot: '' } : h));
+  const lines = render(s, 100);
+  assert.ok(
+    lines.includes('batch 2/3 soaking: 23.0s left, then its hosts are checked again'),
+    lines.join('\n'),
+  );
+  s.batches[2]!.startedAtMs = 66_000;
+  assert.ok(!render(s, 100).some((l) => l.includes('soaking')));
+  assert.ok(!render({ ...s, state: 'ROLLOUT_PAUSED' }, 100).some((l) => l.includes('soaking')));
 });

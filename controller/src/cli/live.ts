@@ -80,6 +80,7 @@ export function render(status: Status, width: number, options: RenderOptions = {
     header(status, status.finishedAtMs || now),
     ...groupLines(status, width),
     ...batchLines(status),
+    ...soakLines(status, now),
   ];
   const footer = footerLines(status);
   const budget = (options.maxLines ?? Infinity) - fixed.length - footer.length;
@@ -153,6 +154,27 @@ function batchLines(s: Status): StyledLine[] {
         else if (FAILED.has(st)) line.push(['✗', 'red']);
       }
       return line;
+    });
+}
+
+/**
+ * Batches that ended and wait out the rollout's soak before their check: the next batch of their
+ * group has not begun, and nothing else would say why nothing moves.
+ */
+function soakLines(s: Status, now: number): StyledLine[] {
+  const soakMs = s.request?.soakMs ?? 0;
+  if (soakMs === 0 || s.state !== 'ROLLOUT_RUNNING') return [];
+  const next = (b: Status['batches'][number]) =>
+    s.batches.find((x) => x.group === b.group && x.index === b.index + 1);
+  return s.batches
+    .filter((b) => b.finishedAtMs > 0 && !(next(b)?.startedAtMs ?? 0) && b.finishedAtMs + soakMs > now)
+    .map((b) => {
+      const total = s.batches.filter((x) => x.group === b.group).length;
+      return [
+        [`batch ${b.index + 1}/${total}${b.group ? ` of ${b.group}` : ''} soaking: `],
+        [`${duration(b.finishedAtMs + soakMs - now)} left`, 'bold'],
+        [', then its hosts are checked again'],
+      ];
     });
 }
 

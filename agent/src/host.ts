@@ -211,6 +211,7 @@ export class HostAgent {
       containerState: container?.state ?? 'missing',
       health: container?.health ?? 'none',
       restartCount: container?.restartCount ?? 0,
+      lbDownCount: stat?.downCount ?? 0,
     };
   }
 }

@@ -14,6 +14,8 @@ export interface ServerStat {
   /** Last health check result, e.g. L7OK, L4CON; empty when the server is not checked. */
   checkStatus: string;
   weight: number;
+  /** chkdown: how often checks took the server from UP to DOWN since HAProxy started. */
+  downCount: number;
 }
 
 export interface LoadBalancer {

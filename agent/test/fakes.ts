@@ -57,7 +57,15 @@ export class FakeLb implements LoadBalancer {
   private stat(backend: string, server: string): ServerStat {
     const key = `${backend}/${server}`;
     const status = this.status.get(key) ?? 'UP';
-    return { backend, server, scur: 0, status, checkStatus: 'L7OK', weight: this.weights.get(key) ?? 0 };
+    return {
+      backend,
+      server,
+      scur: 0,
+      status,
+      checkStatus: 'L7OK',
+      weight: this.weights.get(key) ?? 0,
+      downCount: 0,
+    };
   }
 }
 

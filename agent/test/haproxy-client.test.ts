@@ -101,6 +101,7 @@ describe('HaproxyClient over a fake socket', () => {
       status: 'UP',
       checkStatus: 'L7OK',
       weight: 100,
+      downCount: 0,
     });
     assert.deepEqual(fake.commands, ['show stat -1 4 -1']);
     await assert.rejects(

@@ -33,20 +33,76 @@ describe('parseShowStat', () => {
   it('returns one row per server, without FRONTEND/BACKEND rows, in HAProxy order', () => {
     const stats = parseShowStat(SHOW_STAT_2_6, ctx);
     assert.deepEqual(stats, [
-      { backend: 'app', server: 'app_1', scur: 2, status: 'UP', checkStatus: 'L7OK', weight: 100 },
-      { backend: 'app', server: 'app_2', scur: 0, status: 'UP 1/2', checkStatus: 'L4CON', weight: 0 },
-      { backend: 'app', server: 'app_3', scur: 0, status: 'no check', checkStatus: '', weight: 0 },
-      { backend: 'app', server: 'app_4', scur: 0, status: 'MAINT', checkStatus: '', weight: 100 },
-      { backend: 'app', server: 'app_5', scur: 0, status: 'DRAIN', checkStatus: 'L7OK', weight: 100 },
-      { backend: 'app', server: 'app_6', scur: 0, status: 'DOWN', checkStatus: 'L4CON', weight: 100 },
-      { backend: 'other', server: 'web.1', scur: 0, status: 'no check', checkStatus: '', weight: 1 },
+      {
+        backend: 'app',
+        server: 'app_1',
+        scur: 2,
+        status: 'UP',
+        checkStatus: 'L7OK',
+        weight: 100,
+        downCount: 1,
+      },
+      {
+        backend: 'app',
+        server: 'app_2',
+        scur: 0,
+        status: 'UP 1/2',
+        checkStatus: 'L4CON',
+        weight: 0,
+        downCount: 0,
+      },
+      {
+        backend: 'app',
+        server: 'app_3',
+        scur: 0,
+        status: 'no check',
+        checkStatus: '',
+        weight: 0,
+        downCount: 0,
+      },
+      {
+        backend: 'app',
+        server: 'app_4',
+        scur: 0,
+        status: 'MAINT',
+        checkStatus: '',
+        weight: 100,
+        downCount: 1,
+      },
+      {
+        backend: 'app',
+        server: 'app_5',
+        scur: 0,
+        status: 'DRAIN',
+        checkStatus: 'L7OK',
+        weight: 100,
+        downCount: 0,
+      },
+      {
+        backend: 'app',
+        server: 'app_6',
+        scur: 0,
+        status: 'DOWN',
+        checkStatus: 'L4CON',
+        weight: 100,
+        downCount: 1,
+      },
+      {
+        backend: 'other',
+        server: 'web.1',
+        scur: 0,
+        status: 'no check',
+        checkStatus: '',
+        weight: 1,
+        downCount: 0,
+      },
     ]);
   });
 
   it('finds columns by header name, not by position', () => {
     const reordered = '# weight,type,status,svname,check_status,scur,pxname,\n7,2,UP,s1,L7OK,3,be,\n\n';
     assert.deepEqual(parseShowStat(reordered, ctx), [
-      { backend: 'be', server: 's1', scur: 3, status: 'UP', checkStatus: 'L7OK', weight: 7 },
+      { backend: 'be', server: 's1', scur: 3, status: 'UP', checkStatus: 'L7OK', weight: 7, downCount: 0 },
     ]);
   });
 

@@ -123,5 +123,6 @@ test('describe reports each slot with image, weight and states', async () => {
     containerState: 'running',
     health: 'healthy',
     restartCount: 0,
+    lbDownCount: 0,
   });
 });

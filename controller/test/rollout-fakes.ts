@@ -64,6 +64,23 @@ interface FakeRun {
   cut: boolean;
 }
 
+/** A slot as Describe reports it when all is well: running the image, healthy, UP, never down. */
+export function servingSlot(slot: string, image: string, container = slot): SlotStatus {
+  return {
+    slot,
+    container,
+    image,
+    backend: 'app',
+    server: slot,
+    weight: 1,
+    lbStatus: 'UP',
+    containerState: 'running',
+    health: 'healthy',
+    restartCount: 0,
+    lbDownCount: 0,
+  };
+}
+
 export class FakeAgent implements AgentClient {
   script: Script;
   readonly images: Map<string, string>;
@@ -115,16 +132,7 @@ export class FakeAgent implements AgentClient {
     this.fleet.record({ host: this.hostId, kind: 'describe' });
     if (this.down) return this.gone();
     const slots = [...this.images].map(([slot, image]) => ({
-      slot,
-      container: `${this.hostId}-${slot}`,
-      image,
-      backend: 'app',
-      server: slot,
-      weight: 1,
-      lbStatus: 'UP',
-      containerState: 'running',
-      health: 'healthy',
-      restartCount: 0,
+      ...servingSlot(slot, image, `${this.hostId}-${slot}`),
       ...this.degraded.get(slot),
     }));
     return Promise.resolve({

@@ -9,6 +9,7 @@ import {
   NEW,
   OLD,
   capturingLogger,
+  servingSlot,
   harness,
   hostState,
   inventory,
@@ -34,18 +35,8 @@ function degradeAfterUpdate(fleet: FakeFleet, hostId: string, how: Partial<SlotS
 }
 
 test('slotProblems: running the image, healthy (or without a check) and serving is fine; anything else is named', () => {
-  const ok: SlotStatus = {
-    slot: 'a',
-    container: 'c',
-    image: NEW,
-    backend: 'app',
-    server: 'a',
-    weight: 1,
-    lbStatus: 'UP',
-    containerState: 'running',
-    health: 'healthy',
-    restartCount: 0,
-  };
+  const ok = servingSlot('a', NEW);
+
   assert.deepEqual(slotProblems(ok, NEW, true), []);
   for (const lbStatus of ['UP 1/3', 'DRAIN', 'no check'])
     assert.deepEqual(slotProblems({ ...ok, lbStatus }, NEW, true), []);
@@ -68,6 +59,19 @@ test('slotProblems: running the image, healthy (or without a check) and serving 
     ['restarted 2 times'],
     'crashed, and back healthy',
   );
+  // Over the soak: what went wrong and came right again, against the slot as the soak began.
+  const before = { ...ok, restartCount: 1, lbDownCount: 4 };
+  assert.deepEqual(slotProblems({ ...ok, restartCount: 1, lbDownCount: 5 }, NEW, false, before), [
+    'went DOWN in HAProxy 1 time during the soak',
+  ]);
+  assert.deepEqual(slotProblems({ ...ok, restartCount: 3, lbDownCount: 4 }, NEW, false, before), [
+    'restarted 2 times',
+  ]);
+  assert.deepEqual(
+    slotProblems({ ...ok, lbDownCount: 0 }, NEW, false, before),
+    [],
+    'HAProxy restarted: no evidence',
+  );
   assert.deepEqual(slotProblems({ ...ok, health: 'starting', lbStatus: 'DOWN 1/2' }, NEW, true), [
     'Docker health starting',
     'HAProxy DOWN 1/2',
@@ -80,12 +84,14 @@ test('soak: the next batch begins only a soak after the last one ended, once its
   const final = await rollout.run();
   assert.equal(final.state, 'ROLLOUT_SUCCEEDED');
   assert.ok(Date.now() - t0 >= 2 * SOAK_MS, 'each batch soaked, the last one too');
-  // Describe to prepare, then describe after the soak, before the next host's update.
-  const h01Check = fleet.index('h01', 'describe', 1);
-  assert.ok(h01Check > fleet.index('h01', 'update-end'), 'h01 checked after its update');
-  assert.ok(h01Check < fleet.index('h02', 'update'), 'h01 checked before h02 began');
+  // Describe to prepare, as the soak begins, and after it, before the next host's update.
   assert.ok(
-    fleet.index('h02', 'describe', 1) > fleet.index('h02', 'update-end'),
+    fleet.index('h01', 'describe', 1) > fleet.index('h01', 'update-end'),
+    'h01 described as its soak began',
+  );
+  assert.ok(fleet.index('h01', 'describe', 2) < fleet.index('h02', 'update'), 'h01 checked before h02 began');
+  assert.ok(
+    fleet.index('h02', 'describe', 2) > fleet.index('h02', 'update-end'),
     'the last batch is checked too',
   );
 });
@@ -157,7 +163,7 @@ test('soak: an abort during the soak ends the rollout at once, without the check
   const final = await run;
   assert.ok(Date.now() - t0 < 1_000, `the abort waited ${Date.now() - t0} ms`);
   assert.equal(final.state, 'ROLLOUT_ABORTED');
-  assert.equal(fleet.index('h01', 'describe', 1), -1, 'no check after an abort');
+  assert.equal(fleet.index('h01', 'describe', 2), -1, 'no check after an abort');
   assert.equal(fleet.index('h02', 'update'), -1);
 });
 
@@ -207,6 +213,24 @@ test('soak: a slot that crashed and came back healthy still fails its host: its 
   assert.equal(
     host(rollout.status(), 'h01').message,
     `not serving ${NEW} after the 150 ms soak: a: restarted 1 time`,
+  );
+  rollout.abort();
+});
+
+test('soak: a slot that went DOWN in HAProxy during the soak and came back fails its host all the same', async () => {
+  const { rollout, fleet } = harness({ serial: ['1'], soakMs: SOAK_MS }, inventory(2));
+  let describes = 0;
+  fleet.onCall = (call) => {
+    // The third describe of h01 is the check after the soak; the second, as it began, saw it clean.
+    if (call.host === 'h01' && call.kind === 'describe' && ++describes === 3) {
+      fleet.agent('h01').degraded.set('b', { lbDownCount: 1 });
+    }
+  };
+  void rollout.run();
+  await until(() => hostState(rollout, 'h01') === 'HOST_FAILED', 'h01 failed');
+  assert.equal(
+    host(rollout.status(), 'h01').message,
+    `not serving ${NEW} after the 150 ms soak: b: went DOWN in HAProxy 1 time during the soak`,
   );
   rollout.abort();
 });

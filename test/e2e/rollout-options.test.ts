@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { HaproxyClient } from '@fleetroll/agent';
 import { startLocalFleet, type LocalHost } from '@fleetroll/local-fleet';
 import { assertNoFailedRequests } from '../support/assertions.js';
 import { runCli, startWithCli } from '../support/cli.js';
@@ -10,6 +11,23 @@ import { testLoad, loggedSteps, waitForRollout, type Status } from '../support/f
 /** The new version goes bad after it passed its checks: its health page is gone, HAProxy takes it out. */
 function breakHealth(host: LocalHost, slot: number): void {
   execFileSync('docker', ['exec', host.containers[slot]!, 'rm', '/www/health']);
+}
+
+function healHealth(host: LocalHost, slot: number): void {
+  execFileSync('docker', ['exec', host.containers[slot]!, 'sh', '-c', 'echo ok > /www/health']);
+}
+
+/** Polls the host's HAProxy until the slot's server has the status; bounded. */
+async function lbStatus(host: LocalHost, slot: number, status: string): Promise<void> {
+  const lb = new HaproxyClient({ socketPath: host.socketPath, timeoutMs: 2_000 });
+  const deadline = Date.now() + 10_000;
+  let last = '';
+  while (last !== status) {
+    if (Date.now() > deadline)
+      throw new Error(`${host.hostId} app_${slot + 1} stayed ${last}, never ${status}`);
+    await sleep(50);
+    last = (await lb.serverStat('app', `app_${slot + 1}`)).status;
+  }
 }
 
 async function startedOn(host: LocalHost, rolloutId: string): Promise<boolean> {
@@ -25,7 +43,7 @@ async function drainTimes(hosts: LocalHost[], rolloutId: string): Promise<number
 // Well above what a slot takes to drain the load's 0.5-s requests.
 const MIN_DRAIN_MS = 1_200;
 
-test('rollout start --soak --min-drain: a version that degrades after its batch passed fails SOAK_CHECK_FAILED and the next batch never starts, each slot stayed drained the minimum; without them the same rollout goes on and slots drain at once; 0 failed requests', async (t) => {
+test('rollout start --soak --min-drain: a version that goes DOWN and back UP after its batch passed fails SOAK_CHECK_FAILED and the next batch never starts, each slot stayed drained the minimum; without them the same rollout goes on and slots drain at once; 0 failed requests', async (t) => {
   const fleet = await startLocalFleet({ name: 'sk', hosts: 2, indexBase: 52, transport: 'grpc' });
   t.after(() => fleet.stop());
   const [first, second] = fleet.hosts as [LocalHost, LocalHost];
@@ -42,14 +60,19 @@ test('rollout start --soak --min-drain: a version that degrades after its batch 
     const soaked = await start(
       'fleetroll-app:v2',
       '--soak',
-      '4s',
+      '5s',
       '--min-drain',
       `${MIN_DRAIN_MS}ms`,
       '--stop-timeout',
       '3',
     );
     await waitForRollout(fleet, soaked, batch1Done, 'batch 1 to end');
+    // Down and back up within the soak: at its end the slot looks fine, and only what HAProxy
+    // counted in between gives it away.
     breakHealth(first, 1);
+    await lbStatus(first, 1, 'DOWN');
+    healHealth(first, 1);
+    await lbStatus(first, 1, 'UP');
     const paused = await waitForRollout(
       fleet,
       soaked,
@@ -59,12 +82,15 @@ test('rollout start --soak --min-drain: a version that degrades after its batch 
     const failed = paused.hosts.find((h) => h.hostId === first.hostId);
     assert.equal(failed?.state, 'HOST_FAILED', JSON.stringify(failed));
     assert.equal(failed.errorCode, 'SOAK_CHECK_FAILED');
-    assert.match(failed.message, /^not serving fleetroll-app:v2 after the 4 s soak: app2: .*HAProxy DOWN/);
+    assert.equal(
+      failed.message,
+      'not serving fleetroll-app:v2 after the 5 s soak: app2: went DOWN in HAProxy 1 time during the soak',
+    );
     assert.equal(paused.batches[1]?.startedAtMs, 0, 'batch 2 never began');
     assert.equal(await startedOn(second, soaked), false, `${second.hostId} was never asked`);
     t.diagnostic(`${first.hostId}: ${failed.message}`);
     const shown = await runCli(t, 'rollout', 'status', soaked, '--controller', fleet.controller.address);
-    assert.match(shown.out, /each batch soaks 4 s, then its hosts are checked again/);
+    assert.match(shown.out, /each batch soaks 5 s, then its hosts are checked again/);
     assert.match(shown.out, new RegExp(`slots: min drain ${MIN_DRAIN_MS} ms, stop timeout 3 s; the rest as`));
     const drained = await drainTimes([first], soaked);
     assert.equal(drained.length, 3);

@@ -20,6 +20,8 @@ let haproxy: HaproxyProcess | undefined;
 let client: HaproxyClient;
 const held: ServerResponse[] = [];
 let onHeld: (() => void) | undefined;
+/** app_1 answers its health checks with 503 while this is set. */
+let failing = false;
 
 function listen(server: Server): Promise<number> {
   return new Promise((resolve) =>
@@ -67,6 +69,7 @@ before(async () => {
       onHeld?.();
       return;
     }
+    if (failing && req.url === '/health') res.statusCode = 503;
     res.end('ok');
   });
   const appPort = await listen(app);
@@ -119,6 +122,7 @@ describe('HaproxyClient against a real HAProxy', () => {
       status: 'UP',
       checkStatus: 'L7OK',
       weight: 100,
+      downCount: 0,
     });
     assert.equal(down?.checkStatus, 'L4CON');
     assert.deepEqual(unchecked, {
@@ -128,7 +132,20 @@ describe('HaproxyClient against a real HAProxy', () => {
       status: 'no check',
       checkStatus: '',
       weight: 0,
+      downCount: 0,
     });
+  });
+
+  it('counts each fall of a server to DOWN (chkdown), also once it is back UP', async () => {
+    const before = await waitForStat('app_1', (s) => s.status === 'UP', 'UP');
+    failing = true;
+    try {
+      await waitForStat('app_1', (s) => s.status === 'DOWN', 'DOWN');
+    } finally {
+      failing = false;
+    }
+    const back = await waitForStat('app_1', (s) => s.status === 'UP', 'UP again');
+    assert.equal(back.downCount, before.downCount + 1);
   });
 
   it('counts a request held open in scur, and sees it drop to 0 when it ends', async () => {

@@ -12,6 +12,13 @@ const SERVER_TYPE = '2';
  * Parses `show stat` CSV into one row per server, skipping frontends, backends and
  * listeners. Columns are found by header name: their positions change between versions.
  */
+/** Empty for a server HAProxy does not check: no check ever took it down. */
+function downCount(value: string | undefined, row: string, ctx: ReplyContext): number {
+  if (value === undefined || value === '') return 0;
+  if (!/^\d+$/.test(value)) throw unexpectedReply('"chkdown" is not a count', row, ctx);
+  return Number(value);
+}
+
 export function parseShowStat(reply: string, ctx: ReplyContext): ServerStat[] {
   const [header, ...rows] = checkReply(reply, ctx).split('\n');
   if (!header?.startsWith('# '))
@@ -23,6 +30,9 @@ export function parseShowStat(reply: string, ctx: ReplyContext): ServerStat[] {
     if (at < 0) throw unexpectedReply(`no "${column}" column`, reply, ctx);
     index[column] = at;
   }
+
+  // Only a soak's comparison reads it: a build of HAProxy without the column reads as never down.
+  const chkdown = names.indexOf('chkdown');
 
   const stats: ServerStat[] = [];
   for (const row of rows) {
@@ -46,6 +56,7 @@ export function parseShowStat(reply: string, ctx: ReplyContext): ServerStat[] {
       status: get('status'),
       checkStatus: get('check_status'),
       weight: count('weight'),
+      downCount: chkdown < 0 ? 0 : downCount(fields[chkdown], row, ctx),
     });
   }
   return stats;

@@ -1,4 +1,4 @@
-import { asFleetrollError, type SlotStatus } from '@fleetroll/shared';
+import { asFleetrollError, type HostDescription, type SlotStatus } from '@fleetroll/shared';
 import type { RolloutContext } from './context.js';
 import { SoakCheckError } from './errors.js';
 import { exceedsMaxFail } from './failure-policy.js';
@@ -7,19 +7,32 @@ import { formatDuration, within } from './timeout.js';
 /** HAProxy statuses of a server that takes traffic ("UP 1/3" is UP with a failed check behind it). */
 const SERVING = /^(UP|DRAIN)\b|^no check$/;
 
+const times = (n: number) => `${n} time${n > 1 ? 's' : ''}`;
+
 /**
  * What keeps one slot from counting as serving the new image; empty when nothing does. `created`:
  * the rollout made the slot's container (it ran another image before), so any restart is a crash
- * since the update; an older container's restarts may be from long before.
+ * since the update; an older container's restarts may be from long before. `before`: the slot as
+ * the soak began, when it could be asked: what went wrong and came right again in between.
  */
-export function slotProblems(slot: SlotStatus, image: string, created: boolean): string[] {
+export function slotProblems(
+  slot: SlotStatus,
+  image: string,
+  created: boolean,
+  before?: SlotStatus,
+): string[] {
   const problems: string[] = [];
   if (slot.image !== image) problems.push(`runs ${slot.image || 'no container'}`);
   if (slot.containerState !== 'running') problems.push(`container ${slot.containerState}`);
   if (slot.health !== 'healthy' && slot.health !== 'none') problems.push(`Docker health ${slot.health}`);
   if (!SERVING.test(slot.lbStatus)) problems.push(`HAProxy ${slot.lbStatus}`);
-  if (created && slot.restartCount > 0)
-    problems.push(`restarted ${slot.restartCount} time${slot.restartCount > 1 ? 's' : ''}`);
+  const restarts = created
+    ? slot.restartCount
+    : slot.restartCount - (before?.restartCount ?? slot.restartCount);
+  if (restarts > 0) problems.push(`restarted ${times(restarts)}`);
+  // A lower count than before: HAProxy was restarted, and its counters with it.
+  const downs = slot.lbDownCount - (before?.lbDownCount ?? slot.lbDownCount);
+  if (downs > 0) problems.push(`went DOWN in HAProxy ${times(downs)} during the soak`);
   return problems;
 }
 
@@ -40,17 +53,38 @@ async function waitFor(ctx: RolloutContext, ms: number): Promise<boolean> {
   return false;
 }
 
-async function checkHost(ctx: RolloutContext, hostId: string, soak: string): Promise<void> {
+/** The host's slots by name as its agent describes them now; undefined when it cannot say in time. */
+async function describeSlots(
+  ctx: RolloutContext,
+  hostId: string,
+): Promise<Map<string, SlotStatus> | undefined> {
+  const outcome = await within(ctx.agents.client(hostId).describe(), ctx.spec.hostTimeoutMs).catch(
+    () => undefined,
+  );
+  return outcome?.done ? slotsByName(outcome.value) : undefined;
+}
+
+const slotsByName = (d: HostDescription) => new Map(d.slots.map((s) => [s.slot, s]));
+
+async function checkHost(
+  ctx: RolloutContext,
+  hostId: string,
+  soak: string,
+  before: ReadonlyMap<string, SlotStatus> | undefined,
+): Promise<void> {
   const { image, hostTimeoutMs } = ctx.spec;
   let problem: string;
   try {
     const outcome = await within(ctx.agents.client(hostId).describe(), hostTimeoutMs);
     if (!outcome.done) problem = `its agent did not answer within ${formatDuration(hostTimeoutMs)}`;
     else {
-      const before = ctx.previousImages(hostId);
-      const created = (slot: string) => before?.has(slot) === true && before.get(slot) !== image;
+      const previous = ctx.previousImages(hostId);
+      const created = (slot: string) => previous?.has(slot) === true && previous.get(slot) !== image;
       const bad = outcome.value.slots
-        .map((slot) => ({ slot: slot.slot, problems: slotProblems(slot, image, created(slot.slot)) }))
+        .map((s) => ({
+          slot: s.slot,
+          problems: slotProblems(s, image, created(s.slot), before?.get(s.slot)),
+        }))
         .filter((s) => s.problems.length > 0);
       if (bad.length === 0) return;
       problem = bad.map((s) => `${s.slot}: ${s.problems.join(', ')}`).join('; ');
@@ -64,11 +98,12 @@ async function checkHost(ctx: RolloutContext, hostId: string, soak: string): Pro
 /**
  * Swarm's `monitor`, Nomad's `min_healthy_time`: a new version that passes its health check and
  * crashes or degrades a few seconds later should stop the rollout before the next batch, not after
- * the last. The batch's updated hosts are left alone for the spec's soak, counted from the batch's
- * end (a restarted controller waits what is left), then described again; a host whose slots are not
- * all running the new image, healthy and serving in HAProxy fails, and counts against the batch.
- * A batch that already failed beyond the limit, or has no host done, is not soaked: its failure
- * action runs at once.
+ * the last. The batch's updated hosts are described as the soak begins, left alone for the spec's
+ * soak, counted from the batch's end (a restarted controller waits what is left, and compares with
+ * what it finds then), and described again; a host fails, and counts against the batch, unless
+ * every slot runs the new image, healthy and serving in HAProxy, and neither went DOWN in HAProxy
+ * nor was restarted by Docker in between. A batch that already failed beyond the limit, or has no
+ * host done, is not soaked: its failure action runs at once.
  */
 export async function soakBatch(
   ctx: RolloutContext,
@@ -76,11 +111,12 @@ export async function soakBatch(
   finishedAtMs: number,
 ): Promise<void> {
   const { soakMs, maxFailPercent } = ctx.spec;
-  const done = () => hostIds.filter((id) => ctx.host(id).state === 'HOST_SUCCEEDED');
+  const hosts = hostIds.filter((id) => ctx.host(id).state === 'HOST_SUCCEEDED');
   const failed = hostIds.filter((id) => ctx.host(id).state === 'HOST_FAILED').length;
-  if (soakMs === 0 || done().length === 0 || exceedsMaxFail(failed, hostIds.length, maxFailPercent)) return;
+  if (soakMs === 0 || hosts.length === 0 || exceedsMaxFail(failed, hostIds.length, maxFailPercent)) return;
+  const before = await Promise.all(hosts.map((id) => describeSlots(ctx, id)));
   // In the rollout's clock: the batch's end came from it, and a restarted controller reads it back.
   if (!(await waitFor(ctx, finishedAtMs + soakMs - ctx.ledger.now()))) return;
   const soak = formatDuration(soakMs);
-  await Promise.all(done().map((id) => checkHost(ctx, id, soak)));
+  await Promise.all(hosts.map((id, i) => checkHost(ctx, id, soak, before[i])));
 }

@@ -59,7 +59,7 @@ export class SimLoadBalancer implements LoadBalancer {
     const s = this.server(backend, server);
     const draining = s.weight === 0 && Date.now() - s.zeroAtMs < this.drainMs;
     const scur = s.weight > 0 ? SERVING_SESSIONS : draining ? 1 : 0;
-    return { backend, server, scur, status: 'UP', checkStatus: 'L7OK', weight: s.weight };
+    return { backend, server, scur, status: 'UP', checkStatus: 'L7OK', weight: s.weight, downCount: 0 };
   }
 
   async backendStat(backend: string): Promise<ServerStat[]> {

@@ -8,17 +8,15 @@ const COLUMNS = ['pxname', 'svname', 'scur', 'status', 'check_status', 'weight',
 type Column = (typeof COLUMNS)[number];
 const SERVER_TYPE = '2';
 
+function toCount(value: string, column: string, row: string, ctx: ReplyContext): number {
+  if (!/^\d+$/.test(value)) throw unexpectedReply(`"${column}" is not a count`, row, ctx);
+  return Number(value);
+}
+
 /**
  * Parses `show stat` CSV into one row per server, skipping frontends, backends and
  * listeners. Columns are found by header name: their positions change between versions.
  */
-/** Empty for a server HAProxy does not check: no check ever took it down. */
-function downCount(value: string | undefined, row: string, ctx: ReplyContext): number {
-  if (value === undefined || value === '') return 0;
-  if (!/^\d+$/.test(value)) throw unexpectedReply('"chkdown" is not a count', row, ctx);
-  return Number(value);
-}
-
 export function parseShowStat(reply: string, ctx: ReplyContext): ServerStat[] {
   const [header, ...rows] = checkReply(reply, ctx).split('\n');
   if (!header?.startsWith('# '))
@@ -43,11 +41,9 @@ export function parseShowStat(reply: string, ctx: ReplyContext): ServerStat[] {
       if (value === undefined) throw unexpectedReply(`a row has no "${column}" field`, row, ctx);
       return value;
     };
-    const count = (column: Column): number => {
-      const value = get(column);
-      if (!/^\d+$/.test(value)) throw unexpectedReply(`"${column}" is not a count`, row, ctx);
-      return Number(value);
-    };
+    const count = (column: Column): number => toCount(get(column), column, row, ctx);
+    // Empty for a server HAProxy does not check: no check ever took it down.
+    const downs = chkdown < 0 ? '' : (fields[chkdown] ?? '');
     if (get('type') !== SERVER_TYPE) continue;
     stats.push({
       backend: get('pxname'),
@@ -56,7 +52,7 @@ export function parseShowStat(reply: string, ctx: ReplyContext): ServerStat[] {
       status: get('status'),
       checkStatus: get('check_status'),
       weight: count('weight'),
-      downCount: chkdown < 0 ? 0 : downCount(fields[chkdown], row, ctx),
+      downCount: downs === '' ? 0 : toCount(downs, 'chkdown', row, ctx),
     });
   }
   return stats;

@@ -139,14 +139,19 @@ function groupLines(s: Status, width: number): StyledLine[] {
   });
 }
 
+/** "batch 2/3", or "batch 2/3 of eu" when groups run side by side. */
+function batchName(s: Status, b: Status['batches'][number]): string {
+  const total = s.batches.filter((x) => x.group === b.group).length;
+  return `batch ${b.index + 1}/${total}${b.group ? ` of ${b.group}` : ''}`;
+}
+
 /** The batches running now: one, or one per group when groups run side by side. */
 function batchLines(s: Status): StyledLine[] {
   const state = new Map(s.hosts.map((h) => [h.hostId, h.state]));
   return s.batches
     .filter((b) => b.startedAtMs > 0 && b.finishedAtMs === 0)
     .map((b) => {
-      const total = s.batches.filter((x) => x.group === b.group).length;
-      const line: Segment[] = [[`batch ${b.index + 1}/${total}${b.group ? ` of ${b.group}` : ''}:`]];
+      const line: Segment[] = [[`${batchName(s, b)}:`]];
       for (const id of b.hostIds) {
         const st = state.get(id) ?? '';
         line.push([` ${id}`]);
@@ -168,14 +173,11 @@ function soakLines(s: Status, now: number): StyledLine[] {
     s.batches.find((x) => x.group === b.group && x.index === b.index + 1);
   return s.batches
     .filter((b) => b.finishedAtMs > 0 && !(next(b)?.startedAtMs ?? 0) && b.finishedAtMs + soakMs > now)
-    .map((b) => {
-      const total = s.batches.filter((x) => x.group === b.group).length;
-      return [
-        [`batch ${b.index + 1}/${total}${b.group ? ` of ${b.group}` : ''} soaking: `],
-        [`${duration(b.finishedAtMs + soakMs - now)} left`, 'bold'],
-        [', then its hosts are checked again'],
-      ];
-    });
+    .map((b) => [
+      [`${batchName(s, b)} soaking: `],
+      [`${duration(b.finishedAtMs + soakMs - now)} left`, 'bold'],
+      [', then its hosts are checked again'],
+    ]);
 }
 
 function doing(h: Host): string {

@@ -2,7 +2,7 @@ import { asFleetrollError, type HostDescription, type SlotStatus } from '@fleetr
 import type { RolloutContext } from './context.js';
 import { SoakCheckError } from './errors.js';
 import { exceedsMaxFail } from './failure-policy.js';
-import { formatDuration, within } from './timeout.js';
+import { formatDuration, within, type Within } from './timeout.js';
 
 /** HAProxy statuses of a server that takes traffic ("UP 1/3" is UP with a failed check behind it). */
 const SERVING = /^(UP|DRAIN)\b|^no check$/;
@@ -42,15 +42,15 @@ async function waitFor(ctx: RolloutContext, ms: number): Promise<boolean> {
   while (!ctx.halt && !ctx.ledger.failure) {
     const left = untilMs - Date.now();
     if (left <= 0) return true;
-    let timer: NodeJS.Timeout | undefined;
-    const elapsed = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, left);
-    });
-    // The wakeup comes with a resume, a pause or a halt; a failed save ends the rollout through `failed`.
-    await Promise.race([elapsed, ctx.wakeup.next(), ctx.ledger.failed.catch(() => undefined)]);
-    clearTimeout(timer);
+    // The wakeup comes with a resume or a halt; a failed save ends the rollout through `failed`.
+    await within(Promise.race([ctx.wakeup.next(), ctx.ledger.failed.catch(() => undefined)]), left);
   }
   return false;
+}
+
+/** The host as its agent describes it now, within the host timeout; the call may throw. */
+function describeHost(ctx: RolloutContext, hostId: string): Promise<Within<HostDescription>> {
+  return within(ctx.agents.client(hostId).describe(), ctx.spec.hostTimeoutMs);
 }
 
 /** The host's slots by name as its agent describes them now; undefined when it cannot say in time. */
@@ -58,13 +58,9 @@ async function describeSlots(
   ctx: RolloutContext,
   hostId: string,
 ): Promise<Map<string, SlotStatus> | undefined> {
-  const outcome = await within(ctx.agents.client(hostId).describe(), ctx.spec.hostTimeoutMs).catch(
-    () => undefined,
-  );
-  return outcome?.done ? slotsByName(outcome.value) : undefined;
+  const outcome = await describeHost(ctx, hostId).catch(() => undefined);
+  return outcome?.done ? new Map(outcome.value.slots.map((s) => [s.slot, s])) : undefined;
 }
-
-const slotsByName = (d: HostDescription) => new Map(d.slots.map((s) => [s.slot, s]));
 
 async function checkHost(
   ctx: RolloutContext,
@@ -75,7 +71,7 @@ async function checkHost(
   const { image, hostTimeoutMs } = ctx.spec;
   let problem: string;
   try {
-    const outcome = await within(ctx.agents.client(hostId).describe(), hostTimeoutMs);
+    const outcome = await describeHost(ctx, hostId);
     if (!outcome.done) problem = `its agent did not answer within ${formatDuration(hostTimeoutMs)}`;
     else {
       const previous = ctx.previousImages(hostId);

@@ -42,7 +42,9 @@ export interface StartForm {
   image: string;
   serial: string[];
   groupsInParallel: boolean;
+  maxFail: string;
   failureAction: 'PAUSE' | 'ABORT' | 'ROLLBACK';
+  soakMs: number;
   maxParallel: number;
 }
 

@@ -12,6 +12,8 @@ function field(label: string, input: HTMLElement, hint = ''): HTMLElement {
 export function startForm(onStarted: (status: Status) => void): HTMLElement {
   const image = h('input', { name: 'image', required: true, placeholder: 'registry:5000/app:v2' });
   const serial = h('input', { name: 'serial', value: '35%' });
+  const maxFail = h('input', { name: 'maxFail', value: '0%' });
+  const soak = h('input', { name: 'soak', type: 'number', min: '0', step: 'any', value: '0' });
   const parallel = h('input', { name: 'groupsInParallel', type: 'checkbox' });
   const action = h(
     'select',
@@ -28,7 +30,9 @@ export function startForm(onStarted: (status: Status) => void): HTMLElement {
     h('h2', {}, 'New rollout'),
     field('Image', image),
     field('Serial', serial, 'e.g. 3, 35% or 1,10%,50%'),
+    field('Max fail', maxFail, 'share of a batch that may fail, e.g. 10%'),
     field('On failure', action),
+    field('Soak (s)', soak, 'after each batch, wait, then check its hosts again'),
     h('label', { class: 'check' }, parallel, h('span', {}, 'Groups in parallel')),
     submit,
     error,
@@ -43,7 +47,10 @@ export function startForm(onStarted: (status: Status) => void): HTMLElement {
         .map((s) => s.trim())
         .filter((s) => s !== ''),
       groupsInParallel: parallel.checked,
+      maxFail: maxFail.value.trim(),
       failureAction: FAILURE_ACTIONS.find((a) => a === action.value) ?? 'PAUSE',
+      // Whole ms, as the controller takes them; it refuses what is out of bounds in plain words.
+      soakMs: Math.round((soak.valueAsNumber || 0) * 1_000),
       maxParallel: 0,
     };
     submit.disabled = true;

@@ -59,9 +59,11 @@ export class HeadView {
     setAttrs(this.state, { class: `badge tone-${tone(status.state)}` });
     const took = duration((status.finishedAtMs || now) - status.createdAtMs);
     const serial = status.serial.join(', ') || 'one batch';
+    const soakMs = status.request?.soakMs ?? 0;
+    const soak = soakMs > 0 ? ` · each batch soaks ${duration(soakMs)}` : '';
     setText(
       this.meta,
-      `${status.image} · serial ${serial} · over ${status.transport} · started ${clock(status.createdAtMs)} · ${took}`,
+      `${status.image} · serial ${serial}${soak} · over ${status.transport} · started ${clock(status.createdAtMs)} · ${took}`,
     );
     setText(this.message, status.message);
     this.message.hidden = status.message === '';

@@ -14,6 +14,25 @@ function toneOf(batch: BatchStatus, status: Status): BatchTone {
 }
 
 /**
+ * Batches that ended and wait out the rollout's soak before their hosts are checked again: the
+ * next batch of their group has not begun. Nothing else on the page would say why nothing moves.
+ */
+export function soakingBatches(status: Status, now: number): BatchStatus[] {
+  const soakMs = status.request?.soakMs ?? 0;
+  if (soakMs === 0 || status.state !== 'ROLLOUT_RUNNING') return [];
+  const next = (b: BatchStatus) => status.batches.find((x) => x.group === b.group && x.index === b.index + 1);
+  return status.batches.filter(
+    (b) => b.finishedAtMs > 0 && !(next(b)?.startedAtMs ?? 0) && b.finishedAtMs + soakMs > now,
+  );
+}
+
+function placed(bar: HTMLElement, from: number, to: number, t0: number, span: number): HTMLElement {
+  bar.style.left = `${((100 * (from - t0)) / span).toFixed(2)}%`;
+  bar.style.width = `${Math.max((100 * (to - from)) / span, 0.8).toFixed(2)}%`;
+  return bar;
+}
+
+/**
  * The batches of each lane (a group, or all groups when they run one after another) on one time
  * axis from the rollout's start: when each batch ran, how long, and which are still to come.
  */
@@ -22,14 +41,14 @@ export function renderTimeline(status: Status, now: number): HTMLElement {
   const end = status.finishedAtMs || now;
   const span = Math.max(end - t0, 1_000);
   const lanes = [...new Set(status.batches.map((b) => b.group))];
+  const soakMs = status.request?.soakMs ?? 0;
+  const soaking = soakingBatches(status, now);
   const rows = lanes.map((lane) => {
     const batches = status.batches.filter((b) => b.group === lane);
     const bars = batches
       .filter((b) => b.startedAtMs > 0)
       .map((b) => {
         const stop = b.finishedAtMs || end;
-        const left = (100 * (b.startedAtMs - t0)) / span;
-        const width = Math.max((100 * (stop - b.startedAtMs)) / span, 0.8);
         const batchTone = toneOf(b, status);
         const bar = h(
           'span',
@@ -40,10 +59,15 @@ export function renderTimeline(status: Status, now: number): HTMLElement {
           },
           String(b.index + 1),
         );
-        bar.style.left = `${left.toFixed(2)}%`;
-        bar.style.width = `${width.toFixed(2)}%`;
-        return bar;
+        return placed(bar, b.startedAtMs, stop, t0, span);
       });
+    const soak = soaking.find((b) => b.group === lane);
+    const left = soak ? `${duration(soak.finishedAtMs + soakMs - now)} left` : '';
+    if (soak) {
+      const title = `batch ${soak.index + 1} soaking: ${left}, then its hosts are checked again`;
+      const bar = h('span', { class: 'bar tone-soaking', 'data-soaking': soak.index, title });
+      bars.push(placed(bar, soak.finishedAtMs, now, t0, span));
+    }
     const waiting = batches.filter((b) => b.startedAtMs === 0).length;
     return h(
       'div',
@@ -53,7 +77,11 @@ export function renderTimeline(status: Status, now: number): HTMLElement {
       h(
         'span',
         { class: 'lane-note' },
-        waiting > 0 ? `${waiting} of ${batches.length} to come` : `${batches.length} batches`,
+        soak
+          ? `soaking, ${left}`
+          : waiting > 0
+            ? `${waiting} of ${batches.length} to come`
+            : `${batches.length} batches`,
       ),
     );
   });

@@ -20,6 +20,8 @@ const STEP_TIMEOUT_MS = 120_000;
 // side by side on a busy machine.
 const HOSTS = 4;
 const SLOTS = 3;
+// Long enough to be seen between two of the page's updates, short enough to cost the suite little.
+const SOAK_S = 1.5;
 
 const tile = (page: Page, group: string, state: string) =>
   page.locator(`article[data-group="${group}"] [data-host][data-state="${state}"]`);
@@ -65,6 +67,7 @@ test('dashboard in a real browser: a 4-host rollout started from the page, eu pa
     await page.getByLabel('Image').fill('fleetroll-app:v2');
     await page.getByLabel('Serial').fill('1');
     await page.getByLabel('Groups in parallel').check();
+    await page.getByLabel('Soak (s)').fill(String(SOAK_S));
     await page.getByRole('button', { name: 'Start rollout' }).click();
     const head = page.locator('section.head[data-rollout]');
     await head.waitFor();
@@ -110,6 +113,11 @@ test('dashboard in a real browser: a 4-host rollout started from the page, eu pa
 
     const resumeAt = Date.now();
     await page.locator('button[data-group="eu"][data-action="resume"]').click();
+    // eu's last batch soaks too: the page says so while the rollout waits on it.
+    await page
+      .locator('.lane[data-lane="eu"] .bar[data-soaking="1"][title^="batch 2 soaking: "]')
+      .waitFor({ timeout: STEP_TIMEOUT_MS });
+    assert.match((await page.locator('section.head .meta').textContent()) ?? '', /each batch soaks 1\.5 s/);
     await page
       .locator('section.head[data-state="ROLLOUT_SUCCEEDED"]')
       .waitFor({ timeout: 3 * STEP_TIMEOUT_MS });

@@ -133,3 +133,13 @@ function explain(endpoint: Endpoint, err: ServiceError): FleetrollError {
     { cause: err },
   );
 }
+
+/** One CLI command's use of the controller: the connections are closed however it ends. */
+export async function withApi<T>(address: string, use: (api: ControllerApi) => Promise<T>): Promise<T> {
+  const api = new ControllerApi(address);
+  try {
+    return await use(api);
+  } finally {
+    api.close();
+  }
+}

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { formatSerialSpec, serialSpecSchema, updateHostRequestSchema } from '@fleetroll/shared';
-import { ControllerApi } from './controller-api.js';
+import { withApi, type ControllerApi } from './controller-api.js';
 import { durationFlag, parseFlags, secondsFlag, withController } from './flags.js';
 import type { Io } from './io.js';
 import { follow } from './follow.js';
@@ -81,8 +81,7 @@ export function addRolloutCommands(program: Command, io: Io, setExit: (code: num
     .option('--plain', 'log lines only, even on a terminal', false)
     .action(async (options: unknown) => {
       const f = parseFlags(startFlags, options);
-      const api = new ControllerApi(f.controller);
-      try {
+      await withApi(f.controller, async (api) => {
         const status = await api.start({
           image: f.image,
           serial: formatSerialSpec(f.serial).split(','),
@@ -106,9 +105,7 @@ export function addRolloutCommands(program: Command, io: Io, setExit: (code: num
         });
         if (f.detach) io.out(`${status.id}\n`);
         else setExit(await follow(api, status.id, io, { plain: f.plain }));
-      } finally {
-        api.close();
-      }
+      });
     });
 
   withController(rollout.command('status'))
@@ -117,27 +114,20 @@ export function addRolloutCommands(program: Command, io: Io, setExit: (code: num
     .option('--watch', 'follow it live until it ends or pauses', false)
     .option('--plain', 'with --watch: log lines only, even on a terminal', false)
     .action(async (id: string | undefined, options: StatusOptions) => {
-      const api = new ControllerApi(options.controller);
-      try {
+      await withApi(options.controller, async (api) => {
         const rolloutId = id ?? (await newest(api));
         if (options.watch) setExit(await follow(api, rolloutId, io, { plain: options.plain }));
         else io.out(formatStatus(await api.get(rolloutId)));
-      } finally {
-        api.close();
-      }
+      });
     });
 
   withController(rollout.command('list'))
     .description('list the rollouts the controller keeps, newest first')
     .option('--json', 'print them as JSON, one object per rollout', false)
     .action(async (options: { controller: string; json: boolean }) => {
-      const api = new ControllerApi(options.controller);
-      try {
-        const summaries = (await api.list()).rollouts.map(summarize);
-        io.out(options.json ? `${JSON.stringify(summaries)}\n` : formatRolloutList(summaries));
-      } finally {
-        api.close();
-      }
+      const { rollouts } = await withApi(options.controller, (api) => api.list());
+      const summaries = rollouts.map(summarize);
+      io.out(options.json ? `${JSON.stringify(summaries)}\n` : formatRolloutList(summaries));
     });
 
   for (const verb of ['pause', 'resume'] as const) {
@@ -148,12 +138,7 @@ export function addRolloutCommands(program: Command, io: Io, setExit: (code: num
       .argument('<id>')
       .option('--group <name>', 'only this group (default: all)', '')
       .action(async (id: string, options: { controller: string; group: string }) => {
-        const api = new ControllerApi(options.controller);
-        try {
-          io.out(formatStatus(await api[verb](id, options.group)));
-        } finally {
-          api.close();
-        }
+        io.out(formatStatus(await withApi(options.controller, (api) => api[verb](id, options.group))));
       });
   }
 
@@ -161,12 +146,7 @@ export function addRolloutCommands(program: Command, io: Io, setExit: (code: num
     .description('stop the rollout; slots in flight finish or roll back')
     .argument('<id>')
     .action(async (id: string, options: { controller: string }) => {
-      const api = new ControllerApi(options.controller);
-      try {
-        io.out(formatStatus(await api.abort(id)));
-      } finally {
-        api.close();
-      }
+      io.out(formatStatus(await withApi(options.controller, (api) => api.abort(id))));
     });
 }
 

@@ -141,6 +141,7 @@ button.small { padding: 3px 12px; font-size: 13px; }
 .lane-note { font-size: 12px; color: var(--muted); text-align: right; }
 .bar { position: absolute; top: 2px; bottom: 2px; min-width: 16px; border-radius: 4px; border: 1px solid var(--card); background: var(--c); color: #fff; font-size: 11px; font-weight: 600; display: flex; align-items: center; justify-content: center; overflow: hidden; }
 .bar.tone-running { background: repeating-linear-gradient(45deg, #2563eb 0 8px, #3b82f6 8px 16px); }
+.bar.tone-soaking { background: repeating-linear-gradient(45deg, #0f766e 0 8px, #14b8a6 8px 16px); }
 .bar.tone-paused { background: repeating-linear-gradient(45deg, #d97706 0 8px, #f59e0b 8px 16px); }
 
 .legend { display: flex; flex-wrap: wrap; align-items: center; gap: 6px 14px; font-size: 12px; color: var(--muted); }

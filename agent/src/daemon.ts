@@ -31,12 +31,15 @@ export interface RunningAgent {
  */
 export async function startAgent(config: AgentConfig, log: Logger): Promise<RunningAgent> {
   const journal = new Journal(join(config.stateDir));
+  const runtime = new DockerRuntime({
+    socketPath: config.docker.socket,
+    pullStallTimeoutMs: config.docker.pullStallTimeoutMs,
+    authFile: config.docker.authFile,
+  });
+  await runtime.checkCredentials();
   const deps: SlotDeps = {
     lb: new HaproxyClient({ socketPath: config.haproxy.socket, timeoutMs: config.haproxy.timeoutMs }),
-    runtime: new DockerRuntime({
-      socketPath: config.docker.socket,
-      pullStallTimeoutMs: config.docker.pullStallTimeoutMs,
-    }),
+    runtime,
     journal,
     log,
     pollMs: POLL_MS,

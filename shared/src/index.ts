@@ -5,6 +5,7 @@ export * from './logger.js';
 export * from './proto.js';
 export * from './config/agent.js';
 export * from './config/durations.js';
+export * from './config/docker-auth.js';
 export * from './rpc/agent.js';
 export * from './rpc/grpc-errors.js';
 export * from './rpc/agent-grpc-client.js';

@@ -74,6 +74,18 @@ test('a config with a missing field: exit 2, one line naming the field', async (
   assert.equal(res.stderr.trim().split('\n').length, 1);
 });
 
+test('a registry credentials file (docker.authFile) that is not there: exit 2 at the start, one line naming it', async () => {
+  const missing = join(host.dir, 'no-such-docker-config.json');
+  const res = await runAgentWith((cfg) => {
+    cfg['docker'] = { ...(cfg['docker'] as object | undefined), authFile: missing };
+  });
+  assert.equal(res.status, 2);
+  assert.equal(
+    res.stderr.trim(),
+    `fleetroll-agent: CONFIG_INVALID: cannot read registry credentials ${missing}: no such file`,
+  );
+});
+
 test('a config with an injection attempt in a backend name is refused', async () => {
   const before = await snapshot();
   const res = await runAgentWith((cfg) => {

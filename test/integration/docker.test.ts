@@ -13,7 +13,7 @@ import {
   ImagePullError,
   InvalidInputError,
 } from '@fleetroll/shared';
-import { pushImage, pushImageWithOwnLayer, startRegistry } from '../support/registry.js';
+import { REGISTRY_USER, pushImage, pushImageWithOwnLayer, startRegistry } from '../support/registry.js';
 import { startStallingProxy, type StallingProxy } from '../support/stalling-proxy.js';
 import {
   DOCKER_SOCKET,
@@ -109,6 +109,60 @@ describe('DockerRuntime against the real dockerd', () => {
     } finally {
       await runDocker(['rmi', ref]).catch(() => undefined);
       await runDocker(['rmi', brokenRef]).catch(() => undefined);
+      await registry.stop();
+    }
+  });
+
+  test('pulls from a registry that wants credentials with those of a Docker client config (docker.authFile), read at each pull, and says which were missing or refused', async () => {
+    const registry = await startRegistry({ auth: true });
+    const ref = `${registry.url}/fleetroll-app:v2-${random()}`;
+    const dir = await mkdtemp(join(tmpdir(), 'fleetroll-docker-config-'));
+    const authFile = join(dir, 'config.json');
+    const emptyFile = join(dir, 'empty.json');
+    // What `docker login` writes; the docker CLI below pushes with it too.
+    const login = (password: string) =>
+      writeFile(
+        authFile,
+        JSON.stringify({
+          auths: {
+            [registry.url]: { auth: Buffer.from(`${REGISTRY_USER.username}:${password}`).toString('base64') },
+          },
+        }),
+      );
+    try {
+      await login(REGISTRY_USER.password);
+      await writeFile(emptyFile, JSON.stringify({ auths: {} }));
+      await runDocker(['tag', 'fleetroll-app:v2', ref]);
+      await runDocker(['--config', dir, 'push', ref], 120_000);
+      await runDocker(['rmi', ref]);
+
+      await assert.rejects(
+        new DockerRuntime({ socketPath: DOCKER_SOCKET, authFile: emptyFile }).ensureImage(ref),
+        (err: unknown) =>
+          err instanceof ImagePullError &&
+          err.message.includes(
+            `no basic auth credentials (${registry.url} wants credentials and there are none for it in ${emptyFile}: ` +
+              `run docker login ${registry.url} on this host, or set docker.authFile in the agent config)`,
+          ),
+      );
+      const withFile = new DockerRuntime({ socketPath: DOCKER_SOCKET, authFile });
+      await login('not-the-password');
+      await assert.rejects(
+        withFile.ensureImage(ref),
+        (err: unknown) =>
+          err instanceof ImagePullError &&
+          /unauthorized/.test(err.message) &&
+          err.message.endsWith(`(${registry.url} refused the credentials for it in ${authFile})`),
+      );
+      assert.equal(await runtime.imageId(ref), null);
+
+      // A new login is used by the next pull, without a new runtime (an agent restart).
+      await login(REGISTRY_USER.password);
+      assert.deepEqual(await withFile.ensureImage(ref), { pulled: true });
+      assert.equal(await runtime.imageId(ref), await runtime.imageId('fleetroll-app:v2'));
+    } finally {
+      await runDocker(['rmi', ref]).catch(() => undefined);
+      await rm(dir, { recursive: true, force: true });
       await registry.stop();
     }
   });

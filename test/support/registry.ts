@@ -11,6 +11,16 @@ const HOST = '127.0.0.1';
 const PORT = 5000;
 const READY_TIMEOUT_MS = 10_000;
 
+/**
+ * A user of a registry started with `auth: true`: htpasswd wants bcrypt, and nothing on these
+ * machines makes it, so the hash of this password (cost 10) is written here once.
+ */
+export const REGISTRY_USER = {
+  username: 'fleetroll-ci',
+  password: 'fleetroll-pull',
+  bcrypt: '$2b$10$ZZQyyb/oEisOfWo7qrnPDutZ5RtTYpGWe5bcGLia1EAP5m0rY65YS',
+} as const;
+
 export interface Registry {
   /** host:port, the prefix of image references in this registry. */
   url: string;
@@ -36,9 +46,10 @@ async function portInUse(): Promise<boolean> {
 /**
  * Runs Debian's docker-registry on 127.0.0.1:5000 with a config and storage of its
  * own (the packaged config listens on every interface and wants htpasswd), and
- * waits until it answers. Docker trusts loopback registries without TLS.
+ * waits until it answers. Docker trusts loopback registries without TLS, and sends them
+ * basic-auth credentials too. With `auth`, only REGISTRY_USER may push or pull.
  */
-export async function startRegistry(): Promise<Registry> {
+export async function startRegistry({ auth = false }: { auth?: boolean } = {}): Promise<Registry> {
   if (await portInUse()) {
     throw new Error(
       `cannot start docker-registry: ${HOST}:${PORT} is already in use (another registry from an earlier run?)`,
@@ -58,9 +69,13 @@ export async function startRegistry(): Promise<Registry> {
       `    rootdirectory: ${storageDir}`,
       'http:',
       `  addr: ${HOST}:${PORT}`,
+      ...(auth
+        ? ['auth:', '  htpasswd:', '    realm: fleetroll-test', `    path: ${join(dir, 'htpasswd')}`]
+        : []),
       '',
     ].join('\n'),
   );
+  if (auth) await writeFile(join(dir, 'htpasswd'), `${REGISTRY_USER.username}:${REGISTRY_USER.bcrypt}\n`);
   const child = spawn(REGISTRY_BIN, ['serve', configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   let ended: string | undefined;
@@ -91,7 +106,9 @@ export async function startRegistry(): Promise<Registry> {
     try {
       const res = await fetch(`http://${HOST}:${PORT}/v2/`, { signal: AbortSignal.timeout(1_000) });
       // The port was free before the spawn, so an answer comes from this child, unless it has just died.
-      if (res.ok && ended === undefined) return { url: `${HOST}:${PORT}`, storageDir, stop };
+      // With auth, its refusal of a request without credentials says as much.
+      if ((res.ok || (auth && res.status === 401)) && ended === undefined)
+        return { url: `${HOST}:${PORT}`, storageDir, stop };
     } catch {
       // not listening yet
     }

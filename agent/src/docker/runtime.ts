@@ -20,12 +20,15 @@ import {
   readImageInspect,
 } from './inspect.js';
 import { followPull } from './pull.js';
+import { RegistryCredentials, refusalHint } from './registry-auth.js';
 
 export interface DockerRuntimeOptions {
   /** The daemon's Unix socket, e.g. /var/run/docker.sock. */
   socketPath: string;
   /** A pull with no progress for this long is ended (the agent config's docker.pullStallTimeoutMs). */
   pullStallTimeoutMs?: number;
+  /** The agent config's docker.authFile: a Docker client config with registry credentials. */
+  authFile?: string;
 }
 
 const CONTAINER_ID = /^[a-f0-9]{64}$/;
@@ -35,11 +38,22 @@ export class DockerRuntime implements ContainerRuntime {
   readonly socketPath: string;
   private readonly docker: Docker;
   private readonly pullStallTimeoutMs: number;
+  private readonly credentials: RegistryCredentials;
 
-  constructor({ socketPath, pullStallTimeoutMs = DEFAULT_PULL_STALL_TIMEOUT_MS }: DockerRuntimeOptions) {
+  constructor({
+    socketPath,
+    pullStallTimeoutMs = DEFAULT_PULL_STALL_TIMEOUT_MS,
+    authFile,
+  }: DockerRuntimeOptions) {
     this.socketPath = socketPath;
     this.docker = new Docker({ socketPath });
     this.pullStallTimeoutMs = pullStallTimeoutMs;
+    this.credentials = new RegistryCredentials(authFile);
+  }
+
+  /** Reads the registry credentials file once, so that a bad one stops the agent as it starts. */
+  checkCredentials(): Promise<void> {
+    return this.credentials.check();
   }
 
   async inspect(nameOrId: string): Promise<ContainerSnapshot> {
@@ -63,10 +77,28 @@ export class DockerRuntime implements ContainerRuntime {
   async ensureImage(ref: string, stop?: AbortSignal): Promise<{ pulled: boolean }> {
     if ((await this.imageId(ref)) !== null) return { pulled: false };
     const failure: Failure = { action: `pull image ${ref}`, as: ImagePullError };
+    let creds;
+    try {
+      creds = await this.credentials.forImage(ref);
+    } catch (err) {
+      throw new ImagePullError(`cannot pull image ${ref}: ${(err as Error).message}`, { cause: err });
+    }
+    const opts = creds.auth ? { authconfig: creds.auth } : {};
     // dockerode answers a pull with the HTTP response, a Readable; its types say only ReadableStream.
-    const pull = (signal: AbortSignal) => this.docker.pull(ref, { abortSignal: signal }) as Promise<Readable>;
-    const end = await this.call(failure, () => followPull(pull, this.pullStallTimeoutMs, stop));
-    if (!end.ok) throw new ImagePullError(`cannot pull image ${ref}: ${end.reason}`);
+    const pull = (signal: AbortSignal) =>
+      this.docker.pull(ref, { ...opts, abortSignal: signal }) as Promise<Readable>;
+    let end;
+    try {
+      end = await this.call(failure, () => followPull(pull, this.pullStallTimeoutMs, stop));
+    } catch (err) {
+      if (!(err instanceof ImagePullError)) throw err;
+      const hint = refusalHint(err.message, ref, creds);
+      throw hint ? new ImagePullError(`${err.message}${hint}`, { cause: err }) : err;
+    }
+    if (!end.ok)
+      throw new ImagePullError(
+        `cannot pull image ${ref}: ${end.reason}${refusalHint(end.reason, ref, creds)}`,
+      );
     // The caller is about to create a container from this tag; a pull that left it absent did not do its job.
     if ((await this.imageId(ref)) === null) {
       throw new ImagePullError(`pulled image ${ref}, but Docker does not list it afterwards`);

@@ -87,6 +87,17 @@ export const agentConfigSchema = z
               'IMAGE_PULL_FAILED. Docker sets no limit of its own: a registry that stops sending in the ' +
               'middle of a layer would hold the pull for ever. A slow pull that keeps moving is not cut.',
           ),
+        authFile: z
+          .string()
+          .min(1)
+          .optional()
+          .describe(
+            'A Docker client config (config.json, as `docker login` writes it) whose `auths` hold the ' +
+              'credentials for pulls from private registries. Read at each pull, so a new login needs ' +
+              "no restart. Unset: $DOCKER_CONFIG/config.json or ~/.docker/config.json of the agent's " +
+              'user when there is one, like the docker CLI. Credential helpers (credsStore, ' +
+              'credHelpers) are not run.',
+          ),
       })
       .prefault({})
       .describe('The local Docker Engine that runs the slot containers.'),

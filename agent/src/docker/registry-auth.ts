@@ -1,0 +1,118 @@
+import { access } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import {
+  ConfigError,
+  dockerAuthFileSchema,
+  loadYamlConfig,
+  type DockerAuthEntry,
+  type DockerAuthFile,
+} from '@fleetroll/shared';
+
+/** What the Engine API takes as X-Registry-Auth for a pull. */
+export interface PullAuth {
+  username?: string;
+  password?: string;
+  identitytoken?: string;
+  serveraddress: string;
+}
+
+/** The credentials for one pull, and the file they were looked for in (none: no file to read). */
+export type PullCredentials = { auth: PullAuth; source: string } | { auth?: undefined; source?: string };
+
+const DOCKER_HUB = 'docker.io';
+const HUB_ALIASES = new Set([DOCKER_HUB, 'index.docker.io', 'registry-1.docker.io']);
+// The key `docker login` writes for Docker Hub, and the server address the daemon expects for it.
+const HUB_SERVER = 'https://index.docker.io/v1/';
+
+const hub = (host: string) => (HUB_ALIASES.has(host) ? DOCKER_HUB : host);
+
+/** The registry an image reference names, as Docker reads it: its first part when that looks like a host. */
+export function registryOf(ref: string): string {
+  const slash = ref.indexOf('/');
+  const first = slash < 0 ? '' : ref.slice(0, slash);
+  return first.includes('.') || first.includes(':') || first === 'localhost' ? hub(first) : DOCKER_HUB;
+}
+
+// `auths` keys come as "127.0.0.1:5000", "https://registry.example.com" or "https://index.docker.io/v1/".
+const keyRegistry = (key: string) => hub(key.replace(/^[a-z]+:\/\//i, '').replace(/\/.*$/, ''));
+
+function fromEntry(entry: DockerAuthEntry, key: string, serveraddress: string): PullAuth | undefined {
+  if (entry.identitytoken) return { identitytoken: entry.identitytoken, serveraddress };
+  if (entry.auth) {
+    const plain = Buffer.from(entry.auth, 'base64').toString('utf8');
+    const colon = plain.indexOf(':');
+    if (colon <= 0) throw new ConfigError(`auths["${key}"].auth is not base64 of user:password`);
+    return { username: plain.slice(0, colon), password: plain.slice(colon + 1), serveraddress };
+  }
+  if (entry.username !== undefined && entry.password !== undefined) {
+    return { username: entry.username, password: entry.password, serveraddress };
+  }
+  return undefined;
+}
+
+/** The credentials a Docker client config holds for a registry, if any. */
+export function authFor(file: DockerAuthFile, registry: string): PullAuth | undefined {
+  const serveraddress = registry === DOCKER_HUB ? HUB_SERVER : registry;
+  for (const [key, entry] of Object.entries(file.auths)) {
+    if (keyRegistry(key) === registry) return fromEntry(entry, key, serveraddress);
+  }
+  return undefined;
+}
+
+/** Where the docker CLI keeps its config for this user. */
+export function defaultAuthFile(env: NodeJS.ProcessEnv = process.env): string {
+  return join(env['DOCKER_CONFIG'] ?? join(homedir(), '.docker'), 'config.json');
+}
+
+/**
+ * Reads the credentials for a pull from a Docker client config, at each pull, so that a new
+ * `docker login` on the host needs no restart of the agent. A file named in the agent config
+ * must be there; the docker CLI's default file is used only when it exists.
+ */
+export class RegistryCredentials {
+  constructor(
+    private readonly path: string | undefined,
+    private readonly fallback: string = defaultAuthFile(),
+  ) {}
+
+  /** Fails, as a ConfigError, when the file is unusable: at the agent's start, not at its first pull. */
+  async check(): Promise<void> {
+    await this.read();
+  }
+
+  async forImage(ref: string): Promise<PullCredentials> {
+    const read = await this.read();
+    if (read === undefined) return {};
+    try {
+      const auth = authFor(read.file, registryOf(ref));
+      return auth ? { auth, source: read.source } : { source: read.source };
+    } catch (err) {
+      throw err instanceof ConfigError ? new ConfigError(`${read.source}: ${err.message}`) : err;
+    }
+  }
+
+  private async read(): Promise<{ file: DockerAuthFile; source: string } | undefined> {
+    const source = this.path ?? this.fallback;
+    const present = await access(source).then(
+      () => true,
+      () => false,
+    );
+    if (this.path === undefined && !present) return undefined;
+    return { file: await loadYamlConfig(source, 'registry credentials', dockerAuthFileSchema), source };
+  }
+}
+
+const REFUSED = /no basic auth credentials|unauthorized|authentication required/i;
+
+/** Plain words for a pull the registry refused: which credentials were (not) there. */
+export function refusalHint(reason: string, ref: string, creds: PullCredentials): string {
+  if (!REFUSED.test(reason)) return '';
+  const registry = registryOf(ref);
+  if (creds.auth) return ` (${registry} refused the credentials for it in ${creds.source})`;
+  const where = creds.source ? `in ${creds.source}` : `(no ${defaultAuthFile()})`;
+  return (
+    ` (${registry} wants credentials and there are none for it ${where}: ` +
+    `run docker login ${registry} on this host, or set docker.authFile in the agent config)`
+  );
+}

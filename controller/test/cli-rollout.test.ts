@@ -54,6 +54,33 @@ test("slot overrides: a bad duration or a value past the agents' bounds exits 2 
   oneLine(await start('--host-timeout', 'soon'), 2, /--host-timeout: "soon" is not a duration/);
 });
 
+test('--pause-after: not batch numbers exits 2 locally; one with nothing after it, or 0, is refused by the controller', async () => {
+  const start = (...extra: string[]) =>
+    fleetroll(
+      'rollout',
+      'start',
+      '--image',
+      'app:v2',
+      '--serial',
+      '1',
+      '--controller',
+      ctl.address,
+      '--detach',
+      ...extra,
+    );
+  oneLine(
+    await start('--pause-after', 'first'),
+    2,
+    /--pause-after: "first" is not a list of batch numbers \(e\.g\. 1 or 1,3\)/,
+  );
+  oneLine(
+    await start('--pause-after', '1'),
+    2,
+    /pause_after: the rollout has 1 batch, so after batch 1 nothing would be held back/,
+  );
+  oneLine(await start('--pause-after', '0'), 2, /pause_after\.0: batches are numbered from 1/);
+});
+
 test('slot overrides and the soak travel with the rollout: status names them', async () => {
   const started = await fleetroll(
     'rollout',

@@ -127,6 +127,13 @@ test('bad requests get JSON errors with the fleetroll code, a plain message and 
     'INVALID_INPUT',
     /colour/,
   );
+  // What the dashboard's form sends for a pause-after field that holds no number.
+  assertError(
+    await call('POST', '/api/rollouts', { image: 'app:v2', pauseAfter: [null] }),
+    400,
+    'INVALID_INPUT',
+    /rollout request: pauseAfter\.0: /,
+  );
   // The shape passes here; the values are checked by ControllerCore as for gRPC.
   assertError(
     await call('POST', '/api/rollouts', { image: 'app:v2', serial: ['120%'] }),

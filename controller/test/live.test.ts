@@ -27,6 +27,7 @@ const batch = (index: number, hostIds: string[], startedAtMs: number, finishedAt
   hostIds,
   startedAtMs,
   finishedAtMs,
+  heldAtMs: 0,
 });
 
 /** Six hosts in two groups, one plan: the second batch is running, one host in it has failed. */

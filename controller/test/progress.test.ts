@@ -99,3 +99,16 @@ test('with a soak, a batch that ends says so; a soak check that fails a done hos
     '[   6.0s] h1 failed (3/3 slots): SOAK_CHECK_FAILED not serving app:v2 after the 5 s soak: a: HAProxy DOWN',
   ]);
 });
+
+test('with pause-after, the header says after which batches the rollout will wait, and the pause says why', () => {
+  const p = new ProgressPrinter(0);
+  const request = specToRequest(spec({ serial: ['1'], pauseAfter: [1] }));
+  assert.deepEqual(p.lines({ status: status({ request }), steps: [] }, 0), [
+    'rollout r-1: app:v2 to 2 hosts, 2 batches (serial 50%) via nats; pauses after batch 1',
+  ]);
+  const reason = 'batch 1 done; paused as the rollout asked (pause after batch 1): resume it to go on';
+  assert.deepEqual(
+    p.lines({ status: status({ request, state: 'ROLLOUT_PAUSED', message: reason }), steps: [] }, 2_000),
+    [`[   2.0s] rollout paused: ${reason}`],
+  );
+});

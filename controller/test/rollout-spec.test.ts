@@ -17,6 +17,7 @@ const wire: msg.StartRolloutRequest__Output = {
   maxParallel: 0,
   hostTimeoutMs: 0,
   soakMs: 0,
+  pauseAfter: [],
   transport: '',
   groupsInParallel: false,
   groupsInSequence: false,
@@ -42,6 +43,7 @@ test('spec: a wire request with proto defaults gets the documented defaults', ()
     maxParallel: 0,
     hostTimeoutMs: DEFAULT_HOST_TIMEOUT_MS,
     soakMs: 0,
+    pauseAfter: [],
     groupsInParallel: false,
     groupsInSequence: false,
     options: {

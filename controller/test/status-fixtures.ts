@@ -35,8 +35,8 @@ export function status(over: Partial<msg.RolloutStatus__Output>): msg.RolloutSta
     serial: ['50%'],
     groups: [],
     batches: [
-      { group: 'all', index: 0, hostIds: ['h1'], startedAtMs: 0, finishedAtMs: 0 },
-      { group: 'all', index: 1, hostIds: ['h2'], startedAtMs: 0, finishedAtMs: 0 },
+      { group: 'all', index: 0, hostIds: ['h1'], startedAtMs: 0, finishedAtMs: 0, heldAtMs: 0 },
+      { group: 'all', index: 1, hostIds: ['h2'], startedAtMs: 0, finishedAtMs: 0, heldAtMs: 0 },
     ],
     hosts: [host('h1', 'HOST_PENDING'), host('h2', 'HOST_PENDING')],
     message: '',

@@ -45,6 +45,7 @@ export interface StartForm {
   maxFail: string;
   failureAction: 'PAUSE' | 'ABORT' | 'ROLLBACK';
   soakMs: number;
+  pauseAfter: number[];
   maxParallel: number;
 }
 

@@ -4,6 +4,13 @@ import type { Status } from './types.js';
 
 const FAILURE_ACTIONS = ['PAUSE', 'ABORT', 'ROLLBACK'] as const;
 
+/** A comma-separated field's items: `1, 10%,` → ['1', '10%']. */
+const items = (text: string): string[] =>
+  text
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+
 function field(label: string, input: HTMLElement, hint = ''): HTMLElement {
   return h('label', {}, h('span', {}, label), input, hint ? h('small', {}, hint) : null);
 }
@@ -13,6 +20,7 @@ export function startForm(onStarted: (status: Status) => void): HTMLElement {
   const image = h('input', { name: 'image', required: true, placeholder: 'registry:5000/app:v2' });
   const serial = h('input', { name: 'serial', value: '35%' });
   const maxFail = h('input', { name: 'maxFail', value: '0%' });
+  const pauseAfter = h('input', { name: 'pauseAfter', placeholder: 'e.g. 1' });
   const soak = h('input', { name: 'soak', type: 'number', min: '0', step: 'any', value: '0' });
   const parallel = h('input', { name: 'groupsInParallel', type: 'checkbox' });
   const action = h(
@@ -33,6 +41,7 @@ export function startForm(onStarted: (status: Status) => void): HTMLElement {
     field('Max fail', maxFail, 'share of a batch that may fail, e.g. 10%'),
     field('On failure', action),
     field('Soak (s)', soak, 'after each batch, wait, then check its hosts again'),
+    field('Pause after batch', pauseAfter, 'wait for a resume after these, e.g. 1 or 1,3'),
     h('label', { class: 'check' }, parallel, h('span', {}, 'Groups in parallel')),
     submit,
     error,
@@ -42,15 +51,14 @@ export function startForm(onStarted: (status: Status) => void): HTMLElement {
     event.preventDefault();
     const request: StartForm = {
       image: image.value.trim(),
-      serial: serial.value
-        .split(',')
-        .map((s) => s.trim())
-        .filter((s) => s !== ''),
+      serial: items(serial.value),
       groupsInParallel: parallel.checked,
       maxFail: maxFail.value.trim(),
       failureAction: FAILURE_ACTIONS.find((a) => a === action.value) ?? 'PAUSE',
       // Whole ms, as the controller takes them; it refuses what is out of bounds in plain words.
       soakMs: Math.round((soak.valueAsNumber || 0) * 1_000),
+      // Not numbers (NaN goes as null) are refused by the controller with the field's name.
+      pauseAfter: items(pauseAfter.value).map(Number),
       maxParallel: 0,
     };
     submit.disabled = true;

@@ -60,7 +60,10 @@ export class HeadView {
     const took = duration((status.finishedAtMs || now) - status.createdAtMs);
     const serial = status.serial.join(', ') || 'one batch';
     const soakMs = status.request?.soakMs ?? 0;
-    const soak = soakMs > 0 ? ` · each batch soaks ${duration(soakMs)}` : '';
+    const pauseAfter = status.request?.pauseAfter ?? [];
+    const soak =
+      (soakMs > 0 ? ` · each batch soaks ${duration(soakMs)}` : '') +
+      (pauseAfter.length > 0 ? ` · pauses after batch ${pauseAfter.join(', ')}` : '');
     setText(
       this.meta,
       `${status.image} · serial ${serial}${soak} · over ${status.transport} · started ${clock(status.createdAtMs)} · ${took}`,

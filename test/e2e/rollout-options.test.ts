@@ -43,7 +43,7 @@ async function drainTimes(hosts: LocalHost[], rolloutId: string): Promise<number
 // Well above what a slot takes to drain the load's 0.5-s requests.
 const MIN_DRAIN_MS = 1_200;
 
-test('rollout start --soak --min-drain: a version that goes DOWN and back UP after its batch passed fails SOAK_CHECK_FAILED and the next batch never starts, each slot stayed drained the minimum; without them the same rollout goes on and slots drain at once; 0 failed requests', async (t) => {
+test('rollout start --soak --min-drain --pause-after: a version that goes DOWN and back UP after its batch passed fails SOAK_CHECK_FAILED and the next batch never starts, each slot stayed drained the minimum; without them the same rollout goes on and slots drain at once; a rollout held after batch 1 waits for resume; 0 failed requests', async (t) => {
   const fleet = await startLocalFleet({ name: 'sk', hosts: 2, indexBase: 52, transport: 'grpc' });
   t.after(() => fleet.stop());
   const [first, second] = fleet.hosts as [LocalHost, LocalHost];
@@ -117,6 +117,50 @@ test('rollout start --soak --min-drain: a version that goes DOWN and back UP aft
     assert.equal(quick.length, 3);
     for (const ms of quick) assert.ok(ms < MIN_DRAIN_MS, `without --min-drain: ${quick}`);
     t.diagnostic(`drained in ${drained.join(', ')} ms with --min-drain; ${quick.join(', ')} ms without`);
+
+    // --pause-after 1, a canary batch: the CLI follows batch 1 and exits 3 (paused, waiting for an
+    // operator); the second host is not asked until `rollout resume`, then the rollout ends.
+    healHealth(first, 1);
+    await lbStatus(first, 1, 'UP');
+    const held = await startWithCli(
+      t,
+      fleet.controller.address,
+      'fleetroll-app:v2',
+      '--pause-after',
+      '1',
+      '--plain',
+    );
+    assert.equal(held.code, 3, held.out);
+    const heldId = /^rollout (r-\S+):/m.exec(held.out)?.[1] ?? '';
+    assert.match(held.out, /; pauses after batch 1/);
+    assert.match(
+      held.out,
+      /rollout paused: batch 1 done; paused as the rollout asked \(pause after batch 1\): resume it to go on/,
+    );
+    assert.equal(await startedOn(second, heldId), false, `${second.hostId} was asked while held`);
+    const heldStatus = await runCli(t, 'rollout', 'status', heldId, '--controller', fleet.controller.address);
+    assert.match(heldStatus.out, /^ {2}pauses after batch 1 until resumed$/m);
+    const resumed = await runCli(t, 'rollout', 'resume', heldId, '--controller', fleet.controller.address);
+    assert.equal(resumed.code, 0, resumed.out);
+    const watched = await runCli(
+      t,
+      'rollout',
+      'status',
+      heldId,
+      '--watch',
+      '--plain',
+      '--controller',
+      fleet.controller.address,
+    );
+    assert.equal(watched.code, 0, watched.out);
+    const done = await fleet.controller.api.get(heldId);
+    assert.deepEqual(
+      done.hosts.map((h) => [h.hostId, h.state, h.slotsReplaced]),
+      [
+        [first.hostId, 'HOST_SUCCEEDED', 3],
+        [second.hostId, 'HOST_SUCCEEDED', 3],
+      ],
+    );
   } finally {
     await sleep(1_500);
     report = await load.stop();

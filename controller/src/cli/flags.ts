@@ -47,6 +47,23 @@ export const secondsFlag = durationFlag('s').transform((ms, ctx): number => {
   return z.NEVER;
 });
 
+/** Batch numbers, comma-separated (`1` or `1,3`); not given is none. The controller checks the range. */
+export const batchNumbersFlag = z
+  .string()
+  .optional()
+  .transform((raw, ctx): number[] => {
+    const text = raw?.trim() ?? '';
+    if (text === '') return [];
+    const parts = text.split(',').map((p) => p.trim());
+    if (parts.every((p) => /^\d+$/.test(p))) return parts.map(Number);
+    ctx.addIssue({
+      code: 'custom',
+      input: raw,
+      message: `${JSON.stringify(raw)} is not a list of batch numbers (e.g. 1 or 1,3)`,
+    });
+    return z.NEVER;
+  });
+
 function flagName(key: PropertyKey): string {
   return `--${String(key).replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 }

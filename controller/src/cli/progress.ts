@@ -98,9 +98,11 @@ function isRunning(s: Status): boolean {
 function header(s: Status): string {
   const groups = s.groups.length > 1 ? ` in groups ${s.groups.map((g) => g.group).join(', ')}` : '';
   const overrides = formatOverrides(s.request?.options);
+  const pauseAfter = s.request?.pauseAfter ?? [];
   return (
     `rollout ${s.id}: ${s.image} to ${s.hosts.length} hosts${groups}, ` +
     `${s.batches.length} batches (serial ${s.serial.join(',') || 'all'}) via ${s.transport}` +
+    (pauseAfter.length > 0 ? `; pauses after batch ${pauseAfter.join(', ')}` : '') +
     (overrides ? `; slots: ${overrides}` : '')
   );
 }

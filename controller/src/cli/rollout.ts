@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { formatSerialSpec, serialSpecSchema, updateHostRequestSchema } from '@fleetroll/shared';
 import { withApi, type ControllerApi } from './controller-api.js';
-import { durationFlag, parseFlags, secondsFlag, withController } from './flags.js';
+import { batchNumbersFlag, durationFlag, parseFlags, secondsFlag, withController } from './flags.js';
 import type { Io } from './io.js';
 import { follow } from './follow.js';
 import { formatRolloutList, summarize } from './rollout-list.js';
@@ -23,6 +23,7 @@ const startFlags = z.object({
   maxParallel: z.coerce.number().int().min(0),
   hostTimeout: durationFlag(),
   soak: durationFlag(),
+  pauseAfter: batchNumbersFlag,
   drainTimeout: durationFlag().pipe(override.drainTimeoutMs),
   minDrain: durationFlag().pipe(override.minDrainMs),
   healthTimeout: durationFlag().pipe(override.healthTimeoutMs),
@@ -59,6 +60,10 @@ export function addRolloutCommands(program: Command, io: Io, setExit: (code: num
       'after each batch, wait this long, then check its hosts again (on the image, healthy, UP) before the next',
     )
     .option(
+      '--pause-after <batches>',
+      'pause after these batches until an operator resumes, e.g. 1 to look at a first (canary) batch',
+    )
+    .option(
       '--drain-timeout <duration>',
       "how long a slot at weight 0 waits for its sessions (the agents' default)",
     )
@@ -91,6 +96,7 @@ export function addRolloutCommands(program: Command, io: Io, setExit: (code: num
           maxParallel: f.maxParallel,
           hostTimeoutMs: f.hostTimeout,
           soakMs: f.soak,
+          pauseAfter: f.pauseAfter,
           options: {
             drainTimeoutMs: f.drainTimeout,
             minDrainMs: f.minDrain,

@@ -35,6 +35,8 @@ export function formatStatus(s: msg.RolloutStatus__Output): string {
   const soakMs = s.request?.soakMs ?? 0;
   if (soakMs > 0)
     lines.push(`  each batch soaks ${formatDuration(soakMs)}, then its hosts are checked again`);
+  const pauseAfter = s.request?.pauseAfter ?? [];
+  if (pauseAfter.length > 0) lines.push(`  pauses after batch ${pauseAfter.join(', ')} until resumed`);
   for (const g of s.groups) {
     lines.push(
       `  group ${g.group}: ${word(g.state)}, batch ${Math.min(g.currentBatch + 1, g.batchesTotal)}/${g.batchesTotal}, ` +

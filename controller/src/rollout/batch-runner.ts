@@ -3,6 +3,7 @@ import type { RolloutContext } from './context.js';
 import { applyFailurePolicy } from './failure-policy.js';
 import { prepareHost, runHost } from './host-runner.js';
 import type { Lane } from './plan.js';
+import { holdAfterBatch } from './pause-after.js';
 import { soakBatch } from './soak.js';
 
 /** Runs a host until it is no longer waiting: it ended, or the rollout halted. Paused, it waits. */
@@ -85,8 +86,8 @@ function batchTime(ctx: RolloutContext, lane: string, index: number, which: 'sta
 }
 
 /**
- * A lane's batches in order; the next begins only when the one before has ended, soaked and passed
- * the failure policy. A resumed rollout skips the batches that ended before the restart, and soaks
+ * A lane's batches in order; the next begins only when the one before has ended, soaked, passed
+ * the failure policy and, when the spec asks for it, been held for an operator's resume. A resumed rollout skips the batches that ended before the restart, and soaks
  * (what is left) and applies the policy again (it changes nothing twice) after the last of them
  * unless the next had begun.
  */
@@ -103,5 +104,7 @@ export async function runLane(ctx: RolloutContext, lane: Lane): Promise<void> {
     await soakBatch(ctx, hostIds, batchTime(ctx, lane.name, index, 'finishedAtMs'));
     if (ctx.halt) return;
     await applyFailurePolicy(ctx, lane.name, index, hostIds);
+    if (ctx.halt) return;
+    await holdAfterBatch(ctx, lane, index);
   }
 }

@@ -3,13 +3,15 @@ import type { Halt, RolloutContext } from './context.js';
 /**
  * No new host of these groups starts; their hosts in flight are asked to stop at the next slot
  * boundary (the groups stay PAUSING until they have). Saved first, then the agents are asked.
+ * `after`: the batch the spec's pauseAfter holds the rollout after, marked held with the pause.
  */
 export async function pauseGroups(
   ctx: RolloutContext,
   groups: readonly string[],
   reason: string,
+  after?: { lane: string; index: number },
 ): Promise<void> {
-  await ctx.ledger.apply({ kind: 'paused', groups, reason });
+  await ctx.ledger.apply({ kind: 'paused', groups, reason, ...(after ? { after } : {}) });
   ctx.requestAborts((host) => groups.includes(host.group));
 }
 

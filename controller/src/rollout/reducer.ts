@@ -55,7 +55,13 @@ export type Change =
       readonly errorCode: string;
       readonly message: string;
     }
-  | { readonly kind: 'paused'; readonly groups: readonly string[]; readonly reason: string }
+  | {
+      readonly kind: 'paused';
+      readonly groups: readonly string[];
+      readonly reason: string;
+      /** The batch after which the spec's pauseAfter paused the rollout: it does so once. */
+      readonly after?: { readonly lane: string; readonly index: number };
+    }
   | { readonly kind: 'resumed'; readonly groups: readonly string[] }
   | {
       /** A restarted controller learned from the agent that it is no longer working on the host. */
@@ -165,6 +171,11 @@ function applyChange(status: Status, change: Change, now: number): void {
           group.pauseReason = change.reason;
       }
       status.message = change.reason;
+      if (change.after) {
+        const { lane, index } = change.after;
+        const batch = status.batches.find((b) => b.group === lane && b.index === index);
+        if (batch) batch.heldAtMs = now;
+      }
       return;
     case 'resumed':
       for (const group of status.groups) if (change.groups.includes(group.group)) group.pauseReason = '';

@@ -8,6 +8,7 @@ import { StatusLedger, type RolloutListener } from './ledger.js';
 import { planRollout, type Lane } from './plan.js';
 import { reconcileHost } from './reconcile.js';
 import { RolloutDetachedError } from './errors.js';
+import { pauseAfterProblem } from './pause-after.js';
 import { planResume } from './resume.js';
 import { rollBack } from './rollback.js';
 import type { RolloutSpec } from './spec.js';
@@ -72,6 +73,8 @@ export class Rollout {
     } else {
       const plan = planRollout(spec, origin);
       if (plan.hosts.length === 0) throw new InvalidInputError(`rollout ${spec.id} selects no hosts`);
+      const late = pauseAfterProblem(spec.pauseAfter, plan.lanes);
+      if (late) throw new InvalidInputError(`invalid rollout request: ${late}`);
       const status = initialStatus(spec, plan, agents.transport, now());
       this.ctx = new RolloutContext(spec, agents, bound, new StatusLedger(status, store, now, bound));
       this.lanes = plan.lanes;

@@ -22,6 +22,7 @@ export function specToRequest(spec: RolloutSpec): msg.StartRolloutRequest__Outpu
     maxParallel: spec.maxParallel,
     hostTimeoutMs: spec.hostTimeoutMs,
     soakMs: spec.soakMs,
+    pauseAfter: [...spec.pauseAfter],
     transport: spec.transport ?? '',
     groupsInParallel: spec.groupsInParallel,
     groupsInSequence: spec.groupsInSequence,

@@ -28,6 +28,8 @@ export interface RolloutSpec {
   readonly hostTimeoutMs: number;
   /** After each batch: wait this long, then check its hosts again (see soak.ts); 0 for none. */
   readonly soakMs: number;
+  /** Batch numbers (1-based, ascending) after which the rollout pauses for an operator. */
+  readonly pauseAfter: readonly number[];
   readonly groupsInParallel: boolean;
   /** Each group planned on its own and the groups run one after another. */
   readonly groupsInSequence: boolean;
@@ -47,6 +49,7 @@ export interface RolloutSpecOptions {
 export const DEFAULT_HOST_TIMEOUT_MS = 600_000;
 const MAX_HOST_TIMEOUT_MS = 86_400_000;
 const MAX_SOAK_MS = 86_400_000;
+const MAX_BATCH_NUMBER = 100_000;
 
 const NO_OVERRIDES: msg.UpdateOptions__Output = {
   drainTimeoutMs: 0,
@@ -133,6 +136,10 @@ const requestSchema = z
     maxParallel: wholeNumber(100_000).default(0),
     hostTimeoutMs: wholeNumber(MAX_HOST_TIMEOUT_MS).default(0),
     soakMs: wholeNumber(MAX_SOAK_MS).default(0),
+    pauseAfter: z
+      .array(wholeNumber(MAX_BATCH_NUMBER).min(1, 'batches are numbered from 1'))
+      .max(1_000)
+      .default([]),
     transport: transportSchema,
     groupsInParallel: z.boolean().default(false),
     groupsInSequence: z.boolean().default(false),
@@ -177,6 +184,7 @@ export function parseRolloutSpec(request: msg.StartRolloutRequest, options: Roll
     maxParallel: r.maxParallel || (options.defaults?.maxParallel ?? 0),
     hostTimeoutMs: r.hostTimeoutMs || (options.defaults?.hostTimeoutMs ?? DEFAULT_HOST_TIMEOUT_MS),
     soakMs: r.soakMs,
+    pauseAfter: [...new Set(r.pauseAfter)].sort((a, b) => a - b),
     groupsInParallel: r.groupsInParallel,
     groupsInSequence: r.groupsInSequence,
     ...(transport === undefined ? {} : { transport }),

@@ -140,6 +140,7 @@ export function initialStatus(spec: RolloutSpec, plan: RolloutPlan, transport: s
         hostIds: [...hostIds],
         startedAtMs: 0,
         finishedAtMs: 0,
+        heldAtMs: 0,
       })),
     ),
     hosts: plan.hosts.map((h) => ({

@@ -24,6 +24,7 @@ const startSchema = z.strictObject({
   maxParallel: z.number().default(0),
   hostTimeoutMs: z.number().default(0),
   soakMs: z.number().default(0),
+  pauseAfter: z.array(z.number()).default([]),
   transport: z.string().default(''),
   groupsInParallel: z.boolean().default(false),
   groupsInSequence: z.boolean().default(false),

@@ -9,6 +9,21 @@ const ctl = controllerForCli(
   'hosts:\n  - id: fe-01\n    groups: [eu]\n    grpc: 127.0.0.1:1\n',
 );
 
+/** `rollout start --image IMAGE --serial 1 --detach` against this file's controller. */
+const startDetached = (image: string, ...extra: string[]) =>
+  fleetroll(
+    'rollout',
+    'start',
+    '--image',
+    image,
+    '--serial',
+    '1',
+    '--controller',
+    ctl.address,
+    '--detach',
+    ...extra,
+  );
+
 function oneLine(run: Run, code: number, message: RegExp): void {
   assert.equal(run.code, code, JSON.stringify(run));
   assert.equal(run.stdout, '');
@@ -55,19 +70,7 @@ test("slot overrides: a bad duration or a value past the agents' bounds exits 2 
 });
 
 test('--pause-after: not batch numbers exits 2 locally; one with nothing after it, or 0, is refused by the controller', async () => {
-  const start = (...extra: string[]) =>
-    fleetroll(
-      'rollout',
-      'start',
-      '--image',
-      'app:v2',
-      '--serial',
-      '1',
-      '--controller',
-      ctl.address,
-      '--detach',
-      ...extra,
-    );
+  const start = (...extra: string[]) => startDetached('app:v2', ...extra);
   oneLine(
     await start('--pause-after', 'first'),
     2,
@@ -82,16 +85,8 @@ test('--pause-after: not batch numbers exits 2 locally; one with nothing after i
 });
 
 test('slot overrides and the soak travel with the rollout: status names them', async () => {
-  const started = await fleetroll(
-    'rollout',
-    'start',
-    '--image',
+  const started = await startDetached(
     'app:v2',
-    '--serial',
-    '1',
-    '--controller',
-    ctl.address,
-    '--detach',
     '--drain-timeout',
     '45s',
     '--min-drain',
@@ -122,17 +117,7 @@ test('slot overrides and the soak travel with the rollout: status names them', a
 
 test('rollout list shows the rollouts newest first, and --json gives scripts the same fields', async () => {
   const start = async (image: string) => {
-    const run = await fleetroll(
-      'rollout',
-      'start',
-      '--image',
-      image,
-      '--serial',
-      '1',
-      '--controller',
-      ctl.address,
-      '--detach',
-    );
+    const run = await startDetached(image);
     assert.equal(run.code, 0, run.stderr);
     return run.stdout.trim();
   };
@@ -159,10 +144,8 @@ test('rollout list shows the rollouts newest first, and --json gives scripts the
 });
 
 test("the controller's own validation also exits 2: unknown group, malformed image, unknown rollout", async () => {
-  const start = (...extra: string[]) =>
-    fleetroll('rollout', 'start', '--serial', '1', '--controller', ctl.address, '--detach', ...extra);
-  oneLine(await start('--image', 'app:v2', '--group', 'mars'), 2, /unknown group "mars"/);
-  oneLine(await start('--image', 'Not An Image'), 2, /image/);
+  oneLine(await startDetached('app:v2', '--group', 'mars'), 2, /unknown group "mars"/);
+  oneLine(await startDetached('Not An Image'), 2, /image/);
   oneLine(
     await fleetroll('rollout', 'status', 'r-nope', '--controller', ctl.address),
     2,

@@ -7,12 +7,19 @@ export interface DrainResult {
   timedOut: boolean;
   /** Sessions still open when draining ended: 0 unless it timed out. */
   sessionsLeft: number;
+  /** How often HAProxy had the server's weight above 0 again, and was set back to 0. */
+  weightResets: number;
 }
 
 /**
  * Waits, at weight 0, until HAProxy reports no current sessions on the server.
  * A drain timeout is not a failure: long-lived connections would otherwise block
  * a release forever; the caller records it and goes on.
+ *
+ * HAProxy forgets runtime weights when it is reloaded or restarted (without a
+ * server-state file), and anyone with the admin socket can set one: a server found
+ * taking traffic again is set back to 0 and drained again, so that the container is
+ * never stopped with new requests flowing to it.
  */
 export async function drain(
   lb: LoadBalancer,
@@ -21,12 +28,18 @@ export async function drain(
   pollMs: number,
 ): Promise<DrainResult> {
   const start = Date.now();
+  let weightResets = 0;
   for (;;) {
-    const { scur } = await lb.serverStat(slot.backend, slot.server);
+    const { scur, weight } = await lb.serverStat(slot.backend, slot.server);
     const elapsed = Date.now() - start;
-    if (scur === 0 && elapsed >= timings.minDrainMs)
-      return { durationMs: elapsed, timedOut: false, sessionsLeft: 0 };
-    if (elapsed >= timings.drainTimeoutMs) return { durationMs: elapsed, timedOut: true, sessionsLeft: scur };
-    await sleep(Math.max(1, Math.min(pollMs, timings.drainTimeoutMs - elapsed)));
+    if (weight !== 0) {
+      await lb.setWeight(slot.backend, slot.server, 0);
+      weightResets += 1;
+    } else if (scur === 0 && elapsed >= timings.minDrainMs) {
+      return { durationMs: elapsed, timedOut: false, sessionsLeft: 0, weightResets };
+    }
+    if (elapsed >= timings.drainTimeoutMs)
+      return { durationMs: elapsed, timedOut: true, sessionsLeft: scur, weightResets };
+    if (weight === 0) await sleep(Math.max(1, Math.min(pollMs, timings.drainTimeoutMs - elapsed)));
   }
 }

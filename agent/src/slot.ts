@@ -67,10 +67,17 @@ export async function replaceSlot(
     if (drained.timedOut) {
       log.warn({ sessionsLeft: drained.sessionsLeft }, 'drain timed out; replacing with sessions still open');
     }
+    const reset = drained.weightResets > 0 ? weightResetNote(slot, drained.weightResets) : '';
+    if (reset) log.warn({ weightResets: drained.weightResets }, reset);
     step('DRAINED', {
       durationMs: drained.durationMs,
       drainTimedOut: drained.timedOut,
-      message: drained.timedOut ? `${drained.sessionsLeft} sessions still open after drainTimeout` : '',
+      message: [
+        drained.timedOut ? `${drained.sessionsLeft} sessions still open after drainTimeout` : '',
+        reset,
+      ]
+        .filter((m) => m !== '')
+        .join('; '),
     });
 
     entry.phase = 'replacing';
@@ -104,6 +111,13 @@ export async function replaceSlot(
   step('SLOT_DONE', { message: `${slot.container} runs ${cmd.image}` });
   log.info({ weightZeroMs, drainMs }, 'slot replaced');
   return { slot: slot.id, status: 'done', weightZeroMs };
+}
+
+function weightResetNote(slot: SlotConfig, times: number): string {
+  return (
+    `HAProxy had ${slot.backend}/${slot.server} above weight 0 again ${times === 1 ? 'once' : `${times} times`} ` +
+    'while it drained (reloaded, or set by someone else?): set back to 0 and drained again'
+  );
 }
 
 async function failSlot(

@@ -61,6 +61,32 @@ test('drain waits until HAProxy shows no sessions', async () => {
   assert.ok(h.lb.scur.get('app/app_1')?.length === 1, 'all scripted polls consumed');
 });
 
+test('a weight HAProxy forgot during the drain (a reload) is set back to 0 and drained again before the stop', async () => {
+  const h = fakeHost();
+  h.lb.scur.set('app/app_1', [2, 3, 1, 0]);
+  const stat = h.lb.serverStat.bind(h.lb);
+  let polls = 0;
+  h.lb.serverStat = (backend, server) => {
+    // At the second poll HAProxy has been reloaded: the server is back at its configured weight.
+    if (server === 'app_1' && ++polls === 2) h.lb.weights.set('app/app_1', 100);
+    return stat(backend, server);
+  };
+  assert.equal((await run(h, 'app:v2')).status, 'done');
+  assert.deepEqual(h.trail.slice(0, 5), [
+    'journal app1 draining',
+    'weight app/app_1 0',
+    'weight app/app_1 0',
+    'journal app1 replacing',
+    'stop c1',
+  ]);
+  assert.equal(h.lb.weights.get('app/app_1'), 37, 'the weight read before the rollout is restored');
+  assert.match(
+    h.events.find((e) => e.step === 'DRAINED')?.message ?? '',
+    /^HAProxy had app\/app_1 above weight 0 again once while it drained .*: set back to 0 and drained again$/,
+  );
+  assert.ok(polls >= 4, `the sessions that came meanwhile were drained too (${polls} polls)`);
+});
+
 test('drain timeout is recorded and the slot goes on', async () => {
   const h = fakeHost();
   h.lb.scur.set('app/app_1', [5]);

@@ -117,6 +117,44 @@ test('a broken image: slot rolled back, old version serving, weight restored, 0 
   );
 });
 
+test('a weight put back during the drain (what a reload of HAProxy leaves) is set to 0 again and drained before the stop: 0 failed requests', async () => {
+  // The other version than app2 runs now, so that the slot is replaced whatever ran before.
+  const before = await versions();
+  const next = before[1] === 'v1' ? 'v2' : 'v1';
+  const { result, report } = await underLoad(async () => {
+    const update = updateHost(host.agent.client, {
+      rolloutId: 'it-weight-back',
+      image: `fleetroll-app:${next}`,
+      slots: ['app2'],
+      // Long enough to put the weight back while the slot is still draining.
+      options: {
+        drainTimeoutMs: 0,
+        minDrainMs: 2_000,
+        healthTimeoutMs: 0,
+        minReadyMs: 0,
+        stopTimeoutS: 0,
+        slotParallelism: 0,
+      },
+    });
+    const deadline = Date.now() + 20_000;
+    while ((await lb.getWeight('app', 'app_2')) !== 0) {
+      if (Date.now() > deadline) throw new Error('app_2 never went to weight 0');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await lb.setWeight('app', 'app_2', 100);
+    return update;
+  });
+  assert.equal(result.error, undefined, JSON.stringify(result.error));
+  assertNoFailedRequests(report, [host]);
+  const drained = result.events.find((e) => e.slot === 'app2' && e.step === 'DRAINED');
+  assert.match(
+    drained?.message ?? '',
+    /^HAProxy had app\/app_2 above weight 0 again once while it drained .*: set back to 0 and drained again$/,
+  );
+  assert.deepEqual(await weights(), [37, 100, 100]);
+  assert.deepEqual(await versions(), [before[0], next, before[2]]);
+});
+
 test('with app_2 and app_3 down, app1 is not taken out: NO_SERVER_LEFT, nothing changed, 0 failed requests', async () => {
   const others = host.containers.slice(1).map((name) => docker.getContainer(name));
   await Promise.all(others.map((c) => c.stop({ t: 1 })));

@@ -234,3 +234,36 @@ test('soak: a slot that went DOWN in HAProxy during the soak and came back fails
   );
   rollout.abort();
 });
+
+test('soak: a controller restarted mid-soak compares with the counters stored as the soak began, not with its own first look', async () => {
+  const soakMs = 600;
+  const hosts = inventory(2);
+  const fleet = new FakeFleet(hosts.map((h) => h.id));
+  const store = new MemoryRolloutStore();
+  const { log } = capturingLogger();
+  const first = new Rollout(spec({ serial: ['1'], soakMs }), hosts, fleet, log, { store, now: Date.now });
+  const run = first.run();
+  await until(() => (store.get(first.id)?.hosts[0]?.soakBaseline.length ?? 0) > 0, 'the baseline saved');
+  assert.deepEqual(
+    store.get(first.id)?.hosts[0]?.soakBaseline.map((b) => [b.slot, b.lbDownCount, b.restartCount]),
+    [
+      ['a', 0, 0],
+      ['b', 0, 0],
+    ],
+  );
+  // Down and back up while this controller soaks; then it dies before the end of the soak.
+  fleet.agent('h01').degraded.set('b', { lbDownCount: 1 });
+  const detached = assert.rejects(run, { code: 'ROLLOUT_DETACHED' });
+  await first.detach('the controller was killed');
+  await detached;
+
+  const second = Rollout.restore(store.get(first.id)!, fleet, log, { store, now: Date.now });
+  void second.run();
+  await until(() => hostState(second, 'h01') === 'HOST_FAILED', 'h01 failed after the restart');
+  assert.equal(
+    host(second.status(), 'h01').message,
+    `not serving ${NEW} after the 600 ms soak: b: went DOWN in HAProxy 1 time during the soak`,
+  );
+  assert.equal(fleet.index('h02', 'update'), -1);
+  second.abort();
+});

@@ -21,6 +21,7 @@ export function host(
     finishedAtMs: 0,
     previousImages: [],
     slotsReplaced: 0,
+    soakBaseline: [],
     ...extra,
   };
 }

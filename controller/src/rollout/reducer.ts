@@ -9,6 +9,7 @@ import {
 } from './status.js';
 
 type SlotImage = msg.SlotImage__Output;
+type SoakBaseline = msg.SoakBaseline__Output;
 
 export type TerminalState = Extract<
   RolloutState,
@@ -48,6 +49,8 @@ export type Change =
       readonly message: string;
     }
   | { readonly kind: 'host-step'; readonly hostId: string; readonly event: StepEvent }
+  /** The host's counters as its batch's soak began, for whoever checks it at the end. */
+  | { readonly kind: 'soak-began'; readonly hostId: string; readonly baseline: readonly SoakBaseline[] }
   | {
       readonly kind: 'host-ended';
       readonly hostId: string;
@@ -162,6 +165,9 @@ function applyChange(status: Status, change: Change, now: number): void {
     }
     case 'host-step':
       return applyStep(hostOf(status, change.hostId), change.event);
+    case 'soak-began':
+      hostOf(status, change.hostId).soakBaseline = change.baseline.map((b) => ({ ...b }));
+      return;
     case 'host-ended':
       return endHost(hostOf(status, change.hostId), change, now);
     case 'paused':

@@ -1,4 +1,4 @@
-import { asFleetrollError, type HostDescription, type SlotStatus } from '@fleetroll/shared';
+import { asFleetrollError, type HostDescription, type SlotStatus, type msg } from '@fleetroll/shared';
 import type { RolloutContext } from './context.js';
 import { SoakCheckError } from './errors.js';
 import { exceedsMaxFail } from './failure-policy.js';
@@ -6,6 +6,8 @@ import { formatDuration, within, type Within } from './timeout.js';
 
 /** HAProxy statuses of a server that takes traffic ("UP 1/3" is UP with a failed check behind it). */
 const SERVING = /^(UP|DRAIN)\b|^no check$/;
+
+type Baseline = Pick<msg.SoakBaseline__Output, 'restartCount' | 'lbDownCount'>;
 
 const times = (n: number) => `${n} time${n > 1 ? 's' : ''}`;
 
@@ -15,12 +17,7 @@ const times = (n: number) => `${n} time${n > 1 ? 's' : ''}`;
  * since the update; an older container's restarts may be from long before. `before`: the slot as
  * the soak began, when it could be asked: what went wrong and came right again in between.
  */
-export function slotProblems(
-  slot: SlotStatus,
-  image: string,
-  created: boolean,
-  before?: SlotStatus,
-): string[] {
+export function slotProblems(slot: SlotStatus, image: string, created: boolean, before?: Baseline): string[] {
   const problems: string[] = [];
   if (slot.image !== image) problems.push(`runs ${slot.image || 'no container'}`);
   if (slot.containerState !== 'running') problems.push(`container ${slot.containerState}`);
@@ -53,20 +50,31 @@ function describeHost(ctx: RolloutContext, hostId: string): Promise<Within<HostD
   return within(ctx.agents.client(hostId).describe(), ctx.spec.hostTimeoutMs);
 }
 
-/** The host's slots by name as its agent describes them now; undefined when it cannot say in time. */
-async function describeSlots(
-  ctx: RolloutContext,
-  hostId: string,
-): Promise<Map<string, SlotStatus> | undefined> {
-  const outcome = await describeHost(ctx, hostId).catch(() => undefined);
-  return outcome?.done ? new Map(outcome.value.slots.map((s) => [s.slot, s])) : undefined;
+/**
+ * Each slot's counters as the soak begins, by slot name: those stored when this soak began (a
+ * restarted controller goes on with them), else asked of the agent now and stored. Undefined when
+ * the agent cannot say in time: the check at the end then judges the state alone.
+ */
+async function soakBaseline(ctx: RolloutContext, hostId: string): Promise<Map<string, Baseline> | undefined> {
+  let baseline = ctx.host(hostId).soakBaseline;
+  if (baseline.length === 0) {
+    const outcome = await describeHost(ctx, hostId).catch(() => undefined);
+    if (!outcome?.done) return undefined;
+    baseline = outcome.value.slots.map(({ slot, restartCount, lbDownCount }) => ({
+      slot,
+      restartCount,
+      lbDownCount,
+    }));
+    await ctx.ledger.apply({ kind: 'soak-began', hostId, baseline });
+  }
+  return new Map(baseline.map((b) => [b.slot, b]));
 }
 
 async function checkHost(
   ctx: RolloutContext,
   hostId: string,
   soak: string,
-  before: ReadonlyMap<string, SlotStatus> | undefined,
+  before: ReadonlyMap<string, Baseline> | undefined,
 ): Promise<void> {
   const { image, hostTimeoutMs } = ctx.spec;
   let problem: string;
@@ -96,7 +104,7 @@ async function checkHost(
  * crashes or degrades a few seconds later should stop the rollout before the next batch, not after
  * the last. The batch's updated hosts are described as the soak begins, left alone for the spec's
  * soak, counted from the batch's end (a restarted controller waits what is left, and compares with
- * what it finds then), and described again; a host fails, and counts against the batch, unless
+ * the counters stored as the soak began), and described again; a host fails, and counts against the batch, unless
  * every slot runs the new image, healthy and serving in HAProxy, and neither went DOWN in HAProxy
  * nor was restarted by Docker in between. A batch that already failed beyond the limit, or has no
  * host done, is not soaked: its failure action runs at once.
@@ -110,7 +118,7 @@ export async function soakBatch(
   const hosts = hostIds.filter((id) => ctx.host(id).state === 'HOST_SUCCEEDED');
   const failed = hostIds.filter((id) => ctx.host(id).state === 'HOST_FAILED').length;
   if (soakMs === 0 || hosts.length === 0 || exceedsMaxFail(failed, hostIds.length, maxFailPercent)) return;
-  const before = await Promise.all(hosts.map((id) => describeSlots(ctx, id)));
+  const before = await Promise.all(hosts.map((id) => soakBaseline(ctx, id)));
   // In the rollout's clock: the batch's end came from it, and a restarted controller reads it back.
   if (!(await waitFor(ctx, finishedAtMs + soakMs - ctx.ledger.now()))) return;
   const soak = formatDuration(soakMs);

@@ -47,7 +47,11 @@ export function copyStatus(status: Status, hosts: HostStatus[] = status.hosts.ma
 }
 
 export function copyHost(host: HostStatus): HostStatus {
-  return { ...host, previousImages: host.previousImages.map((p) => ({ ...p })) };
+  return {
+    ...host,
+    previousImages: host.previousImages.map((p) => ({ ...p })),
+    soakBaseline: host.soakBaseline.map((b) => ({ ...b })),
+  };
 }
 
 /**
@@ -56,8 +60,10 @@ export function copyHost(host: HostStatus): HostStatus {
  */
 export function frozenHost(host: HostStatus): HostStatus {
   const copy = copyHost(host);
-  for (const p of copy.previousImages) Object.freeze(p);
-  Object.freeze(copy.previousImages);
+  for (const list of [copy.previousImages, copy.soakBaseline]) {
+    for (const item of list) Object.freeze(item);
+    Object.freeze(list);
+  }
   return Object.freeze(copy);
 }
 
@@ -158,6 +164,7 @@ export function initialStatus(spec: RolloutSpec, plan: RolloutPlan, transport: s
       finishedAtMs: 0,
       previousImages: [],
       slotsReplaced: 0,
+      soakBaseline: [],
     })),
     message: '',
     createdAtMs: now,

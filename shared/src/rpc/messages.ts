@@ -15,6 +15,7 @@ export type * from '../generated/fleetroll/v1/RolloutStatus.js';
 export type * from '../generated/fleetroll/v1/RolloutUpdate.js';
 export type * from '../generated/fleetroll/v1/HostStatus.js';
 export type * from '../generated/fleetroll/v1/SlotImage.js';
+export type * from '../generated/fleetroll/v1/SoakBaseline.js';
 export type * from '../generated/fleetroll/v1/GroupStatus.js';
 export type * from '../generated/fleetroll/v1/BatchStatus.js';
 export type * from '../generated/fleetroll/v1/ControlRequest.js';

@@ -19,7 +19,7 @@ function sameValue(a: unknown, b: unknown): boolean {
   }
   const x = a as Record<string, unknown>;
   const y = b as Record<string, unknown>;
-  // Both are HostStatus (or SlotImage) records, with the same keys: one side's keys are enough.
+  // Both are HostStatus (or SlotImage, SoakBaseline) records, with the same keys: one side's keys are enough.
   for (const key in x) if (!sameValue(x[key], y[key])) return false;
   return true;
 }

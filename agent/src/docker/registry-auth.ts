@@ -3,6 +3,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import {
   ConfigError,
+  ImagePullError,
   dockerAuthFileSchema,
   loadYamlConfig,
   type DockerAuthEntry,
@@ -105,7 +106,14 @@ export class RegistryCredentials {
 
 const REFUSED = /no basic auth credentials|unauthorized|authentication required/i;
 
-/** Plain words for a pull the registry refused: which credentials were (not) there. */
+/** A failed pull, with plain words added when the registry refused it: which credentials were (not) there. */
+export function explainRefusal(err: unknown, ref: string, creds: PullCredentials): unknown {
+  if (!(err instanceof ImagePullError)) return err;
+  const hint = refusalHint(err.message, ref, creds);
+  return hint ? new ImagePullError(`${err.message}${hint}`, { cause: err }) : err;
+}
+
+/** The words explainRefusal adds; empty when `reason` is not a registry's refusal. */
 export function refusalHint(reason: string, ref: string, creds: PullCredentials): string {
   if (!REFUSED.test(reason)) return '';
   const registry = registryOf(ref);

@@ -20,7 +20,7 @@ import {
   readImageInspect,
 } from './inspect.js';
 import { followPull } from './pull.js';
-import { RegistryCredentials, refusalHint } from './registry-auth.js';
+import { RegistryCredentials, explainRefusal, type PullCredentials } from './registry-auth.js';
 
 export interface DockerRuntimeOptions {
   /** The daemon's Unix socket, e.g. /var/run/docker.sock. */
@@ -77,33 +77,31 @@ export class DockerRuntime implements ContainerRuntime {
   async ensureImage(ref: string, stop?: AbortSignal): Promise<{ pulled: boolean }> {
     if ((await this.imageId(ref)) !== null) return { pulled: false };
     const failure: Failure = { action: `pull image ${ref}`, as: ImagePullError };
-    let creds;
-    try {
-      creds = await this.credentials.forImage(ref);
-    } catch (err) {
-      throw new ImagePullError(`cannot pull image ${ref}: ${(err as Error).message}`, { cause: err });
-    }
+    const creds = await this.credentialsFor(ref);
     const opts = creds.auth ? { authconfig: creds.auth } : {};
     // dockerode answers a pull with the HTTP response, a Readable; its types say only ReadableStream.
     const pull = (signal: AbortSignal) =>
       this.docker.pull(ref, { ...opts, abortSignal: signal }) as Promise<Readable>;
-    let end;
-    try {
-      end = await this.call(failure, () => followPull(pull, this.pullStallTimeoutMs, stop));
-    } catch (err) {
-      if (!(err instanceof ImagePullError)) throw err;
-      const hint = refusalHint(err.message, ref, creds);
-      throw hint ? new ImagePullError(`${err.message}${hint}`, { cause: err }) : err;
-    }
+    const end = await this.call(failure, () => followPull(pull, this.pullStallTimeoutMs, stop)).catch(
+      (err: unknown) => {
+        throw explainRefusal(err, ref, creds);
+      },
+    );
     if (!end.ok)
-      throw new ImagePullError(
-        `cannot pull image ${ref}: ${end.reason}${refusalHint(end.reason, ref, creds)}`,
-      );
+      throw explainRefusal(new ImagePullError(`cannot pull image ${ref}: ${end.reason}`), ref, creds);
     // The caller is about to create a container from this tag; a pull that left it absent did not do its job.
     if ((await this.imageId(ref)) === null) {
       throw new ImagePullError(`pulled image ${ref}, but Docker does not list it afterwards`);
     }
     return { pulled: true };
+  }
+
+  private async credentialsFor(ref: string): Promise<PullCredentials> {
+    try {
+      return await this.credentials.forImage(ref);
+    } catch (err) {
+      throw new ImagePullError(`cannot pull image ${ref}: ${(err as Error).message}`, { cause: err });
+    }
   }
 
   async stop(id: string, timeoutS: number): Promise<void> {

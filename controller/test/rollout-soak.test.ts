@@ -167,14 +167,19 @@ test('soak: an abort during the soak ends the rollout at once, without the check
   assert.equal(fleet.index('h02', 'update'), -1);
 });
 
-test('soak: a controller restarted mid-soak waits only what is left of it, then checks and goes on', async () => {
+/** A 2-host rollout with a 600 ms soak on a store a restarted controller can take it from. */
+function restartable() {
   const soakMs = 600;
   const hosts = inventory(2);
   const fleet = new FakeFleet(hosts.map((h) => h.id));
   const store = new MemoryRolloutStore();
   const { log } = capturingLogger();
   const first = new Rollout(spec({ serial: ['1'], soakMs }), hosts, fleet, log, { store, now: Date.now });
-  const run = first.run();
+  return { soakMs, fleet, store, log, first, run: first.run() };
+}
+
+test('soak: a controller restarted mid-soak waits only what is left of it, then checks and goes on', async () => {
+  const { soakMs, fleet, store, log, first, run } = restartable();
   await until(() => (first.status().batches[0]?.finishedAtMs ?? 0) > 0, 'batch 1 ended');
   const endedAt = first.status().batches[0]!.finishedAtMs;
   await sleep(300);
@@ -236,13 +241,7 @@ test('soak: a slot that went DOWN in HAProxy during the soak and came back fails
 });
 
 test('soak: a controller restarted mid-soak compares with the counters stored as the soak began, not with its own first look', async () => {
-  const soakMs = 600;
-  const hosts = inventory(2);
-  const fleet = new FakeFleet(hosts.map((h) => h.id));
-  const store = new MemoryRolloutStore();
-  const { log } = capturingLogger();
-  const first = new Rollout(spec({ serial: ['1'], soakMs }), hosts, fleet, log, { store, now: Date.now });
-  const run = first.run();
+  const { fleet, store, log, first, run } = restartable();
   await until(() => (store.get(first.id)?.hosts[0]?.soakBaseline.length ?? 0) > 0, 'the baseline saved');
   assert.deepEqual(
     store.get(first.id)?.hosts[0]?.soakBaseline.map((b) => [b.slot, b.lbDownCount, b.restartCount]),

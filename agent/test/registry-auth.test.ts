@@ -70,8 +70,14 @@ describe('registry credentials for a pull', () => {
     );
 
     const named = new RegistryCredentials(path);
-    await writeFile(path, JSON.stringify({ auths: {}, credsStore: 'desktop' }));
+    await writeFile(path, JSON.stringify({ auths: {} }));
     assert.deepEqual(await named.forImage(ref), { source: path });
+    await writeFile(
+      path,
+      JSON.stringify({ auths: {}, credsStore: 'desktop', credHelpers: { 'https://127.0.0.1:5000': 'pass' } }),
+    );
+    assert.deepEqual(await named.forImage(ref), { source: path, helper: 'pass' });
+    assert.deepEqual(await named.forImage('registry.example.com/app'), { source: path, helper: 'desktop' });
     await writeFile(path, JSON.stringify({ auths: { '127.0.0.1:5000': { auth: b64('ci:s3cret') } } }));
     assert.deepEqual(await named.forImage(ref), {
       auth: { username: 'ci', password: 's3cret', serveraddress: '127.0.0.1:5000' },
@@ -98,6 +104,13 @@ describe('registry credentials for a pull', () => {
         source: '/root/.docker/config.json',
       }),
       /127\.0\.0\.1:5000 refused the credentials for it in \/root\/\.docker\/config\.json/,
+    );
+    assert.match(
+      refusalHint('no basic auth credentials', ref, {
+        source: '/root/.docker/config.json',
+        helper: 'ecr-login',
+      }),
+      /none for it in \/root\/\.docker\/config\.json \(its credential helper docker-credential-ecr-login is not run by the agent\): /,
     );
     assert.equal(defaultAuthFile({ DOCKER_CONFIG: '/etc/docker-cli' }), '/etc/docker-cli/config.json');
   });

@@ -18,8 +18,12 @@ export interface PullAuth {
   serveraddress: string;
 }
 
-/** The credentials for one pull, and the file they were looked for in (none: no file to read). */
-export type PullCredentials = { auth: PullAuth; source: string } | { auth?: undefined; source?: string };
+/**
+ * The credentials for one pull, and the file they were looked for in (none: no file to read).
+ * `helper`: the credential helper that file names for the registry, which the agent does not run.
+ */
+export type PullCredentials =
+  { auth: PullAuth; source: string } | { auth?: undefined; source?: string; helper?: string };
 
 const DOCKER_HUB = 'docker.io';
 const HUB_ALIASES = new Set([DOCKER_HUB, 'index.docker.io', 'registry-1.docker.io']);
@@ -61,6 +65,12 @@ export function authFor(file: DockerAuthFile, registry: string): PullAuth | unde
   return undefined;
 }
 
+/** The credential helper a Docker client config names for a registry (credHelpers, else credsStore). */
+function helperFor(file: DockerAuthFile, registry: string): string | undefined {
+  const named = Object.entries(file.credHelpers ?? {}).find(([key]) => keyRegistry(key) === registry);
+  return named?.[1] ?? file.credsStore;
+}
+
 /** Where the docker CLI keeps its config for this user. */
 export function defaultAuthFile(env: NodeJS.ProcessEnv = process.env): string {
   return join(env['DOCKER_CONFIG'] ?? join(homedir(), '.docker'), 'config.json');
@@ -86,8 +96,11 @@ export class RegistryCredentials {
     const read = await this.read();
     if (read === undefined) return {};
     try {
-      const auth = authFor(read.file, registryOf(ref));
-      return auth ? { auth, source: read.source } : { source: read.source };
+      const registry = registryOf(ref);
+      const auth = authFor(read.file, registry);
+      if (auth) return { auth, source: read.source };
+      const helper = helperFor(read.file, registry);
+      return helper ? { source: read.source, helper } : { source: read.source };
     } catch (err) {
       throw err instanceof ConfigError ? new ConfigError(`${read.source}: ${err.message}`) : err;
     }
@@ -118,7 +131,10 @@ export function refusalHint(reason: string, ref: string, creds: PullCredentials)
   if (!REFUSED.test(reason)) return '';
   const registry = registryOf(ref);
   if (creds.auth) return ` (${registry} refused the credentials for it in ${creds.source})`;
-  const where = creds.source ? `in ${creds.source}` : `(no ${defaultAuthFile()})`;
+  const helper = creds.helper
+    ? ` (its credential helper docker-credential-${creds.helper} is not run by the agent)`
+    : '';
+  const where = creds.source ? `in ${creds.source}${helper}` : `(no ${defaultAuthFile()})`;
   return (
     ` (${registry} wants credentials and there are none for it ${where}: ` +
     `run docker login ${registry} on this host, or set docker.authFile in the agent config)`

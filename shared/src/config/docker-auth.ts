@@ -17,6 +17,9 @@ const dockerAuthEntrySchema = z.object({
 /** The part of a Docker client config (~/.docker/config.json) that holds registry credentials. */
 export const dockerAuthFileSchema = z.object({
   auths: z.record(z.string(), dockerAuthEntrySchema).default({}),
+  // Read only to say, when a pull is refused, that a helper would have had the credentials.
+  credsStore: z.string().optional(),
+  credHelpers: z.record(z.string(), z.string()).optional(),
 });
 
 export type DockerAuthFile = z.infer<typeof dockerAuthFileSchema>;

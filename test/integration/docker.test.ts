@@ -31,6 +31,7 @@ import {
 const PREFIX = `${TEST_PREFIX}dk-`;
 const runtime = new DockerRuntime({ socketPath: DOCKER_SOCKET });
 const random = () => randomBytes(4).toString('hex');
+const PATH = process.env['PATH'] ?? '';
 
 async function waitHealthy(id: string, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -113,7 +114,7 @@ describe('DockerRuntime against the real dockerd', () => {
     }
   });
 
-  test('pulls from a registry that wants credentials with those of a Docker client config (docker.authFile), read at each pull, and says which were missing or refused', async () => {
+  test('pulls from a registry that wants credentials with those of a Docker client config (docker.authFile) or the credential helper it names, read at each pull, and says which were missing or refused', async () => {
     const registry = await startRegistry({ auth: true });
     const ref = `${registry.url}/fleetroll-app:v2-${random()}`;
     const dir = await mkdtemp(join(tmpdir(), 'fleetroll-docker-config-'));
@@ -160,7 +161,17 @@ describe('DockerRuntime against the real dockerd', () => {
       await login(REGISTRY_USER.password);
       assert.deepEqual(await withFile.ensureImage(ref), { pulled: true });
       assert.equal(await runtime.imageId(ref), await runtime.imageId('fleetroll-app:v2'));
+
+      // The same credentials from a credential helper the file names, as ECR's or pass's would be.
+      await runDocker(['rmi', ref]);
+      const helper = join(dir, 'docker-credential-frt-it');
+      const answer = JSON.stringify({ Username: REGISTRY_USER.username, Secret: REGISTRY_USER.password });
+      await writeFile(helper, `#!/bin/sh\ncat >/dev/null\necho '${answer}'\n`, { mode: 0o755 });
+      await writeFile(authFile, JSON.stringify({ credHelpers: { [registry.url]: 'frt-it' } }));
+      process.env['PATH'] = `${dir}:${PATH}`;
+      assert.deepEqual(await withFile.ensureImage(ref), { pulled: true });
     } finally {
+      process.env['PATH'] = PATH;
       await runDocker(['rmi', ref]).catch(() => undefined);
       await rm(dir, { recursive: true, force: true });
       await registry.stop();

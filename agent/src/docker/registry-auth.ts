@@ -9,6 +9,7 @@ import {
   type DockerAuthEntry,
   type DockerAuthFile,
 } from '@fleetroll/shared';
+import { askCredentialHelper } from './credential-helper.js';
 
 /** What the Engine API takes as X-Registry-Auth for a pull. */
 export interface PullAuth {
@@ -19,11 +20,10 @@ export interface PullAuth {
 }
 
 /**
- * The credentials for one pull, and the file they were looked for in (none: no file to read).
- * `helper`: the credential helper that file names for the registry, which the agent does not run.
+ * The credentials for one pull, and where they were looked for, as an operator would look: the
+ * file, or the credential helper it names (none: no file to read).
  */
-export type PullCredentials =
-  { auth: PullAuth; source: string } | { auth?: undefined; source?: string; helper?: string };
+export type PullCredentials = { auth: PullAuth; source: string } | { auth?: undefined; source?: string };
 
 const DOCKER_HUB = 'docker.io';
 const HUB_ALIASES = new Set([DOCKER_HUB, 'index.docker.io', 'registry-1.docker.io']);
@@ -56,9 +56,12 @@ function fromEntry(entry: DockerAuthEntry, key: string, serveraddress: string): 
   return undefined;
 }
 
+/** The address the daemon, and credential helpers, know a registry by. */
+const serverAddress = (registry: string) => (registry === DOCKER_HUB ? HUB_SERVER : registry);
+
 /** The credentials a Docker client config holds for a registry, if any. */
 export function authFor(file: DockerAuthFile, registry: string): PullAuth | undefined {
-  const serveraddress = registry === DOCKER_HUB ? HUB_SERVER : registry;
+  const serveraddress = serverAddress(registry);
   for (const [key, entry] of Object.entries(file.auths)) {
     if (keyRegistry(key) === registry) return fromEntry(entry, key, serveraddress);
   }
@@ -78,7 +81,8 @@ export function defaultAuthFile(env: NodeJS.ProcessEnv = process.env): string {
 
 /**
  * Reads the credentials for a pull from a Docker client config, at each pull, so that a new
- * `docker login` on the host needs no restart of the agent. A file named in the agent config
+ * `docker login` on the host needs no restart of the agent: its `auths` entry for the registry,
+ * else the credential helper it names for it (credHelpers, then credsStore), as the docker CLI. A file named in the agent config
  * must be there; the docker CLI's default file is used only when it exists.
  */
 export class RegistryCredentials {
@@ -100,7 +104,10 @@ export class RegistryCredentials {
       const auth = authFor(read.file, registry);
       if (auth) return { auth, source: read.source };
       const helper = helperFor(read.file, registry);
-      return helper ? { source: read.source, helper } : { source: read.source };
+      if (helper === undefined) return { source: read.source };
+      const source = `docker-credential-${helper} (named in ${read.source})`;
+      const fromHelper = await askCredentialHelper(helper, serverAddress(registry));
+      return fromHelper ? { auth: fromHelper, source } : { source };
     } catch (err) {
       throw err instanceof ConfigError ? new ConfigError(`${read.source}: ${err.message}`) : err;
     }
@@ -131,10 +138,7 @@ export function refusalHint(reason: string, ref: string, creds: PullCredentials)
   if (!REFUSED.test(reason)) return '';
   const registry = registryOf(ref);
   if (creds.auth) return ` (${registry} refused the credentials for it in ${creds.source})`;
-  const helper = creds.helper
-    ? ` (its credential helper docker-credential-${creds.helper} is not run by the agent)`
-    : '';
-  const where = creds.source ? `in ${creds.source}${helper}` : `(no ${defaultAuthFile()})`;
+  const where = creds.source ? `in ${creds.source}` : `(no ${defaultAuthFile()})`;
   return (
     ` (${registry} wants credentials and there are none for it ${where}: ` +
     `run docker login ${registry} on this host, or set docker.authFile in the agent config)`

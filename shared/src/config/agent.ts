@@ -92,11 +92,12 @@ export const agentConfigSchema = z
           .min(1)
           .optional()
           .describe(
-            'A Docker client config (config.json, as `docker login` writes it) whose `auths` hold the ' +
-              'credentials for pulls from private registries. Read at each pull, so a new login needs ' +
-              "no restart. Unset: $DOCKER_CONFIG/config.json or ~/.docker/config.json of the agent's " +
-              'user when there is one, like the docker CLI. Credential helpers (credsStore, ' +
-              'credHelpers) are not run.',
+            'A Docker client config (config.json, as `docker login` writes it) that gives the ' +
+              'credentials for pulls from private registries: its `auths` entry for the registry, ' +
+              'else the credential helper it names (credHelpers, then credsStore; ' +
+              'docker-credential-NAME on PATH), as the docker CLI reads it. Read at each pull, so a ' +
+              'new login needs no restart. Unset: $DOCKER_CONFIG/config.json or ~/.docker/config.json ' +
+              "of the agent's user when there is one.",
           ),
       })
       .prefault({})

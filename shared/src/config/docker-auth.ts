@@ -14,12 +14,22 @@ const dockerAuthEntrySchema = z.object({
   identitytoken: z.string().optional(),
 });
 
+// Becomes part of a program name (docker-credential-NAME) the agent runs: nothing like a path.
+const helperName = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'must be a credential helper name, e.g. ecr-login');
+
 /** The part of a Docker client config (~/.docker/config.json) that holds registry credentials. */
 export const dockerAuthFileSchema = z.object({
   auths: z.record(z.string(), dockerAuthEntrySchema).default({}),
-  // Read only to say, when a pull is refused, that a helper would have had the credentials.
-  credsStore: z.string().optional(),
-  credHelpers: z.record(z.string(), z.string()).optional(),
+  credsStore: helperName.optional(),
+  credHelpers: z.record(z.string(), helperName).optional(),
+});
+
+/** What a docker-credential-* helper prints for `get`. Not strict: helpers add fields of their own. */
+export const credentialHelperAnswerSchema = z.object({
+  Username: z.string(),
+  Secret: z.string(),
 });
 
 export type DockerAuthFile = z.infer<typeof dockerAuthFileSchema>;

@@ -61,6 +61,9 @@ function run(program: string, input: string): Promise<{ code: number; stdout: st
     child.on('close', (code, signal) =>
       resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr: signal ? `killed by ${signal}` : stderr }),
     );
+    // A helper that exits without reading its stdin closes the pipe: its exit status says what
+    // happened, and an unheard EPIPE would end the agent.
+    child.stdin.on('error', () => undefined);
     child.stdin.end(input);
   });
 }

@@ -74,6 +74,12 @@ function helperFor(file: DockerAuthFile, registry: string): string | undefined {
   return named?.[1] ?? file.credsStore;
 }
 
+const exists = (path: string) =>
+  access(path).then(
+    () => true,
+    () => false,
+  );
+
 /** Where the docker CLI keeps its config for this user. */
 export function defaultAuthFile(env: NodeJS.ProcessEnv = process.env): string {
   return join(env['DOCKER_CONFIG'] ?? join(homedir(), '.docker'), 'config.json');
@@ -82,8 +88,9 @@ export function defaultAuthFile(env: NodeJS.ProcessEnv = process.env): string {
 /**
  * Reads the credentials for a pull from a Docker client config, at each pull, so that a new
  * `docker login` on the host needs no restart of the agent: its `auths` entry for the registry,
- * else the credential helper it names for it (credHelpers, then credsStore), as the docker CLI. A file named in the agent config
- * must be there; the docker CLI's default file is used only when it exists.
+ * else the credential helper it names for it (credHelpers, then credsStore), as the docker CLI
+ * does. A file named in the agent config must be there; the docker CLI's default file is used
+ * only when it exists.
  */
 export class RegistryCredentials {
   constructor(
@@ -115,11 +122,8 @@ export class RegistryCredentials {
 
   private async read(): Promise<{ file: DockerAuthFile; source: string } | undefined> {
     const source = this.path ?? this.fallback;
-    const present = await access(source).then(
-      () => true,
-      () => false,
-    );
-    if (this.path === undefined && !present) return undefined;
+    // Only the docker CLI's own file may be absent; a missing named one is the loader's error.
+    if (this.path === undefined && !(await exists(source))) return undefined;
     return { file: await loadYamlConfig(source, 'registry credentials', dockerAuthFileSchema), source };
   }
 }

@@ -4,22 +4,7 @@ import type { msg } from '@fleetroll/shared';
 import { specToRequest } from '../src/index.js';
 import { duration, render } from '../src/cli/live.js';
 import { spec } from './rollout-fakes.js';
-import { host, status } from './status-fixtures.js';
-
-function group(name: string, extra: Partial<msg.GroupStatus__Output> = {}): msg.GroupStatus__Output {
-  return {
-    group: name,
-    state: 'GROUP_RUNNING',
-    currentBatch: 1,
-    batchesTotal: 3,
-    hostsTotal: 0,
-    hostsDone: 0,
-    hostsFailed: 0,
-    hostsInFlight: 0,
-    pauseReason: '',
-    ...extra,
-  };
-}
+import { group, host, status } from './status-fixtures.js';
 
 const batch = (index: number, hostIds: string[], startedAtMs: number, finishedAtMs: number) => ({
   group: '',

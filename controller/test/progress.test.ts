@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { ProgressPrinter, outcome } from '../src/cli/progress.js';
 import { specToRequest } from '../src/index.js';
 import { spec } from './rollout-fakes.js';
-import { host, status, stepEvent } from './status-fixtures.js';
+import { group, host, status, stepEvent } from './status-fixtures.js';
 
 test('prints the header, batch starts, host changes, replaced slots and failures', () => {
   const p = new ProgressPrinter(0);
@@ -111,4 +111,19 @@ test('with pause-after, the header says after which batches the rollout will wai
     p.lines({ status: status({ request, state: 'ROLLOUT_PAUSED', message: reason }), steps: [] }, 2_000),
     [`[   2.0s] rollout paused: ${reason}`],
   );
+});
+
+test('a batch is named as the live view names it: of its group only when groups have batches of their own', () => {
+  const twoGroups = [group('eu'), group('us')];
+  const oneLane = status({ groups: twoGroups });
+  oneLane.batches[0]!.startedAtMs = 5;
+  assert.deepEqual(new ProgressPrinter(0).lines({ status: oneLane, steps: [] }, 1_000).slice(1), [
+    '[   1.0s] batch 1/2: h1',
+  ]);
+  const perGroup = status({ groups: twoGroups });
+  perGroup.batches = perGroup.batches.map((b, i) => ({ ...b, group: i === 0 ? 'eu' : 'us', index: 0 }));
+  perGroup.batches[0]!.startedAtMs = 5;
+  assert.deepEqual(new ProgressPrinter(0).lines({ status: perGroup, steps: [] }, 1_000).slice(1), [
+    '[   1.0s] batch 1/1 of eu: h1',
+  ]);
 });

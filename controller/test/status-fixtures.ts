@@ -26,6 +26,22 @@ export function host(
   };
 }
 
+/** A running group in batch 2 of 3; `extra` sets what a test is about. */
+export function group(name: string, extra: Partial<msg.GroupStatus__Output> = {}): msg.GroupStatus__Output {
+  return {
+    group: name,
+    state: 'GROUP_RUNNING',
+    currentBatch: 1,
+    batchesTotal: 3,
+    hostsTotal: 0,
+    hostsDone: 0,
+    hostsFailed: 0,
+    hostsInFlight: 0,
+    pauseReason: '',
+    ...extra,
+  };
+}
+
 /** Rollout r-1 of app:v2, two hosts in two batches, nothing started. */
 export function status(over: Partial<msg.RolloutStatus__Output>): msg.RolloutStatus__Output {
   return {
@@ -35,9 +51,10 @@ export function status(over: Partial<msg.RolloutStatus__Output>): msg.RolloutSta
     transport: 'nats',
     serial: ['50%'],
     groups: [],
+    // One plan over every group: its batches belong to no group (ALL_GROUPS), as the planner writes them.
     batches: [
-      { group: 'all', index: 0, hostIds: ['h1'], startedAtMs: 0, finishedAtMs: 0, heldAtMs: 0 },
-      { group: 'all', index: 1, hostIds: ['h2'], startedAtMs: 0, finishedAtMs: 0, heldAtMs: 0 },
+      { group: '', index: 0, hostIds: ['h1'], startedAtMs: 0, finishedAtMs: 0, heldAtMs: 0 },
+      { group: '', index: 1, hostIds: ['h2'], startedAtMs: 0, finishedAtMs: 0, heldAtMs: 0 },
     ],
     hosts: [host('h1', 'HOST_PENDING'), host('h2', 'HOST_PENDING')],
     message: '',

@@ -1,5 +1,5 @@
 import type { msg } from '@fleetroll/shared';
-import { word } from './status-format.js';
+import { batchLabel, word } from './status-format.js';
 import { paint, truncate, type Color, type Segment, type StyledLine } from './styled.js';
 
 type Status = msg.RolloutStatus__Output;
@@ -139,19 +139,13 @@ function groupLines(s: Status, width: number): StyledLine[] {
   });
 }
 
-/** "batch 2/3", or "batch 2/3 of eu" when groups run side by side. */
-function batchName(s: Status, b: Status['batches'][number]): string {
-  const total = s.batches.filter((x) => x.group === b.group).length;
-  return `batch ${b.index + 1}/${total}${b.group ? ` of ${b.group}` : ''}`;
-}
-
 /** The batches running now: one, or one per group when groups run side by side. */
 function batchLines(s: Status): StyledLine[] {
   const state = new Map(s.hosts.map((h) => [h.hostId, h.state]));
   return s.batches
     .filter((b) => b.startedAtMs > 0 && b.finishedAtMs === 0)
     .map((b) => {
-      const line: Segment[] = [[`${batchName(s, b)}:`]];
+      const line: Segment[] = [[`${batchLabel(s, b)}:`]];
       for (const id of b.hostIds) {
         const st = state.get(id) ?? '';
         line.push([` ${id}`]);
@@ -174,7 +168,7 @@ function soakLines(s: Status, now: number): StyledLine[] {
   return s.batches
     .filter((b) => b.finishedAtMs > 0 && !(next(b)?.startedAtMs ?? 0) && b.finishedAtMs + soakMs > now)
     .map((b) => [
-      [`${batchName(s, b)} soaking: `],
+      [`${batchLabel(s, b)} soaking: `],
       [`${duration(b.finishedAtMs + soakMs - now)} left`, 'bold'],
       [', then its hosts are checked again'],
     ]);

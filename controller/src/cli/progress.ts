@@ -1,7 +1,7 @@
 import type { msg } from '@fleetroll/shared';
 import { FINAL_HOST_STATES } from '../rollout/status.js';
 import { formatDuration } from '../rollout/timeout.js';
-import { formatOverrides } from './status-format.js';
+import { batchLabel, formatOverrides } from './status-format.js';
 
 type Status = msg.RolloutStatus__Output;
 
@@ -54,8 +54,7 @@ export class ProgressPrinter {
     const soakMs = status.request?.soakMs ?? 0;
     status.batches.forEach((b, i) => {
       const was = prev?.batches[i];
-      const total = status.batches.filter((x) => x.group === b.group).length;
-      const name = `batch ${b.index + 1}/${total}${status.groups.length > 1 ? ` of ${b.group}` : ''}`;
+      const name = batchLabel(status, b);
       if (soakMs > 0 && isRunning(status) && b.finishedAtMs > 0 && !(was && was.finishedAtMs > 0)) {
         out.push(`${t} ${name} done; soaking ${formatDuration(soakMs)}, then its hosts are checked again`);
       }

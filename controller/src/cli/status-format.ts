@@ -8,6 +8,12 @@ export const word = (state: string) =>
     .toLowerCase()
     .replaceAll('_', ' ');
 
+/** "batch 2/3", or "batch 2/3 of eu" when groups run with batches of their own. */
+export function batchLabel(s: msg.RolloutStatus__Output, b: msg.BatchStatus__Output): string {
+  const total = s.batches.filter((x) => x.group === b.group).length;
+  return `batch ${b.index + 1}/${total}${b.group ? ` of ${b.group}` : ''}`;
+}
+
 /** "min drain 5 s, stop timeout 3 s": what the rollout asks of the agents instead of their own defaults. */
 export function formatOverrides(o: msg.UpdateOptions__Output | null | undefined): string {
   if (!o) return '';

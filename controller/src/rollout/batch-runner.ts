@@ -3,6 +3,7 @@ import type { RolloutContext } from './context.js';
 import { applyFailurePolicy } from './failure-policy.js';
 import { prepareHost, runHost } from './host-runner.js';
 import type { Lane } from './plan.js';
+import { batchOf } from './status.js';
 import { holdAfterBatch } from './pause-after.js';
 import { soakBatch } from './soak.js';
 
@@ -82,14 +83,15 @@ async function updateBatch(
 }
 
 function batchTime(ctx: RolloutContext, lane: string, index: number, which: 'startedAtMs' | 'finishedAtMs') {
-  return ctx.ledger.live.batches.find((b) => b.group === lane && b.index === index)?.[which] ?? 0;
+  return batchOf(ctx.ledger.live, lane, index)?.[which] ?? 0;
 }
 
 /**
  * A lane's batches in order; the next begins only when the one before has ended, soaked, passed
- * the failure policy and, when the spec asks for it, been held for an operator's resume. A resumed rollout skips the batches that ended before the restart, and soaks
- * (what is left) and applies the policy again (it changes nothing twice) after the last of them
- * unless the next had begun.
+ * the failure policy and, when the spec asks for it, been held for an operator's resume. A
+ * resumed rollout skips the batches that ended before the restart, and soaks (what is left) and
+ * applies the policy again (it changes nothing twice) after the last of them unless the next had
+ * begun.
  */
 export async function runLane(ctx: RolloutContext, lane: Lane): Promise<void> {
   let preparedAhead: Promise<void> | undefined;

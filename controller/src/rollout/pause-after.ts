@@ -2,7 +2,7 @@ import type { RolloutContext } from './context.js';
 import { pauseGroups } from './control.js';
 import { batchName } from './failure-policy.js';
 import { ALL_GROUPS, type Lane } from './plan.js';
-import { openGroups } from './status.js';
+import { batchOf, openGroups } from './status.js';
 
 /**
  * Words for an InvalidInputError about batch numbers the plan has nothing after: a pause
@@ -24,7 +24,7 @@ export function pauseAfterProblem(pauseAfter: readonly number[], lanes: readonly
 export async function holdAfterBatch(ctx: RolloutContext, lane: Lane, index: number): Promise<void> {
   const number = index + 1;
   if (!ctx.spec.pauseAfter.includes(number) || number >= lane.batches.length) return;
-  const batch = ctx.ledger.live.batches.find((b) => b.group === lane.name && b.index === index);
+  const batch = batchOf(ctx.ledger.live, lane.name, index);
   if (!batch || batch.heldAtMs > 0) return;
   const groups = lane.name === ALL_GROUPS ? openGroups(ctx.ledger.view) : [lane.name];
   const reason =

@@ -1,6 +1,7 @@
 import type { StepEvent, msg } from '@fleetroll/shared';
 import {
   FINAL_HOST_STATES,
+  batchOf,
   hostOf,
   isTerminal,
   type HostStatus,
@@ -120,7 +121,7 @@ function applyChange(status: Status, change: Change, now: number): void {
       return;
     case 'batch-started':
     case 'batch-finished': {
-      const batch = status.batches.find((b) => b.group === change.lane && b.index === change.index);
+      const batch = batchOf(status, change.lane, change.index);
       // ||=: a resumed rollout starts its current batch again, which began before the restart.
       if (batch && change.kind === 'batch-started') batch.startedAtMs ||= now;
       if (batch && change.kind === 'batch-finished') batch.finishedAtMs = now;
@@ -178,8 +179,7 @@ function applyChange(status: Status, change: Change, now: number): void {
       }
       status.message = change.reason;
       if (change.after) {
-        const { lane, index } = change.after;
-        const batch = status.batches.find((b) => b.group === lane && b.index === index);
+        const batch = batchOf(status, change.after.lane, change.after.index);
         if (batch) batch.heldAtMs = now;
       }
       return;

@@ -104,9 +104,9 @@ async function checkHost(
  * crashes or degrades a few seconds later should stop the rollout before the next batch, not after
  * the last. The batch's updated hosts are described as the soak begins, left alone for the spec's
  * soak, counted from the batch's end (a restarted controller waits what is left, and compares with
- * the counters stored as the soak began), and described again; a host fails, and counts against the batch, unless
- * every slot runs the new image, healthy and serving in HAProxy, and neither went DOWN in HAProxy
- * nor was restarted by Docker in between. A batch that already failed beyond the limit, or has no
+ * the counters stored as the soak began), and described again; a host fails, and counts against
+ * the batch, unless every slot runs the new image, healthy and serving in HAProxy, and neither
+ * went DOWN in HAProxy nor was restarted by Docker in between. A batch that already failed beyond the limit, or has no
  * host done, is not soaked: its failure action runs at once.
  */
 export async function soakBatch(

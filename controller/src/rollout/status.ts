@@ -6,6 +6,7 @@ import { specToRequest } from './spec-record.js';
 export type Status = msg.RolloutStatus__Output;
 export type HostStatus = msg.HostStatus__Output;
 export type GroupStatus = msg.GroupStatus__Output;
+export type BatchStatus = msg.BatchStatus__Output;
 export type HostState = msg.HostState__Output;
 export type RolloutState = msg.RolloutState__Output;
 
@@ -97,6 +98,11 @@ export function isTerminal(status: Status): boolean {
  * array is never grown or reordered, so an index built once stays right; a copy gets its own.
  */
 const hostIndexes = new WeakMap<readonly HostStatus[], Map<string, HostStatus>>();
+
+/** The batch `index` of a lane (a group, or ALL_GROUPS), if the plan has one. */
+export function batchOf(status: Status, lane: string, index: number): BatchStatus | undefined {
+  return status.batches.find((b) => b.group === lane && b.index === index);
+}
 
 export function hostOf(status: Status, hostId: string): HostStatus {
   let index = hostIndexes.get(status.hosts);

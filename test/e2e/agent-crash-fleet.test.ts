@@ -24,6 +24,7 @@ for (const transport of ['nats', 'grpc'] as const) {
         hosts: 2,
         indexBase: 78,
         transport,
+        dockerHealthcheck: false,
       });
       t.after(() => fleet.stop());
       const victim = fleet.hosts[0]!;

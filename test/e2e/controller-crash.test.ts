@@ -140,7 +140,13 @@ function assertWaitedOut(steps: StepRecorder, hostId: string): { endedAtMs: numb
 }
 
 async function fleetWithSteps(t: TestContext, name: string, indexBase: number) {
-  const fleet = await startLocalFleet({ name, hosts: HOSTS, indexBase, transport: 'nats' });
+  const fleet = await startLocalFleet({
+    name,
+    hosts: HOSTS,
+    indexBase,
+    transport: 'nats',
+    dockerHealthcheck: false,
+  });
   const extra: ControllerProcess[] = [];
   const steps = await recordAgentSteps(fleet.nats.url).catch(async (err: unknown) => {
     await fleet.stop();

@@ -45,6 +45,7 @@ test('dashboard in a real browser: a 4-host rollout started from the page, eu pa
     transport: 'nats',
     groups: (i) => [i % 2 ? 'eu' : 'us'],
     httpPort: await freeLoopbackPort(),
+    dockerHealthcheck: false,
   });
   t.after(() => fleet.stop());
   const eu = fleet.hosts.map((h) => h.hostId).filter((_, i) => i % 2 === 0);

@@ -32,12 +32,21 @@ function maxSlotsOutPerHost(steps: StepEvent[]): Map<string, number> {
   return new Map([...out].map(([k, v]) => [k, v.max]));
 }
 
-for (const [transport, indexBase] of [
-  ['nats', 10],
-  ['grpc', 20],
+// The NATS fleet's containers have a Docker HEALTHCHECK, the gRPC fleet's none: the agents' two ways
+// of knowing a new container is ready (Docker healthy, or running for minReady; then HAProxy UP).
+for (const [transport, indexBase, dockerHealthcheck] of [
+  ['nats', 10, true],
+  ['grpc', 20, false],
 ] as const) {
-  test(`6 hosts × 3 slots, serial 35%, over ${transport}: planned batches in order, one slot out per host, 0 failed requests`, async (t) => {
-    const fleet = await startLocalFleet({ name: `e${transport[0]}`, hosts: 6, indexBase, transport });
+  const readiness = dockerHealthcheck ? 'Docker HEALTHCHECK' : 'no HEALTHCHECK';
+  test(`6 hosts × 3 slots, serial 35%, over ${transport} (${readiness}): planned batches in order, one slot out per host, 0 failed requests`, async (t) => {
+    const fleet = await startLocalFleet({
+      name: `e${transport[0]}`,
+      hosts: 6,
+      indexBase,
+      transport,
+      dockerHealthcheck,
+    });
     t.after(() => fleet.stop());
     const { status, steps, report } = await rollUnderLoad(fleet, {
       image: 'fleetroll-app:v2',
@@ -102,6 +111,7 @@ test('a host of batch 2 cannot run the new version: its slot rolls back, the rol
     indexBase: 30,
     transport: 'nats',
     cmd: (i) => (i === 4 ? refuseV2 : undefined),
+    dockerHealthcheck: false,
   });
   t.after(() => fleet.stop());
   const { status, steps, report } = await rollUnderLoad(fleet, {

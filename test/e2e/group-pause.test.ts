@@ -31,6 +31,7 @@ test('pausing one group: none of its hosts starts until resumed, the other group
     indexBase: 36,
     transport: 'nats',
     groups: (i) => [i % 2 === 1 ? 'eu' : 'us'],
+    dockerHealthcheck: false,
   });
   t.after(() => fleet.stop());
   const load = testLoad(fleet.frontends, 180_000);

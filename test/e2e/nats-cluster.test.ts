@@ -40,6 +40,7 @@ test(
       indexBase: 70,
       transport: 'nats',
       natsCluster: 3,
+      dockerHealthcheck: false,
     });
     t.after(() => fleet.stop());
     const before = await serverWeights(fleet);

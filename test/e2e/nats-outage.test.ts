@@ -12,7 +12,13 @@ test(
   `NATS (the store and the leader lock) gone for ${OUTAGE_MS / 1000} s (longer than the leader lease) mid-rollout over gRPC: the controller stops acting, takes the rollout back from the store, and it completes, 0 failed requests`,
   { timeout: 300_000 },
   async (t) => {
-    const fleet = await startLocalFleet({ name: 'natsoutage', hosts: 4, indexBase: 90, transport: 'grpc' });
+    const fleet = await startLocalFleet({
+      name: 'natsoutage',
+      hosts: 4,
+      indexBase: 90,
+      transport: 'grpc',
+      dockerHealthcheck: false,
+    });
     t.after(() => fleet.stop());
     const before = await serverWeights(fleet);
     const at = { down: 0, up: 0 };

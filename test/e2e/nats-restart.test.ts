@@ -15,7 +15,13 @@ test(
   'the NATS server restarted mid-rollout (same port and store): clients reconnect, the rollout completes, 0 failed requests',
   { timeout: 300_000 },
   async (t) => {
-    const fleet = await startLocalFleet({ name: 'natsrestart', hosts: 4, indexBase: 74, transport: 'nats' });
+    const fleet = await startLocalFleet({
+      name: 'natsrestart',
+      hosts: 4,
+      indexBase: 74,
+      transport: 'nats',
+      dockerHealthcheck: false,
+    });
     t.after(() => fleet.stop());
     const before = await serverWeights(fleet);
     const nats = fleet.nats;

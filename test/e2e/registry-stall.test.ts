@@ -25,6 +25,7 @@ test('the registry stops sending mid-layer: the first host fails IMAGE_PULL_FAIL
     indexBase: 94,
     transport: 'nats',
     pullStallTimeoutMs: STALL_MS,
+    dockerHealthcheck: false,
   });
   t.after(() => fleet.stop());
   const before = await serverWeights(fleet);

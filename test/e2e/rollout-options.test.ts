@@ -44,7 +44,13 @@ async function drainTimes(hosts: LocalHost[], rolloutId: string): Promise<number
 const MIN_DRAIN_MS = 1_200;
 
 test('rollout start --soak --min-drain --pause-after: a version that goes DOWN and back UP after its batch passed fails SOAK_CHECK_FAILED and the next batch never starts, each slot stayed drained the minimum; without them the same rollout goes on and slots drain at once; a rollout held after batch 1 waits for resume; 0 failed requests', async (t) => {
-  const fleet = await startLocalFleet({ name: 'sk', hosts: 2, indexBase: 52, transport: 'grpc' });
+  const fleet = await startLocalFleet({
+    name: 'sk',
+    hosts: 2,
+    indexBase: 52,
+    transport: 'grpc',
+    dockerHealthcheck: false,
+  });
   t.after(() => fleet.stop());
   const [first, second] = fleet.hosts as [LocalHost, LocalHost];
   const load = testLoad(fleet.frontends, 180_000);

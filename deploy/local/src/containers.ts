@@ -93,10 +93,18 @@ export interface AppContainerOptions {
   /** Overrides the image's command, as an operator's `docker run ... CMD` would. */
   cmd?: string[];
   /**
-   * Overrides the image's HEALTHCHECK interval (the test itself is inherited). Every
-   * check is a `docker exec`; a fleet of many containers on two cores wants fewer.
+   * The image's HEALTHCHECK as it is (default), its test every `intervalMs` (every check is a
+   * `docker exec`: a fleet of many containers on two cores wants fewer), or none: readiness is
+   * then the agent's minReady and HAProxy's own check.
    */
-  healthIntervalMs?: number;
+  healthcheck?: { intervalMs: number } | 'none';
+}
+
+function dockerHealthcheck(wanted: AppContainerOptions['healthcheck']) {
+  if (wanted === undefined) return undefined;
+  if (wanted === 'none') return { Test: ['NONE'] };
+  // The test itself is inherited (empty Test); a busy machine gets a longer timeout and more retries.
+  return { Test: [], Interval: wanted.intervalMs * 1_000_000, Timeout: 3_000_000_000, Retries: 3 };
 }
 
 /** Creates (and by default starts) an app container like an operator would run one; returns its id. */
@@ -106,10 +114,7 @@ export async function runAppContainer(opts: AppContainerOptions): Promise<string
     name: opts.name,
     Image: opts.image,
     Cmd: opts.cmd,
-    // The test itself is inherited (empty Test); a busy machine gets a longer timeout and more retries.
-    Healthcheck: opts.healthIntervalMs
-      ? { Test: [], Interval: opts.healthIntervalMs * 1_000_000, Timeout: 3_000_000_000, Retries: 3 }
-      : undefined,
+    Healthcheck: dockerHealthcheck(opts.healthcheck),
     Env: opts.env,
     Labels: opts.labels,
     ExposedPorts: { '8080/tcp': {} },

@@ -3,7 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { spawnAgent, type AgentProcess } from './agent-process.js';
-import { docker, removeLeftovers, runAppContainer, TEST_PREFIX } from './containers.js';
+import {
+  docker,
+  removeLeftovers,
+  runAppContainer,
+  TEST_PREFIX,
+  type AppContainerOptions,
+} from './containers.js';
 import { startHaproxy, type HaproxyProcess } from './haproxy.js';
 
 /** How long a restarted agent may take to repair its slots before it serves (a busy machine's health checks). */
@@ -22,7 +28,7 @@ export interface LocalHostOptions {
   groups?: string[];
   /** The app containers' command, when it must differ from the image's. */
   cmd?: string[];
-  healthIntervalMs?: number;
+  healthcheck?: AppContainerOptions['healthcheck'];
   /** The agent config's docker.pullStallTimeoutMs, when a test needs it short. */
   pullStallTimeoutMs?: number;
   /** Makes the agent answer on NATS and heartbeat in the registry too (the agent config's `nats:`). */
@@ -81,7 +87,7 @@ export async function startLocalHost(opts: LocalHostOptions): Promise<LocalHost>
           hostPort: slotPorts[i]!,
           network: { name: network },
           cmd: opts.cmd,
-          healthIntervalMs: opts.healthIntervalMs,
+          healthcheck: opts.healthcheck,
         }),
       ),
     );
@@ -107,7 +113,9 @@ export async function startLocalHost(opts: LocalHostOptions): Promise<LocalHost>
         defaults: {
           drainTimeoutMs: 10_000,
           healthTimeoutMs: 15_000,
-          minReadyMs: 1_000,
+          // Only for containers without a HEALTHCHECK, where HAProxy's check of /health already
+          // shows the app serving: half a second more catches an app that dies as it boots.
+          minReadyMs: 500,
           stopTimeoutS: 5,
           ...opts.defaults,
         },

@@ -19,21 +19,41 @@ export interface ReadyDeps {
   pollMs: number;
 }
 
+export interface ReadyResult {
+  /** How often HAProxy had the server above weight 0 during the wait and was set back to 0. */
+  weightResets: number;
+}
+
 /**
  * Resolves once the container is healthy by Docker's own check (or, without a
  * HEALTHCHECK, has been running for minReadyMs) AND HAProxy sees the server UP.
  * Fails early when the container exits or Docker calls it unhealthy.
+ *
+ * With `holdWeightZero` the server is also kept at weight 0 meanwhile. HAProxy forgets
+ * runtime weights when it is reloaded (without a server-state file) and starts every
+ * server UP: the new container would take requests at its configured weight from the
+ * reload, or from HAProxy's first passing check, before Docker's health check and this
+ * wait have verified it. Held, for one poll at most.
  */
 export async function waitReady(
   deps: ReadyDeps,
   slot: SlotConfig,
   containerId: string,
   timings: Pick<SlotTimings, 'healthTimeoutMs' | 'minReadyMs'>,
-): Promise<void> {
+  holdWeightZero = false,
+): Promise<ReadyResult> {
   const deadline = Date.now() + timings.healthTimeoutMs;
+  let weightResets = 0;
   let last: string;
   for (;;) {
-    const c = await deps.runtime.inspect(containerId);
+    const [c, stat] = await Promise.all([
+      deps.runtime.inspect(containerId),
+      deps.lb.serverStat(slot.backend, slot.server),
+    ]);
+    if (holdWeightZero && stat.weight !== 0) {
+      await deps.lb.setWeight(slot.backend, slot.server, 0);
+      weightResets += 1;
+    }
     if (!c.running) {
       throw new HealthCheckError(
         `container ${c.name} stopped (${c.state}, exit code ${c.exitCode}) before it was healthy`,
@@ -45,8 +65,7 @@ export async function waitReady(
     const containerReady =
       c.health === 'healthy' || (c.health === 'none' && Date.now() - c.startedAtMs >= timings.minReadyMs);
     if (containerReady) {
-      const stat = await deps.lb.serverStat(slot.backend, slot.server);
-      if (isServing(stat)) return;
+      if (isServing(stat)) return { weightResets };
       last = `Docker: ${c.health === 'none' ? 'running' : c.health}, HAProxy ${slot.backend}/${slot.server}: ${stat.status}`;
     } else {
       last = `Docker: ${c.health === 'none' ? 'running for less than minReady' : c.health}`;

@@ -67,7 +67,7 @@ export async function replaceSlot(
     if (drained.timedOut) {
       log.warn({ sessionsLeft: drained.sessionsLeft }, 'drain timed out; replacing with sessions still open');
     }
-    const reset = drained.weightResets > 0 ? weightResetNote(slot, drained.weightResets) : '';
+    const reset = weightResetNote(slot, drained.weightResets, 'while it drained', 'and drained again');
     if (reset) log.warn({ weightResets: drained.weightResets }, reset);
     step('DRAINED', {
       durationMs: drained.durationMs,
@@ -94,8 +94,10 @@ export async function replaceSlot(
     step('NEW_STARTED', { durationMs: Date.now() - t });
 
     t = Date.now();
-    await waitReady(deps, slot, entry.newId, cmd.timings);
-    step('HEALTHY', { durationMs: Date.now() - t });
+    const ready = await waitReady(deps, slot, entry.newId, cmd.timings, true);
+    const held = weightResetNote(slot, ready.weightResets, 'while the new container started');
+    if (held) log.warn({ weightResets: ready.weightResets }, held);
+    step('HEALTHY', { durationMs: Date.now() - t, message: held });
 
     entry.phase = 'restoring';
     await journal.record(entry);
@@ -113,10 +115,12 @@ export async function replaceSlot(
   return { slot: slot.id, status: 'done', weightZeroMs };
 }
 
-function weightResetNote(slot: SlotConfig, times: number): string {
+/** What the operator reads when HAProxy had the slot's server back above weight 0 `times` times; '' for none. */
+function weightResetNote(slot: SlotConfig, times: number, during: string, andThen = ''): string {
+  if (times === 0) return '';
   return (
     `HAProxy had ${slot.backend}/${slot.server} above weight 0 again ${times === 1 ? 'once' : `${times} times`} ` +
-    'while it drained (reloaded, or set by someone else?): set back to 0 and drained again'
+    `${during} (reloaded, or set by someone else?): set back to 0${andThen ? ` ${andThen}` : ''}`
   );
 }
 

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { REPLACED_SLOT_STEPS, stepEmitter } from '../src/events.js';
+import { waitReady } from '../src/ready.js';
 import { replaceSlot } from '../src/slot.js';
 import { TIMINGS, fakeHost, type FakeHost } from './fakes.js';
 
@@ -85,6 +86,43 @@ test('a weight HAProxy forgot during the drain (a reload) is set back to 0 and d
     /^HAProxy had app\/app_1 above weight 0 again once while it drained .*: set back to 0 and drained again$/,
   );
   assert.ok(polls >= 4, `the sessions that came meanwhile were drained too (${polls} polls)`);
+});
+
+test('a weight HAProxy forgot while the new container started (a reload) is set back to 0 before it is ready', async () => {
+  const h = fakeHost();
+  h.runtime.behaviour.set('app:v2', { health: 'starting', running: true });
+  const stat = h.lb.serverStat.bind(h.lb);
+  let pollsAfterStart = 0;
+  h.lb.serverStat = async (backend, server) => {
+    if (server === 'app_1' && h.trail.includes('start c1') && ++pollsAfterStart === 2) {
+      // HAProxy has been reloaded: the server is back at its configured weight. Docker says healthy later.
+      h.lb.weights.set('app/app_1', 100);
+      h.trail.push('reload');
+    }
+    if (pollsAfterStart === 4) h.runtime.byName('c1')!.health = 'healthy';
+    return stat(backend, server);
+  };
+  assert.equal((await run(h, 'app:v2')).status, 'done');
+  const afterStart = h.trail.slice(h.trail.indexOf('start c1') + 1);
+  assert.deepEqual(afterStart.slice(0, 4), [
+    'reload',
+    'weight app/app_1 0',
+    'journal app1 restoring',
+    'weight app/app_1 37',
+  ]);
+  assert.match(
+    h.events.find((e) => e.step === 'HEALTHY')?.message ?? '',
+    /^HAProxy had app\/app_1 above weight 0 again once while the new container started .*: set back to 0$/,
+  );
+});
+
+test('the health wait holds the weight at 0 only when asked: crash recovery waits on slots whose weight may never have gone to 0', async () => {
+  const h = fakeHost();
+  const slot = h.config.slots[0]!;
+  const id = h.runtime.byName('c1')!.id;
+  const result = await waitReady(h.deps, slot, id, TIMINGS);
+  assert.deepEqual(result, { weightResets: 0 });
+  assert.equal(h.lb.weights.get('app/app_1'), 37);
 });
 
 test('drain timeout is recorded and the slot goes on', async () => {

@@ -155,6 +155,38 @@ test('a weight put back during the drain (what a reload of HAProxy leaves) is se
   assert.deepEqual(await versions(), [before[0], next, before[2]]);
 });
 
+test('HAProxy reloaded while the new container starts (weights forgotten, every server UP): the weight goes back to 0 until the container is verified, 0 failed requests', async () => {
+  const before = await versions();
+  const next = before[1] === 'v1' ? 'v2' : 'v1';
+  let reloaded: Promise<number> | undefined;
+  const { result, report } = await underLoad(() =>
+    updateHost(
+      host.agent.client,
+      { rolloutId: 'it-reload', image: `fleetroll-app:${next}`, slots: ['app2'] },
+      (e) => {
+        if (e.slot === 'app2' && e.step === 'NEW_STARTED') {
+          reloaded = host
+            .reloadHaproxy()
+            .then(() => lb.serverStat('app', 'app_2'))
+            .then((stat) => stat.weight);
+        }
+      },
+    ),
+  );
+  assert.equal(result.error, undefined, JSON.stringify(result.error));
+  assert.ok(reloaded, 'the slot never reached NEW_STARTED');
+  const weightAfterReload = await reloaded;
+  const healthy = result.events.find((e) => e.slot === 'app2' && e.step === 'HEALTHY');
+  assert.match(
+    healthy?.message ?? '',
+    /^HAProxy had app\/app_2 above weight 0 again once while the new container started .*: set back to 0$/,
+    `app_2 was at weight ${weightAfterReload} as the reload ended`,
+  );
+  assertNoFailedRequests(report, [host]);
+  assert.deepEqual(await weights(), [37, 100, 100]);
+  assert.deepEqual(await versions(), [before[0], next, before[2]]);
+});
+
 test('with app_2 and app_3 down, app1 is not taken out: NO_SERVER_LEFT, nothing changed, 0 failed requests', async () => {
   const others = host.containers.slice(1).map((name) => docker.getContainer(name));
   await Promise.all(others.map((c) => c.stop({ t: 1 })));

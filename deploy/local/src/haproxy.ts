@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { NAME_PATTERN } from '@fleetroll/shared';
-import { findBinary, startProcess, waitUntilReady } from './process.js';
+import { findBinary, startProcess, waitUntilReady, type ManagedProcess } from './process.js';
 
 export interface HaproxyServer {
   name: string;
@@ -30,8 +30,16 @@ export interface HaproxyProcess {
   /** Server state changes and failed requests, one line each. */
   logPath: string;
   frontendUrl: string;
-  pid: number;
-  /** SIGTERM to this process only, then wait for it to exit; safe to call twice. */
+  /** The HAProxy serving now (a reload starts another). */
+  readonly pid: number;
+  /**
+   * What a configuration change does on a real machine: a new HAProxy on the same config takes
+   * over the listeners from the old one (`-x`, no connection refused meanwhile), which finishes
+   * its requests and exits (`-sf`). Everything set through the socket is forgotten: weights are
+   * the config's again, and every server starts UP.
+   */
+  reload(): Promise<void>;
+  /** SIGTERM to the processes this started only, then wait for them to exit; safe to call twice. */
   stop(): Promise<void>;
 }
 
@@ -51,7 +59,8 @@ function renderConfig(
   );
   return [
     'global',
-    `    stats socket ${socketPath} mode 600 level admin`,
+    // expose-fd: a reload's new process takes the listeners over from this one (reload()).
+    `    stats socket ${socketPath} mode 600 level admin expose-fd listeners`,
     // Goes to logPath through startProcess: every check result that changed and every server state
     // change, and (dontlog-normal) only the requests that went wrong, with their termination state.
     '    log stderr format iso local0',
@@ -88,17 +97,20 @@ function renderConfig(
 }
 
 /**
- * Asks the admin socket for `show info`. Written against node:net rather than the
- * agent's client so that a bug in the code under test cannot make the harness lie.
+ * Asks the admin socket for `show info`: true once HAProxy, the process `pid` when given, answers.
+ * Written against node:net rather than the agent's client so that a bug in the code under test
+ * cannot make the harness lie.
  */
-function socketAnswers(socketPath: string): Promise<boolean> {
+function socketAnswers(socketPath: string, pid?: number): Promise<boolean> {
   return new Promise((resolve) => {
     let reply = '';
     const socket = connect(socketPath, () => socket.write('show info\n'));
     socket.setTimeout(1_000, () => socket.destroy());
     socket.on('data', (chunk: Buffer) => (reply += chunk.toString('utf8')));
     socket.on('error', () => resolve(false));
-    socket.on('close', () => resolve(reply.includes('Name: HAProxy')));
+    socket.on('close', () =>
+      resolve(reply.includes('Name: HAProxy') && (pid === undefined || reply.includes(`\nPid: ${pid}\n`))),
+    );
   });
 }
 
@@ -125,20 +137,34 @@ export async function startHaproxy(options: HaproxyOptions): Promise<HaproxyProc
   const logPath = join(opts.dir, 'haproxy.log');
   await writeFile(configPath, renderConfig(opts, socketPath));
 
-  const proc = await startProcess(bin, ['-db', '-f', configPath], { logFile: logPath });
-  await waitUntilReady(
-    proc,
-    `haproxy (config ${configPath})`,
-    () => socketAnswers(socketPath),
-    opts.readyTimeoutMs ?? 5_000,
-  );
+  const start = async (takeOverFrom?: ManagedProcess): Promise<ManagedProcess> => {
+    const takeOver = takeOverFrom ? ['-x', socketPath, '-sf', String(takeOverFrom.pid)] : [];
+    const proc = await startProcess(bin, ['-db', '-f', configPath, ...takeOver], { logFile: logPath });
+    await waitUntilReady(
+      proc,
+      `haproxy (config ${configPath})`,
+      () => socketAnswers(socketPath, proc.pid),
+      opts.readyTimeoutMs ?? 5_000,
+    );
+    return proc;
+  };
+  // Every process started, so that stop() ends an old one that is still finishing its requests.
+  const procs = [await start()];
+  const current = (): ManagedProcess => procs.at(-1)!;
 
   return {
     socketPath,
     configPath,
     logPath,
     frontendUrl: `http://127.0.0.1:${opts.frontendPort}`,
-    pid: proc.pid,
-    stop: () => proc.stop(),
+    get pid() {
+      return current().pid;
+    },
+    async reload() {
+      procs.push(await start(current()));
+    },
+    stop: async () => {
+      await Promise.all(procs.map((p) => p.stop()));
+    },
   };
 }

@@ -49,6 +49,8 @@ export interface LocalHost {
   agent: AgentProcess;
   /** Starts the agent again on the same config and state (after a crash test killed it). */
   restartAgent(): Promise<AgentProcess>;
+  /** Reloads its HAProxy as a configuration change would (see HaproxyProcess.reload). */
+  reloadHaproxy(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -93,11 +95,12 @@ export async function startLocalHost(opts: LocalHostOptions): Promise<LocalHost>
     );
     const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
-    haproxy = await startHaproxy({
+    const lb = await startHaproxy({
       dir,
       frontendPort: 20000 + opts.index,
       servers: slotPorts.map((port, i) => ({ name: `app_${i + 1}`, port, weight: opts.weights?.[i] ?? 100 })),
     });
+    haproxy = lb;
 
     const agentAddress = `127.0.0.1:${22000 + opts.index}`;
     const configPath = join(dir, 'agent.yml');
@@ -107,7 +110,7 @@ export async function startLocalHost(opts: LocalHostOptions): Promise<LocalHost>
         hostId: opts.hostId,
         groups: opts.groups ?? ['local'],
         grpc: { listen: agentAddress },
-        haproxy: { socket: haproxy.socketPath },
+        haproxy: { socket: lb.socketPath },
         ...(opts.pullStallTimeoutMs ? { docker: { pullStallTimeoutMs: opts.pullStallTimeoutMs } } : {}),
         stateDir: join(dir, 'state'),
         defaults: {
@@ -133,9 +136,9 @@ export async function startLocalHost(opts: LocalHostOptions): Promise<LocalHost>
     const host: LocalHost = {
       hostId: opts.hostId,
       dir,
-      frontendUrl: haproxy.frontendUrl,
-      socketPath: haproxy.socketPath,
-      haproxyLog: haproxy.logPath,
+      frontendUrl: lb.frontendUrl,
+      socketPath: lb.socketPath,
+      haproxyLog: lb.logPath,
       configPath,
       agentAddress,
       containers,
@@ -147,6 +150,7 @@ export async function startLocalHost(opts: LocalHostOptions): Promise<LocalHost>
         host.agent = agent;
         return agent;
       },
+      reloadHaproxy: () => lb.reload(),
       stop,
     };
     return host;

@@ -9,6 +9,8 @@ export interface DrainResult {
   sessionsLeft: number;
   /** How often HAProxy had the server's weight above 0 again, and was set back to 0. */
   weightResets: number;
+  /** The HAProxy process the drain began with, when a reload replaced it meanwhile. */
+  reloadedPid?: number;
 }
 
 /**
@@ -20,6 +22,10 @@ export interface DrainResult {
  * server-state file), and anyone with the admin socket can set one: a server found
  * taking traffic again is set back to 0 and drained again, so that the container is
  * never stopped with new requests flowing to it.
+ *
+ * A reload also leaves the old process finishing the requests it had, this server's
+ * among them, where the new process's `show stat` cannot see them: the drain ends only
+ * once the process it began with has exited too (as the kernel sees it).
  */
 export async function drain(
   lb: LoadBalancer,
@@ -28,6 +34,8 @@ export async function drain(
   pollMs: number,
 ): Promise<DrainResult> {
   const start = Date.now();
+  const pid = await lb.processId();
+  let reloadedPid: number | undefined;
   let weightResets = 0;
   for (;;) {
     const { scur, weight } = await lb.serverStat(slot.backend, slot.server);
@@ -36,10 +44,12 @@ export async function drain(
       await lb.setWeight(slot.backend, slot.server, 0);
       weightResets += 1;
     } else if (scur === 0 && elapsed >= timings.minDrainMs) {
-      return { durationMs: elapsed, timedOut: false, sessionsLeft: 0, weightResets };
+      if (reloadedPid === undefined && (await lb.processId()) !== pid) reloadedPid = pid;
+      if (reloadedPid === undefined || !lb.processRunning(reloadedPid))
+        return { durationMs: elapsed, timedOut: false, sessionsLeft: 0, weightResets, reloadedPid };
     }
     if (elapsed >= timings.drainTimeoutMs)
-      return { durationMs: elapsed, timedOut: true, sessionsLeft: scur, weightResets };
+      return { durationMs: elapsed, timedOut: true, sessionsLeft: scur, weightResets, reloadedPid };
     if (weight === 0) await sleep(Math.max(1, Math.min(pollMs, timings.drainTimeoutMs - elapsed)));
   }
 }

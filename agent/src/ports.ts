@@ -24,6 +24,10 @@ export interface LoadBalancer {
   serverStat(backend: string, server: string): Promise<ServerStat>;
   /** Every server of the backend (none when HAProxy has no such backend). */
   backendStat(backend: string): Promise<ServerStat[]>;
+  /** The pid of the HAProxy process answering the socket now: a reload starts another. */
+  processId(): Promise<number>;
+  /** Whether that HAProxy process still runs: after a reload the old one finishes its requests. */
+  processRunning(pid: number): boolean;
 }
 
 export type HealthState = 'healthy' | 'unhealthy' | 'starting' | 'none';

@@ -5,6 +5,7 @@ import {
   type UpdateCommand,
 } from '@fleetroll/shared';
 import { drain } from './drain.js';
+import { drainNotes, weightResetNote } from './drain-notes.js';
 import { waitForAnotherServer } from './last-server.js';
 import type { SlotStepper } from './events.js';
 import type { SlotJournalEntry } from './journal.js';
@@ -64,21 +65,10 @@ export async function replaceSlot(
 
     const drained = await drain(lb, slot, cmd.timings, deps.pollMs);
     drainMs = drained.durationMs;
-    if (drained.timedOut) {
-      log.warn({ sessionsLeft: drained.sessionsLeft }, 'drain timed out; replacing with sessions still open');
-    }
-    const reset = weightResetNote(slot, drained.weightResets, 'while it drained', 'and drained again');
-    if (reset) log.warn({ weightResets: drained.weightResets }, reset);
-    step('DRAINED', {
-      durationMs: drained.durationMs,
-      drainTimedOut: drained.timedOut,
-      message: [
-        drained.timedOut ? `${drained.sessionsLeft} sessions still open after drainTimeout` : '',
-        reset,
-      ]
-        .filter((m) => m !== '')
-        .join('; '),
-    });
+    const notes = drainNotes(slot, drained);
+    const { sessionsLeft, weightResets, reloadedPid } = drained;
+    if (notes) log.warn({ sessionsLeft, weightResets, reloadedPid }, `drain: ${notes}`);
+    step('DRAINED', { durationMs: drained.durationMs, drainTimedOut: drained.timedOut, message: notes });
 
     entry.phase = 'replacing';
     await journal.record(entry);
@@ -113,15 +103,6 @@ export async function replaceSlot(
   step('SLOT_DONE', { message: `${slot.container} runs ${cmd.image}` });
   log.info({ weightZeroMs, drainMs }, 'slot replaced');
   return { slot: slot.id, status: 'done', weightZeroMs };
-}
-
-/** What the operator reads when HAProxy had the slot's server back above weight 0 `times` times; '' for none. */
-function weightResetNote(slot: SlotConfig, times: number, during: string, andThen = ''): string {
-  if (times === 0) return '';
-  return (
-    `HAProxy had ${slot.backend}/${slot.server} above weight 0 again ${times === 1 ? 'once' : `${times} times`} ` +
-    `${during} (reloaded, or set by someone else?): set back to 0${andThen ? ` ${andThen}` : ''}`
-  );
 }
 
 async function failSlot(

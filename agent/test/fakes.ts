@@ -54,6 +54,19 @@ export class FakeLb implements LoadBalancer {
       .map((key) => this.stat(backend, key.slice(backend.length + 1)));
   }
 
+  /** The HAProxy answering the socket; a test reloads it by changing this. */
+  pid = 100;
+  /** HAProxy processes still running besides the current one (an old one finishing after a reload). */
+  oldPids = new Set<number>();
+
+  async processId(): Promise<number> {
+    return this.pid;
+  }
+
+  processRunning(pid: number): boolean {
+    return pid === this.pid || this.oldPids.has(pid);
+  }
+
   private stat(backend: string, server: string): ServerStat {
     const key = `${backend}/${server}`;
     const status = this.status.get(key) ?? 'UP';

@@ -170,6 +170,19 @@ describe('HaproxyClient over a fake socket', () => {
     assert.deepEqual(fake.commands, []);
   });
 
+  it("reads the answering process's pid from `show info`, and asks the kernel whether a pid still runs", async () => {
+    fake.respond = (command) =>
+      command === 'show info' ? 'Name: HAProxy\nVersion: 2.6.12\nPid: 4242\nUptime_sec: 3\n' : null;
+    assert.equal(await client.processId(), 4242);
+    fake.respond = () => 'Name: HAProxy\n';
+    await assert.rejects(
+      client.processId(),
+      (err: unknown) => err instanceof HaproxyUnexpectedReplyError && /no Pid line/.test(err.message),
+    );
+    assert.equal(client.processRunning(process.pid), true);
+    assert.equal(client.processRunning(2 ** 22 + 1), false, 'beyond the kernel pid limit: no such process');
+  });
+
   it('refuses to send a command that holds more than one', async () => {
     const options = { socketPath: fake.socketPath, timeoutMs: 300 };
     await assert.rejects(sendCommand(options, 'show stat;show info'), InvalidInputError);

@@ -88,6 +88,45 @@ test('a weight HAProxy forgot during the drain (a reload) is set back to 0 and d
   assert.ok(polls >= 4, `the sessions that came meanwhile were drained too (${polls} polls)`);
 });
 
+test('HAProxy reloaded mid-drain: the drain ends only once the old process, which the new one cannot see, has exited', async () => {
+  const h = fakeHost();
+  h.lb.scur.set('app/app_1', [2, 1, 0]);
+  const stat = h.lb.serverStat.bind(h.lb);
+  let polls = 0;
+  h.lb.serverStat = (backend, server) => {
+    polls += 1;
+    // At the second poll a new HAProxy (pid 101) has taken over; the old one runs 3 more polls.
+    if (polls === 2) {
+      h.lb.oldPids.add(h.lb.pid);
+      h.lb.pid = 101;
+    }
+    if (polls === 6) h.lb.oldPids.clear();
+    return stat(backend, server);
+  };
+  assert.equal((await run(h, 'app:v2')).status, 'done');
+  assert.ok(polls >= 6, `the drain ended after ${polls} polls, before the old process exited`);
+  const drained = h.events.find((e) => e.step === 'DRAINED');
+  assert.equal(drained?.drainTimedOut, false);
+  assert.equal(
+    drained?.message,
+    'HAProxy was reloaded meanwhile: waited for the old HAProxy process (pid 100) to finish its requests',
+  );
+});
+
+test('an old HAProxy process still running at drainTimeout: the slot goes on and says so', async () => {
+  const h = fakeHost();
+  h.lb.oldPids.add(h.lb.pid);
+  h.lb.pid = 101;
+  const processId = h.lb.processId.bind(h.lb);
+  let asked = 0;
+  // The drain begins with the old process (pid 100); the new one answers from then on.
+  h.lb.processId = () => (++asked === 1 ? Promise.resolve(100) : processId());
+  assert.equal((await run(h, 'app:v2')).status, 'done');
+  const drained = h.events.find((e) => e.step === 'DRAINED');
+  assert.equal(drained?.drainTimedOut, true);
+  assert.equal(drained?.message, 'the old HAProxy process (pid 100) still ran after drainTimeout');
+});
+
 test('a weight HAProxy forgot while the new container started (a reload) is set back to 0 before it is ready', async () => {
   const h = fakeHost();
   h.runtime.behaviour.set('app:v2', { health: 'starting', running: true });

@@ -155,6 +155,35 @@ test('a weight put back during the drain (what a reload of HAProxy leaves) is se
   assert.deepEqual(await versions(), [before[0], next, before[2]]);
 });
 
+test('HAProxy reloaded mid-drain: weight set back to 0, and the container stopped only once the old process finished its requests, 0 failed requests', async () => {
+  const before = await versions();
+  const next = before[1] === 'v1' ? 'v2' : 'v1';
+  const { result, report } = await underLoad(async () => {
+    const update = updateHost(host.agent.client, {
+      rolloutId: 'it-reload-drain',
+      image: `fleetroll-app:${next}`,
+      slots: ['app2'],
+    });
+    const deadline = Date.now() + 20_000;
+    while ((await lb.getWeight('app', 'app_2')) !== 0) {
+      if (Date.now() > deadline) throw new Error('app_2 never went to weight 0');
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    // The old process keeps app_2's 1-second requests; the new one has none of them.
+    await host.reloadHaproxy();
+    return update;
+  });
+  assert.equal(result.error, undefined, JSON.stringify(result.error));
+  const drained = result.events.find((e) => e.slot === 'app2' && e.step === 'DRAINED');
+  assert.match(
+    drained?.message ?? '',
+    /^HAProxy was reloaded meanwhile: waited for the old HAProxy process \(pid \d+\) to finish its requests; HAProxy had app\/app_2 above weight 0 again once while it drained/,
+  );
+  assertNoFailedRequests(report, [host]);
+  assert.deepEqual(await weights(), [37, 100, 100]);
+  assert.deepEqual(await versions(), [before[0], next, before[2]]);
+});
+
 test('HAProxy reloaded while the new container starts (weights forgotten, every server UP): the weight goes back to 0 until the container is verified, 0 failed requests', async () => {
   const before = await versions();
   const next = before[1] === 'v1' ? 'v2' : 'v1';

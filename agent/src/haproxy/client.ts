@@ -1,4 +1,4 @@
-import { HaproxyUnknownServerError, InvalidInputError } from '@fleetroll/shared';
+import { HaproxyUnexpectedReplyError, HaproxyUnknownServerError, InvalidInputError } from '@fleetroll/shared';
 import type { LoadBalancer, ServerStat } from '../ports.js';
 import { excerpt } from './excerpt.js';
 import { checkName, serverRef } from './names.js';
@@ -15,6 +15,7 @@ export const MAX_WEIGHT = 256;
 // `-1 4 -1`: servers only, of every proxy. Filtering by backend here rather than with
 // `show stat <backend>` because HAProxy reads an all-digit proxy argument as a numeric id.
 const SHOW_SERVERS = 'show stat -1 4 -1';
+const SHOW_INFO = 'show info';
 
 /** The agent's LoadBalancer: HAProxy's runtime API over its admin Unix socket. */
 export class HaproxyClient implements LoadBalancer {
@@ -68,6 +69,28 @@ export class HaproxyClient implements LoadBalancer {
   /** Every server of every proxy, for callers that watch several slots at once. */
   async showStat(): Promise<ServerStat[]> {
     return parseShowStat(await this.send(SHOW_SERVERS), this.context(SHOW_SERVERS));
+  }
+
+  async processId(): Promise<number> {
+    const reply = await this.send(SHOW_INFO);
+    const pid = /^Pid: (\d+)$/m.exec(reply)?.[1];
+    if (pid === undefined) {
+      throw new HaproxyUnexpectedReplyError(
+        `HAProxy's reply to ${SHOW_INFO} on ${this.options.socketPath} has no Pid line: ${excerpt(reply)}`,
+      );
+    }
+    return Number(pid);
+  }
+
+  /** Asks the kernel: an HAProxy in another pid namespace (a container of its own) looks gone. */
+  processRunning(pid: number): boolean {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch (err) {
+      // EPERM: it runs, as another user.
+      return (err as NodeJS.ErrnoException).code === 'EPERM';
+    }
   }
 
   private send(command: string): Promise<string> {

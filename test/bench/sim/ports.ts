@@ -31,6 +31,8 @@ export function slotFloorMs(l: SimLatencies): number {
 /** Sessions a serving server holds: any positive number would do, the workflow only reads it at weight 0. */
 const SERVING_SESSIONS = 3;
 
+const SIM_PID = 1;
+
 /**
  * A backend whose servers are always UP (the new container is checked by its
  * Docker health only) and drain in exactly drainMs. Every call answers at once,
@@ -65,6 +67,15 @@ export class SimLoadBalancer implements LoadBalancer {
   async backendStat(backend: string): Promise<ServerStat[]> {
     const keys = [...this.servers.keys()].filter((key) => key.startsWith(`${backend}/`));
     return Promise.all(keys.map((key) => this.serverStat(backend, key.slice(backend.length + 1))));
+  }
+
+  /** Never reloaded: one process, always this one. */
+  async processId(): Promise<number> {
+    return SIM_PID;
+  }
+
+  processRunning(pid: number): boolean {
+    return pid === SIM_PID;
   }
 
   private server(backend: string, server: string): { weight: number; zeroAtMs: number } {

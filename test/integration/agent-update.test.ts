@@ -117,7 +117,7 @@ test('a broken image: slot rolled back, old version serving, weight restored, 0 
   );
 });
 
-test('a weight put back during the drain (what a reload of HAProxy leaves) is set to 0 again and drained before the stop: 0 failed requests', async () => {
+test('a weight set above 0 through the socket during the drain (by hand, or a tool) is set to 0 again and drained before the stop: 0 failed requests', async () => {
   // The other version than app2 runs now, so that the slot is replaced whatever ran before.
   const before = await versions();
   const next = before[1] === 'v1' ? 'v2' : 'v1';

@@ -97,20 +97,18 @@ function renderConfig(
 }
 
 /**
- * Asks the admin socket for `show info`: true once HAProxy, the process `pid` when given, answers.
+ * Asks the admin socket for `show info`: true once HAProxy's process `pid` answers.
  * Written against node:net rather than the agent's client so that a bug in the code under test
  * cannot make the harness lie.
  */
-function socketAnswers(socketPath: string, pid?: number): Promise<boolean> {
+function socketAnswers(socketPath: string, pid: number): Promise<boolean> {
   return new Promise((resolve) => {
     let reply = '';
     const socket = connect(socketPath, () => socket.write('show info\n'));
     socket.setTimeout(1_000, () => socket.destroy());
     socket.on('data', (chunk: Buffer) => (reply += chunk.toString('utf8')));
     socket.on('error', () => resolve(false));
-    socket.on('close', () =>
-      resolve(reply.includes('Name: HAProxy') && (pid === undefined || reply.includes(`\nPid: ${pid}\n`))),
-    );
+    socket.on('close', () => resolve(reply.includes('Name: HAProxy') && reply.includes(`\nPid: ${pid}\n`)));
   });
 }
 

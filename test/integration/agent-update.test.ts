@@ -1,6 +1,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { StepEvent } from '@fleetroll/shared';
+import type { StepEvent, UpdateHostRequest } from '@fleetroll/shared';
 import { HaproxyClient, REPLACED_SLOT_STEPS } from '@fleetroll/agent';
 import { updateHost } from '../support/agent-rpc.js';
 import { testLoad } from '../support/fleet-run.js';
@@ -49,6 +49,42 @@ async function underLoad<T>(fn: () => Promise<T>) {
 }
 
 const steps = (events: StepEvent[], slot: string) => events.filter((e) => e.slot === slot).map((e) => e.step);
+
+/** The versions now, and the one app2 does not run: its slot is replaced whatever ran before. */
+async function nextForApp2(): Promise<{ before: string[]; next: string }> {
+  const before = await versions();
+  return { before, next: before[1] === 'v1' ? 'v2' : 'v1' };
+}
+
+/** Replaces app2 with `next` under load, and breaks something (`midDrain`) once the agent has taken it out. */
+function replaceApp2(
+  rolloutId: string,
+  next: string,
+  midDrain: () => Promise<void>,
+  options?: UpdateHostRequest['options'],
+) {
+  return underLoad(async () => {
+    const update = updateHost(host.agent.client, {
+      rolloutId,
+      image: `fleetroll-app:${next}`,
+      slots: ['app2'],
+      ...(options ? { options } : {}),
+    });
+    const deadline = Date.now() + 20_000;
+    while ((await lb.getWeight('app', 'app_2')) !== 0) {
+      if (Date.now() > deadline) throw new Error('app_2 never went to weight 0');
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    await midDrain();
+    return update;
+  });
+}
+
+/** Only app2 changed version, and every weight is back. */
+async function assertOnlyApp2On(next: string, before: string[]): Promise<void> {
+  assert.deepEqual(await weights(), [37, 100, 100]);
+  assert.deepEqual(await versions(), [before[0], next, before[2]]);
+}
 
 test('v1 → v2 under load: every slot on v2, weights restored, 0 failed requests', async () => {
   const { result, report } = await underLoad(() =>
@@ -118,32 +154,21 @@ test('a broken image: slot rolled back, old version serving, weight restored, 0 
 });
 
 test('a weight set above 0 through the socket during the drain (by hand, or a tool) is set to 0 again and drained before the stop: 0 failed requests', async () => {
-  // The other version than app2 runs now, so that the slot is replaced whatever ran before.
-  const before = await versions();
-  const next = before[1] === 'v1' ? 'v2' : 'v1';
-  const { result, report } = await underLoad(async () => {
-    const update = updateHost(host.agent.client, {
-      rolloutId: 'it-weight-back',
-      image: `fleetroll-app:${next}`,
-      slots: ['app2'],
-      // Long enough to put the weight back while the slot is still draining.
-      options: {
-        drainTimeoutMs: 0,
-        minDrainMs: 2_000,
-        healthTimeoutMs: 0,
-        minReadyMs: 0,
-        stopTimeoutS: 0,
-        slotParallelism: 0,
-      },
-    });
-    const deadline = Date.now() + 20_000;
-    while ((await lb.getWeight('app', 'app_2')) !== 0) {
-      if (Date.now() > deadline) throw new Error('app_2 never went to weight 0');
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    await lb.setWeight('app', 'app_2', 100);
-    return update;
-  });
+  const { before, next } = await nextForApp2();
+  // A minimum drain long enough to put the weight back while the slot is still draining.
+  const { result, report } = await replaceApp2(
+    'it-weight-back',
+    next,
+    () => lb.setWeight('app', 'app_2', 100),
+    {
+      drainTimeoutMs: 0,
+      minDrainMs: 2_000,
+      healthTimeoutMs: 0,
+      minReadyMs: 0,
+      stopTimeoutS: 0,
+      slotParallelism: 0,
+    },
+  );
   assert.equal(result.error, undefined, JSON.stringify(result.error));
   assertNoFailedRequests(report, [host]);
   const drained = result.events.find((e) => e.slot === 'app2' && e.step === 'DRAINED');
@@ -151,28 +176,13 @@ test('a weight set above 0 through the socket during the drain (by hand, or a to
     drained?.message ?? '',
     /^HAProxy had app\/app_2 above weight 0 again once while it drained .*: set back to 0 and drained again$/,
   );
-  assert.deepEqual(await weights(), [37, 100, 100]);
-  assert.deepEqual(await versions(), [before[0], next, before[2]]);
+  await assertOnlyApp2On(next, before);
 });
 
 test('HAProxy reloaded mid-drain: weight set back to 0, and the container stopped only once the old process finished its requests, 0 failed requests', async () => {
-  const before = await versions();
-  const next = before[1] === 'v1' ? 'v2' : 'v1';
-  const { result, report } = await underLoad(async () => {
-    const update = updateHost(host.agent.client, {
-      rolloutId: 'it-reload-drain',
-      image: `fleetroll-app:${next}`,
-      slots: ['app2'],
-    });
-    const deadline = Date.now() + 20_000;
-    while ((await lb.getWeight('app', 'app_2')) !== 0) {
-      if (Date.now() > deadline) throw new Error('app_2 never went to weight 0');
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    // The old process keeps app_2's 1-second requests; the new one has none of them.
-    await host.reloadHaproxy();
-    return update;
-  });
+  const { before, next } = await nextForApp2();
+  // The old process keeps app_2's 1-second requests; the new one has none of them.
+  const { result, report } = await replaceApp2('it-reload-drain', next, () => host.reloadHaproxy());
   assert.equal(result.error, undefined, JSON.stringify(result.error));
   const drained = result.events.find((e) => e.slot === 'app2' && e.step === 'DRAINED');
   assert.match(
@@ -180,13 +190,11 @@ test('HAProxy reloaded mid-drain: weight set back to 0, and the container stoppe
     /^HAProxy was reloaded meanwhile: waited for the old HAProxy process \(pid \d+\) to finish its requests; HAProxy had app\/app_2 above weight 0 again once while it drained/,
   );
   assertNoFailedRequests(report, [host]);
-  assert.deepEqual(await weights(), [37, 100, 100]);
-  assert.deepEqual(await versions(), [before[0], next, before[2]]);
+  await assertOnlyApp2On(next, before);
 });
 
 test('HAProxy reloaded while the new container starts (weights forgotten, every server UP): the weight goes back to 0 until the container is verified, 0 failed requests', async () => {
-  const before = await versions();
-  const next = before[1] === 'v1' ? 'v2' : 'v1';
+  const { before, next } = await nextForApp2();
   let reloaded: Promise<number> | undefined;
   const { result, report } = await underLoad(() =>
     updateHost(
@@ -212,8 +220,7 @@ test('HAProxy reloaded while the new container starts (weights forgotten, every 
     `app_2 was at weight ${weightAfterReload} as the reload ended`,
   );
   assertNoFailedRequests(report, [host]);
-  assert.deepEqual(await weights(), [37, 100, 100]);
-  assert.deepEqual(await versions(), [before[0], next, before[2]]);
+  await assertOnlyApp2On(next, before);
 });
 
 test('with app_2 and app_3 down, app1 is not taken out: NO_SERVER_LEFT, nothing changed, 0 failed requests', async () => {

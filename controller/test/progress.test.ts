@@ -39,6 +39,32 @@ test('prints the header, batch starts, host changes, replaced slots and failures
   ]);
 });
 
+test('what the agent says about a drain or a health wait that did not go plainly is printed; plain ones are not', () => {
+  const p = new ProgressPrinter(0);
+  const s1 = status({});
+  p.lines({ status: s1, steps: [] }, 0);
+  const steps = [
+    stepEvent('DRAINED', { rolloutId: 'r-1', slot: 'app1', durationMs: 90 }),
+    stepEvent('DRAINED', {
+      rolloutId: 'r-1',
+      slot: 'app2',
+      durationMs: 10_000,
+      drainTimedOut: true,
+      message: '4 sessions still open after drainTimeout',
+    }),
+    stepEvent('HEALTHY', {
+      rolloutId: 'r-1',
+      slot: 'app2',
+      message: 'HAProxy had app/app_2 above weight 0 again once while the new container started',
+    }),
+    stepEvent('IMAGE_READY', { rolloutId: 'r-1', message: 'already present' }),
+  ];
+  assert.deepEqual(p.lines({ status: s1, steps }, 1_000), [
+    '[   1.0s]   h1 app2 drain: 4 sessions still open after drainTimeout',
+    '[   1.0s]   h1 app2 health wait: HAProxy had app/app_2 above weight 0 again once while the new container started',
+  ]);
+});
+
 test('one update with many changes prints them in the order they happened', () => {
   const p = new ProgressPrinter(0);
   const s1 = status({});

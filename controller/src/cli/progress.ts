@@ -5,6 +5,9 @@ import { batchLabel, formatOverrides } from './status-format.js';
 
 type Status = msg.RolloutStatus__Output;
 
+/** Slot steps whose message is news, and what the line calls them. */
+const SLOT_NOTES: Partial<Record<string, string>> = { DRAINED: 'drain', HEALTHY: 'health wait' };
+
 const lower = (state: string, prefix: string) => state.replace(prefix, '').toLowerCase().replaceAll('_', ' ');
 
 /**
@@ -39,6 +42,10 @@ export class ProgressPrinter {
         );
       } else if (step.step === 'SLOT_FAILED') {
         out.push(`${t}   ${step.hostId} ${step.slot} FAILED ${step.errorCode}: ${step.message}`);
+      } else if (SLOT_NOTES[step.step] && step.message) {
+        // The agent says something here only when the slot did not go plainly (a drain that
+        // timed out, HAProxy reloaded meanwhile): the slot goes on, the operator should know.
+        out.push(`${t}   ${step.hostId} ${step.slot} ${SLOT_NOTES[step.step]}: ${step.message}`);
       }
     }
     const before = new Map(prev?.hosts.map((h) => [h.hostId, h.state]));

@@ -3,7 +3,13 @@ import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HaproxyClient } from '@fleetroll/agent';
 import type { StepEvent, msg } from '@fleetroll/shared';
-import { startLoad, type LoadReport, type LoadRun, type LocalFleet } from '@fleetroll/local-fleet';
+import {
+  startLoad,
+  type LoadOptions,
+  type LoadReport,
+  type LoadRun,
+  type LocalFleet,
+} from '@fleetroll/local-fleet';
 import { httpGet } from './assertions.js';
 
 export type Status = msg.RolloutStatus__Output;
@@ -180,12 +186,17 @@ export function describeEntries(entries: LogEntry[], field: 'msg' | 'reason' = '
  * CGI, so that a slot taken out while one is in flight has to drain it. Half the benches' 1 s: as
  * good a proof of draining, and the 9 slot windows of a 3-batch rollout take 4 s less.
  */
-export function testLoad(targets: string[], maxDurationMs: number): LoadRun {
+export function testLoad(
+  targets: string[],
+  maxDurationMs: number,
+  opts: Pick<LoadOptions, 'keepAlive'> = {},
+): LoadRun {
   return startLoad({
     targets,
     rps: 240,
     slowEvery: 5,
     slowPath: '/cgi-bin/slow?0.5',
     maxDurationMs,
+    ...opts,
   });
 }

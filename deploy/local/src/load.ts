@@ -21,6 +21,12 @@ export interface LoadOptions {
   maxInFlight?: number;
   /** How long stop() waits for requests in flight before cutting them off. */
   drainTimeoutMs?: number;
+  /**
+   * Reuse connections (default true). A reload of HAProxy closes the idle ones, and a request
+   * sent on one at that moment is reset (HAProxy's `idle-close-on-response` is for clients that
+   * do not retry): a test that reloads HAProxy and counts what the agent did opens one per request.
+   */
+  keepAlive?: boolean;
 }
 
 export interface LoadFailure {
@@ -134,7 +140,7 @@ export function startLoad(opts: LoadOptions): LoadRun {
 
   const targets: Target[] = parsed.map((t) => ({
     ...t,
-    agent: new http.Agent({ keepAlive: true, maxSockets: maxInFlight }),
+    agent: new http.Agent({ keepAlive: opts.keepAlive ?? true, maxSockets: maxInFlight }),
     sent: 0,
   }));
   const r: LoadReport = {

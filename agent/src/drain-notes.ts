@@ -1,14 +1,6 @@
 import type { SlotConfig } from '@fleetroll/shared';
 import type { DrainResult } from './drain.js';
-
-/** What the operator reads when HAProxy had the slot's server back above weight 0 `times` times; '' for none. */
-export function weightResetNote(slot: SlotConfig, times: number, during: string, andThen = ''): string {
-  if (times === 0) return '';
-  return (
-    `HAProxy had ${slot.backend}/${slot.server} above weight 0 again ${times === 1 ? 'once' : `${times} times`} ` +
-    `${during} (reloaded, or set by someone else?): set back to 0${andThen ? ` ${andThen}` : ''}`
-  );
-}
+import { weightResetNote } from './weight-hold.js';
 
 /** The DRAINED event's message: what kept the drain from ending plainly, '' when nothing did. */
 export function drainNotes(slot: SlotConfig, d: DrainResult): string {

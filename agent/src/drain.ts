@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { SlotConfig, SlotTimings } from '@fleetroll/shared';
 import type { LoadBalancer } from './ports.js';
+import { holdAtZero } from './weight-hold.js';
 
 export interface DrainResult {
   durationMs: number;
@@ -18,10 +19,8 @@ export interface DrainResult {
  * A drain timeout is not a failure: long-lived connections would otherwise block
  * a release forever; the caller records it and goes on.
  *
- * HAProxy forgets runtime weights when it is reloaded or restarted (without a
- * server-state file), and anyone with the admin socket can set one: a server found
- * taking traffic again is set back to 0 and drained again, so that the container is
- * never stopped with new requests flowing to it.
+ * A server found above weight 0 again (holdAtZero) is set back to 0 and drained again,
+ * so that the container is never stopped with new requests flowing to it.
  *
  * A reload also leaves the old process finishing the requests it had, this server's
  * among them, where the new process's `show stat` cannot see them: the drain ends only
@@ -40,8 +39,7 @@ export async function drain(
   for (;;) {
     const { scur, weight } = await lb.serverStat(slot.backend, slot.server);
     const elapsed = Date.now() - start;
-    if (weight !== 0) {
-      await lb.setWeight(slot.backend, slot.server, 0);
+    if (await holdAtZero(lb, slot, weight)) {
       weightResets += 1;
     } else if (scur === 0 && elapsed >= timings.minDrainMs) {
       if (reloadedPid === undefined && (await lb.processId()) !== pid) reloadedPid = pid;

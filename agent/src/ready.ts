@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HealthCheckError, type SlotConfig, type SlotTimings } from '@fleetroll/shared';
 import type { ContainerRuntime, LoadBalancer, ServerStat } from './ports.js';
+import { holdAtZero } from './weight-hold.js';
 
 /**
  * HAProxy statuses under which the server takes traffic once its weight is back.
@@ -29,11 +30,10 @@ export interface ReadyResult {
  * HEALTHCHECK, has been running for minReadyMs) AND HAProxy sees the server UP.
  * Fails early when the container exits or Docker calls it unhealthy.
  *
- * With `holdWeightZero` the server is also kept at weight 0 meanwhile. HAProxy forgets
- * runtime weights when it is reloaded (without a server-state file) and starts every
- * server UP: the new container would take requests at its configured weight from the
- * reload, or from HAProxy's first passing check, before Docker's health check and this
- * wait have verified it. Held, for one poll at most.
+ * With `holdWeightZero` the server is also kept at weight 0 meanwhile (holdAtZero). A
+ * reload also starts every server UP: the new container would take requests at its
+ * configured weight from the reload, or from HAProxy's first passing check, before
+ * Docker's health check and this wait have verified it. Held, for one poll at most.
  */
 export async function waitReady(
   deps: ReadyDeps,
@@ -50,10 +50,7 @@ export async function waitReady(
       deps.runtime.inspect(containerId),
       deps.lb.serverStat(slot.backend, slot.server),
     ]);
-    if (holdWeightZero && stat.weight !== 0) {
-      await deps.lb.setWeight(slot.backend, slot.server, 0);
-      weightResets += 1;
-    }
+    if (holdWeightZero && (await holdAtZero(deps.lb, slot, stat.weight))) weightResets += 1;
     if (!c.running) {
       throw new HealthCheckError(
         `container ${c.name} stopped (${c.state}, exit code ${c.exitCode}) before it was healthy`,

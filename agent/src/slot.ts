@@ -5,13 +5,14 @@ import {
   type UpdateCommand,
 } from '@fleetroll/shared';
 import { drain } from './drain.js';
-import { drainNotes, weightResetNote } from './drain-notes.js';
+import { drainNotes } from './drain-notes.js';
 import { waitForAnotherServer } from './last-server.js';
 import type { SlotStepper } from './events.js';
 import type { SlotJournalEntry } from './journal.js';
 import { waitReady } from './ready.js';
 import { finishSlot, rollBackSlot } from './repair.js';
 import type { SlotDeps } from './slot-deps.js';
+import { weightResetNote } from './weight-hold.js';
 
 export type SlotOutcome =
   | { slot: string; status: 'done'; weightZeroMs: number }

@@ -41,8 +41,15 @@ export class FakeLb implements LoadBalancer {
     this.weights.set(`${backend}/${server}`, weight);
   }
 
+  /** Runs as serverStat is asked, with how often that server has been asked: a test breaks something at a chosen poll. */
+  onServerStat: (server: string, poll: number) => void = () => undefined;
+  private readonly statPolls = new Map<string, number>();
+
   async serverStat(backend: string, server: string): Promise<ServerStat> {
     const key = `${backend}/${server}`;
+    const poll = (this.statPolls.get(key) ?? 0) + 1;
+    this.statPolls.set(key, poll);
+    this.onServerStat(server, poll);
     const script = this.scur.get(key) ?? [0];
     const scur = script.length > 1 ? (script.shift() ?? 0) : (script[0] ?? 0);
     return { ...this.stat(backend, server), scur };

@@ -65,12 +65,12 @@ test('drain waits until HAProxy shows no sessions', async () => {
 test('a weight HAProxy forgot during the drain (a reload) is set back to 0 and drained again before the stop', async () => {
   const h = fakeHost();
   h.lb.scur.set('app/app_1', [2, 3, 1, 0]);
-  const stat = h.lb.serverStat.bind(h.lb);
   let polls = 0;
-  h.lb.serverStat = (backend, server) => {
+  h.lb.onServerStat = (server, poll) => {
+    if (server !== 'app_1') return;
+    polls = poll;
     // At the second poll HAProxy has been reloaded: the server is back at its configured weight.
-    if (server === 'app_1' && ++polls === 2) h.lb.weights.set('app/app_1', 100);
-    return stat(backend, server);
+    if (poll === 2) h.lb.weights.set('app/app_1', 100);
   };
   assert.equal((await run(h, 'app:v2')).status, 'done');
   assert.deepEqual(h.trail.slice(0, 5), [
@@ -91,17 +91,16 @@ test('a weight HAProxy forgot during the drain (a reload) is set back to 0 and d
 test('HAProxy reloaded mid-drain: the drain ends only once the old process, which the new one cannot see, has exited', async () => {
   const h = fakeHost();
   h.lb.scur.set('app/app_1', [2, 1, 0]);
-  const stat = h.lb.serverStat.bind(h.lb);
   let polls = 0;
-  h.lb.serverStat = (backend, server) => {
-    polls += 1;
+  h.lb.onServerStat = (server, poll) => {
+    if (server !== 'app_1') return;
+    polls = poll;
     // At the second poll a new HAProxy (pid 101) has taken over; the old one runs 3 more polls.
-    if (polls === 2) {
+    if (poll === 2) {
       h.lb.oldPids.add(h.lb.pid);
       h.lb.pid = 101;
     }
-    if (polls === 6) h.lb.oldPids.clear();
-    return stat(backend, server);
+    if (poll === 6) h.lb.oldPids.clear();
   };
   assert.equal((await run(h, 'app:v2')).status, 'done');
   assert.ok(polls >= 6, `the drain ended after ${polls} polls, before the old process exited`);
@@ -130,16 +129,16 @@ test('an old HAProxy process still running at drainTimeout: the slot goes on and
 test('a weight HAProxy forgot while the new container started (a reload) is set back to 0 before it is ready', async () => {
   const h = fakeHost();
   h.runtime.behaviour.set('app:v2', { health: 'starting', running: true });
-  const stat = h.lb.serverStat.bind(h.lb);
   let pollsAfterStart = 0;
-  h.lb.serverStat = async (backend, server) => {
-    if (server === 'app_1' && h.trail.includes('start c1') && ++pollsAfterStart === 2) {
+  h.lb.onServerStat = (server) => {
+    if (server !== 'app_1' || !h.trail.includes('start c1')) return;
+    pollsAfterStart += 1;
+    if (pollsAfterStart === 2) {
       // HAProxy has been reloaded: the server is back at its configured weight. Docker says healthy later.
       h.lb.weights.set('app/app_1', 100);
       h.trail.push('reload');
     }
     if (pollsAfterStart === 4) h.runtime.byName('c1')!.health = 'healthy';
-    return stat(backend, server);
   };
   assert.equal((await run(h, 'app:v2')).status, 'done');
   const afterStart = h.trail.slice(h.trail.indexOf('start c1') + 1);

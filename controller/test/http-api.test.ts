@@ -98,13 +98,19 @@ test('GET / serves the dashboard with a strict content security policy; its scri
   assert.match(page.headers.get('content-type') ?? '', /^text\/html/);
   assert.match(page.headers.get('content-security-policy') ?? '', /script-src 'self'/);
   const html = await page.text();
-  assert.match(html, /<script type="module" src="\/assets\/app.js">/);
-  const app = await fetch(`${base}/assets/app.js`);
+  assert.match(html, /<script type="module" src="\/assets\/web\/app.js">/);
+  const app = await fetch(`${base}/assets/web/app.js`);
   assert.equal(app.status, 200);
   assert.match(app.headers.get('content-type') ?? '', /^text\/javascript/);
   assert.match(await app.text(), /EventSource/);
+  // The dashboard's scripts import what the CLI shows too from view/, beside web/.
+  const format = await fetch(`${base}/assets/web/format.js`);
+  assert.match(await format.text(), /from '\.\.\/view\/words\.js'/);
+  const view = await fetch(`${base}/assets/view/soak.js`);
+  assert.equal(view.status, 200);
+  assert.match(await view.text(), /export function soakingBatches/);
   assert.equal((await fetch(`${base}/assets/app.css`)).status, 200);
-  assertError(await call('GET', '/assets/nope.js'), 404, 'NOT_FOUND', /no dashboard script nope.js/);
+  assertError(await call('GET', '/assets/web/nope.js'), 404, 'NOT_FOUND', /no dashboard script web\/nope.js/);
 });
 
 test('bad requests get JSON errors with the fleetroll code, a plain message and the right status', async () => {

@@ -1,10 +1,4 @@
-/** HOST_ROLLING_BACK → "rolling back": states as an operator reads them. */
-export function word(state: string): string {
-  return state
-    .replace(/^[A-Z]+?_/, '')
-    .replace(/_/g, ' ')
-    .toLowerCase();
-}
+import { word } from '../view/words.js';
 
 /** State name → CSS class suffix: HOST_ROLLING_BACK → rolling-back. */
 export function tone(state: string): string {

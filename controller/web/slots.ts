@@ -1,3 +1,4 @@
+import { slotNote } from '../view/slot-note.js';
 import type { HostStatus, Step, StepName } from './types.js';
 
 /** Where a slot is in its replacement, named for what it waits on after the step last seen. */
@@ -42,6 +43,16 @@ export interface SlotView {
   /** Empty for a slot whose name no event has told yet (the page opened after it ran). */
   name: string;
   phase: SlotPhase;
+  /** How long its server sat at weight 0, once the weight is back. */
+  windowMs?: number;
+  /** What the agent said of steps that did not go plainly ("drain: …"), oldest first. */
+  notes: readonly string[];
+}
+
+interface SlotSeen {
+  phase: SlotPhase;
+  windowMs?: number;
+  notes: string[];
 }
 
 /**
@@ -49,7 +60,7 @@ export interface SlotView {
  * the earlier events; for those slots the host's counters (slots done of total) stand in.
  */
 export class SlotBook {
-  private readonly hosts = new Map<string, Map<string, SlotPhase>>();
+  private readonly hosts = new Map<string, Map<string, SlotSeen>>();
 
   record(step: Step): void {
     const phase = PHASE_AFTER[step.step];
@@ -59,7 +70,12 @@ export class SlotBook {
       slots = new Map();
       this.hosts.set(step.hostId, slots);
     }
-    slots.set(step.slot, phase);
+    const seen = slots.get(step.slot) ?? { phase, notes: [] };
+    seen.phase = phase;
+    if (step.step === 'WEIGHT_RESTORED') seen.windowMs = step.durationMs;
+    const note = slotNote(step);
+    if (note) seen.notes.push(note);
+    slots.set(step.slot, seen);
   }
 
   clear(): void {
@@ -67,8 +83,8 @@ export class SlotBook {
   }
 
   slots(host: HostStatus): SlotView[] {
-    const known = [...(this.hosts.get(host.hostId) ?? new Map<string, SlotPhase>())].map(
-      ([name, phase]): SlotView => ({ name, phase }),
+    const known = [...(this.hosts.get(host.hostId) ?? new Map<string, SlotSeen>())].map(
+      ([name, seen]): SlotView => ({ name, ...seen }),
     );
     const total = Math.max(host.slotsTotal, known.length);
     const knownDone = known.filter((s) => s.phase === 'done').length;
@@ -77,7 +93,7 @@ export class SlotBook {
     const unknown = Array.from({ length: total - known.length }, (): SlotView => {
       const phase: SlotPhase = doneLeft > 0 ? 'done' : 'pending';
       doneLeft -= 1;
-      return { name: '', phase };
+      return { name: '', phase, notes: [] };
     });
     // Slots run in order, so the ones no event named came first when they are done.
     const done = unknown.filter((s) => s.phase === 'done');

@@ -1,6 +1,7 @@
+import { word } from '../view/words.js';
 import { Keyed, h, setAttrs, setText, syncChildren } from './dom.js';
-import { isFinished, tone, word } from './format.js';
-import { PHASE_LABEL, type SlotBook, type SlotPhase } from './slots.js';
+import { duration, isFinished, tone } from './format.js';
+import { PHASE_LABEL, type SlotBook, type SlotView } from './slots.js';
 import type { GroupStatus, HostStatus, Status } from './types.js';
 
 export type GroupAction = 'pause' | 'resume';
@@ -20,7 +21,7 @@ function actionOf(group: GroupStatus): GroupAction | undefined {
 }
 
 /** The step a host is on, as words: "app_2 · health check". */
-function hostDetail(host: HostStatus, slots: readonly { name: string; phase: SlotPhase }[]): string {
+function hostDetail(host: HostStatus, slots: readonly SlotView[]): string {
   if (host.state === 'HOST_UPDATING' || host.state === 'HOST_ROLLING_BACK') {
     const current = slots.find((s) => s.name === host.slot);
     if (current) return `${current.name} · ${PHASE_LABEL[current.phase]}`;
@@ -31,12 +32,19 @@ function hostDetail(host: HostStatus, slots: readonly { name: string; phase: Slo
   return `${host.slotsDone} of ${host.slotsTotal} slots`;
 }
 
+/** "app_2: on the new image · weight 0 for 1.2 s". */
+function slotTitle(slot: SlotView, i: number): string {
+  const window = slot.windowMs === undefined ? '' : ` · weight 0 for ${duration(slot.windowMs)}`;
+  return `${slot.name || `slot ${i + 1}`}: ${PHASE_LABEL[slot.phase]}${window}`;
+}
+
 interface HostTile {
   root: HTMLElement;
   batch: HTMLElement;
   state: HTMLElement;
   detail: HTMLElement;
   slots: HTMLElement;
+  notes: HTMLElement;
 }
 
 interface GroupCard {
@@ -123,6 +131,7 @@ export class GroupsView {
     const state = h('span', { class: 'host-state' });
     const detail = h('span', { class: 'host-detail' });
     const slots = h('span', { class: 'slots' });
+    const notes = h('ul', { class: 'host-notes' });
     const root = h(
       'div',
       { class: 'host', 'data-host': hostId },
@@ -130,8 +139,9 @@ export class GroupsView {
       state,
       slots,
       detail,
+      notes,
     );
-    return { root, batch, state, detail, slots };
+    return { root, batch, state, detail, slots, notes };
   }
 
   private fillTile(host: HostStatus, book: SlotBook): HTMLElement {
@@ -150,11 +160,18 @@ export class GroupsView {
       h('span', {
         class: `slot phase-${slot.phase}`,
         'data-phase': slot.phase,
-        title: `${slot.name || `slot ${i + 1}`}: ${PHASE_LABEL[slot.phase]}`,
+        title: slotTitle(slot, i),
       }),
     );
-    // Squares carry no listeners or focus, so they are simply redrawn.
+    // Squares and notes carry no listeners or focus, so they are simply redrawn.
     tile.slots.replaceChildren(...squares);
+    const notes = slots.flatMap((slot) =>
+      slot.notes.map((note) =>
+        h('li', { class: 'host-note', 'data-slot': slot.name }, `${slot.name} ${note}`),
+      ),
+    );
+    tile.notes.replaceChildren(...notes);
+    tile.notes.hidden = notes.length === 0;
     return root;
   }
 }

@@ -1,5 +1,6 @@
+import { word } from '../view/words.js';
 import { h, setAttrs, setText } from './dom.js';
-import { clock, duration, isFinished, tone, word } from './format.js';
+import { clock, duration, isFinished, tone } from './format.js';
 import type { Status } from './types.js';
 
 export type RolloutAction = 'pause' | 'resume' | 'abort';

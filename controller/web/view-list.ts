@@ -1,5 +1,6 @@
+import { word } from '../view/words.js';
 import { h } from './dom.js';
-import { clock, tone, word } from './format.js';
+import { clock, tone } from './format.js';
 import type { Status } from './types.js';
 
 /** Past and present rollouts, newest first, each a link to its page. */

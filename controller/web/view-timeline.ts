@@ -1,3 +1,4 @@
+import { soakingBatches } from '../view/soak.js';
 import { h } from './dom.js';
 import { duration, groupName } from './format.js';
 import type { BatchStatus, Status } from './types.js';
@@ -11,19 +12,6 @@ function toneOf(batch: BatchStatus, status: Status): BatchTone {
   if (batch.finishedAtMs > 0) return 'done';
   const groups = status.groups.filter((g) => hosts.some((h) => h.group === g.group));
   return groups.length > 0 && groups.every((g) => g.pauseReason !== '') ? 'paused' : 'running';
-}
-
-/**
- * Batches that ended and wait out the rollout's soak before their hosts are checked again: the
- * next batch of their group has not begun. Nothing else on the page would say why nothing moves.
- */
-export function soakingBatches(status: Status, now: number): BatchStatus[] {
-  const soakMs = status.request?.soakMs ?? 0;
-  if (soakMs === 0 || status.state !== 'ROLLOUT_RUNNING') return [];
-  const next = (b: BatchStatus) => status.batches.find((x) => x.group === b.group && x.index === b.index + 1);
-  return status.batches.filter(
-    (b) => b.finishedAtMs > 0 && !(next(b)?.startedAtMs ?? 0) && b.finishedAtMs + soakMs > now,
-  );
 }
 
 function placed(bar: HTMLElement, from: number, to: number, t0: number, span: number): HTMLElement {

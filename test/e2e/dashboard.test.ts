@@ -33,7 +33,7 @@ function inOrder(seen: readonly string[], wanted: readonly string[]): boolean {
   return i === wanted.length;
 }
 
-test('dashboard in a real browser: a 4-host rollout started from the page, eu paused and resumed by clicks, 0 failed requests', async (t) => {
+test('dashboard in a real browser: a 4-host rollout started from the page, eu paused and resumed by clicks, a us HAProxy reloaded mid-slot and its note shown, 0 failed requests', async (t) => {
   // Fails here, before anything starts, on a machine without chromium.
   const browser = await launchChromium();
   t.after(() => browser.close());
@@ -49,6 +49,10 @@ test('dashboard in a real browser: a 4-host rollout started from the page, eu pa
   });
   t.after(() => fleet.stop());
   const eu = fleet.hosts.map((h) => h.hostId).filter((_, i) => i % 2 === 0);
+  // Its HAProxy is reloaded as its first slot goes to weight 0: the agent holds the weight at 0
+  // and says so, and the page must show what it said.
+  const reloadedHost = fleet.hosts[1];
+  assert.ok(reloadedHost);
 
   const page = await browser.newPage({ viewport: { width: 1360, height: 780 } });
   page.setDefaultTimeout(60_000);
@@ -58,11 +62,13 @@ test('dashboard in a real browser: a 4-host rollout started from the page, eu pa
   await page.goto(fleet.dashboardUrl);
   await page.getByText('No rollout yet').waitFor();
 
-  const load = testLoad(fleet.frontends, 400_000);
+  // A connection per request: a reload closing idle keep-alive connections is HAProxy's doing.
+  const load = testLoad(fleet.frontends, 400_000, { keepAlive: false });
   let report: LoadReport | undefined;
   const statuses: { at: number; status: Status }[] = [];
   const steps: StepEvent[] = [];
   let watching: Promise<void> = Promise.resolve();
+  let reload: Promise<void> | undefined;
   try {
     await sleep(1_000);
     await page.getByLabel('Image').fill('fleetroll-app:v2');
@@ -78,6 +84,9 @@ test('dashboard in a real browser: a 4-host rollout started from the page, eu pa
     watching = fleet.controller.api.watch(id, (update) => {
       if (update.status) statuses.push({ at: Date.now(), status: update.status });
       steps.push(...update.steps);
+      if (!reload && update.steps.some((e) => e.hostId === reloadedHost.hostId && e.step === 'WEIGHT_ZERO')) {
+        reload = reloadedHost.reloadHaproxy();
+      }
       return true;
     });
 
@@ -127,6 +136,24 @@ test('dashboard in a real browser: a 4-host rollout started from the page, eu pa
     await sleep(1_500);
     report = await load.stop();
     await watching;
+    assert.ok(reload, `${reloadedHost.hostId} never reached WEIGHT_ZERO`);
+    await reload;
+
+    // What the agents said of slots that did not go plainly is on the page, on the host's tile.
+    const said = steps.filter((e) => ['DRAINED', 'HEALTHY'].includes(e.step) && e.message !== '');
+    assert.ok(
+      said.some((e) => e.hostId === reloadedHost.hostId),
+      `${reloadedHost.hostId}'s agent said nothing of its HAProxy reload`,
+    );
+    for (const e of said) {
+      const shown = await page
+        .locator(`[data-host="${e.hostId}"] .host-note[data-slot="${e.slot}"]`)
+        .allTextContents();
+      assert.ok(
+        shown.some((text) => text.includes(e.message)),
+        `${e.hostId} ${e.slot} ${e.step} "${e.message}" not on the page: ${JSON.stringify(shown)}`,
+      );
+    }
 
     // While eu was paused, none of its hosts started: not in the status, not in the agents' events.
     const pausedAt = statuses.find(
@@ -181,6 +208,7 @@ test('dashboard in a real browser: a 4-host rollout started from the page, eu pa
     report ??= await load.stop();
     // After a failure the watch only ends when t.after stops the controller.
     watching.catch(() => undefined);
+    await reload?.catch(() => undefined);
   }
   assertNoFailedRequests(report, fleet.hosts);
 });

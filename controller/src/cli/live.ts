@@ -1,5 +1,7 @@
 import type { msg } from '@fleetroll/shared';
-import { batchLabel, word } from './status-format.js';
+import { soakingBatches } from '../../view/soak.js';
+import { word } from '../../view/words.js';
+import { batchLabel } from './status-format.js';
 import { paint, truncate, type Color, type Segment, type StyledLine } from './styled.js';
 
 type Status = msg.RolloutStatus__Output;
@@ -156,22 +158,14 @@ function batchLines(s: Status): StyledLine[] {
     });
 }
 
-/**
- * Batches that ended and wait out the rollout's soak before their check: the next batch of their
- * group has not begun, and nothing else would say why nothing moves.
- */
+/** A line for each batch waiting out its soak, with the time left. */
 function soakLines(s: Status, now: number): StyledLine[] {
   const soakMs = s.request?.soakMs ?? 0;
-  if (soakMs === 0 || s.state !== 'ROLLOUT_RUNNING') return [];
-  const next = (b: Status['batches'][number]) =>
-    s.batches.find((x) => x.group === b.group && x.index === b.index + 1);
-  return s.batches
-    .filter((b) => b.finishedAtMs > 0 && !(next(b)?.startedAtMs ?? 0) && b.finishedAtMs + soakMs > now)
-    .map((b) => [
-      [`${batchLabel(s, b)} soaking: `],
-      [`${duration(b.finishedAtMs + soakMs - now)} left`, 'bold'],
-      [', then its hosts are checked again'],
-    ]);
+  return soakingBatches(s, now).map((b) => [
+    [`${batchLabel(s, b)} soaking: `],
+    [`${duration(b.finishedAtMs + soakMs - now)} left`, 'bold'],
+    [', then its hosts are checked again'],
+  ]);
 }
 
 function doing(h: Host): string {

@@ -1,14 +1,11 @@
 import type { msg } from '@fleetroll/shared';
+import { slotNote } from '../../view/slot-note.js';
+import { word } from '../../view/words.js';
 import { FINAL_HOST_STATES } from '../rollout/status.js';
 import { formatDuration } from '../rollout/timeout.js';
 import { batchLabel, formatOverrides } from './status-format.js';
 
 type Status = msg.RolloutStatus__Output;
-
-/** Slot steps whose message is news, and what the line calls them. */
-const SLOT_NOTES: Partial<Record<string, string>> = { DRAINED: 'drain', HEALTHY: 'health wait' };
-
-const lower = (state: string, prefix: string) => state.replace(prefix, '').toLowerCase().replaceAll('_', ' ');
 
 /**
  * Turns the stream of rollout updates into the lines an operator reads in a
@@ -36,16 +33,15 @@ export class ProgressPrinter {
     const prev = this.last;
     const out: string[] = prev ? [] : [header(status)];
     for (const step of update.steps) {
+      const note = slotNote(step);
       if (step.step === 'WEIGHT_RESTORED') {
         out.push(
           `${t}   ${step.hostId} ${step.slot} replaced (weight 0 for ${(step.durationMs / 1000).toFixed(2)}s)`,
         );
       } else if (step.step === 'SLOT_FAILED') {
         out.push(`${t}   ${step.hostId} ${step.slot} FAILED ${step.errorCode}: ${step.message}`);
-      } else if (SLOT_NOTES[step.step] && step.message) {
-        // The agent says something here only when the slot did not go plainly (a drain that
-        // timed out, HAProxy reloaded meanwhile): the slot goes on, the operator should know.
-        out.push(`${t}   ${step.hostId} ${step.slot} ${SLOT_NOTES[step.step]}: ${step.message}`);
+      } else if (note) {
+        out.push(`${t}   ${step.hostId} ${step.slot} ${note}`);
       }
     }
     const before = new Map(prev?.hosts.map((h) => [h.hostId, h.state]));
@@ -72,15 +68,11 @@ export class ProgressPrinter {
     for (const g of status.groups) {
       const was = prev?.groups.find((p) => p.group === g.group);
       if (was && was.state !== g.state && status.groups.length > 1) {
-        out.push(
-          `${t} group ${g.group} ${lower(g.state, 'GROUP_')}${g.pauseReason ? ` (${g.pauseReason})` : ''}`,
-        );
+        out.push(`${t} group ${g.group} ${word(g.state)}${g.pauseReason ? ` (${g.pauseReason})` : ''}`);
       }
     }
     if (prev && prev.state !== status.state) {
-      out.push(
-        `${t} rollout ${lower(status.state, 'ROLLOUT_')}${status.message ? `: ${status.message}` : ''}`,
-      );
+      out.push(`${t} rollout ${word(status.state)}${status.message ? `: ${status.message}` : ''}`);
     }
     if (prev && !isRunning(prev) && isRunning(status)) out.push(`${t} rollout running again`);
     this.last = status;
@@ -114,7 +106,7 @@ function header(s: Status): string {
 }
 
 function hostLine(h: msg.HostStatus__Output): string {
-  const state = lower(h.state, 'HOST_');
+  const state = word(h.state);
   const slots = h.slotsTotal > 0 ? ` (${h.slotsDone}/${h.slotsTotal} slots)` : '';
   const why =
     h.message && (h.state === 'HOST_FAILED' || h.state === 'HOST_ROLLED_BACK')
@@ -128,7 +120,7 @@ export function outcome(s: Status): { line: string; exitCode: number } {
   const done = s.hosts.filter((h) => h.state === 'HOST_SUCCEEDED' || h.state === 'HOST_SKIPPED').length;
   const failed = s.hosts.filter((h) => h.state === 'HOST_FAILED').length;
   const took = s.finishedAtMs > 0 ? ` in ${((s.finishedAtMs - s.createdAtMs) / 1000).toFixed(1)}s` : '';
-  const line = `rollout ${s.id} ${lower(s.state, 'ROLLOUT_')}: ${done}/${s.hosts.length} hosts on ${s.image}, ${failed} failed${took}`;
+  const line = `rollout ${s.id} ${word(s.state)}: ${done}/${s.hosts.length} hosts on ${s.image}, ${failed} failed${took}`;
   switch (s.state) {
     case 'ROLLOUT_SUCCEEDED':
       return { line, exitCode: 0 };

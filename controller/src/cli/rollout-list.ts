@@ -1,5 +1,5 @@
 import type { msg } from '@fleetroll/shared';
-import { word } from './status-format.js';
+import { word } from '../../view/words.js';
 
 type Status = msg.RolloutStatus__Output;
 

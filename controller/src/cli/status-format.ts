@@ -1,12 +1,6 @@
 import type { msg } from '@fleetroll/shared';
+import { word } from '../../view/words.js';
 import { formatDuration } from '../rollout/timeout.js';
-
-/** "rolled back" for ROLLOUT_ROLLED_BACK, HOST_ROLLED_BACK and the like. */
-export const word = (state: string) =>
-  state
-    .replace(/^(ROLLOUT|HOST|GROUP)_/, '')
-    .toLowerCase()
-    .replaceAll('_', ' ');
 
 /** "batch 2/3", or "batch 2/3 of eu" when groups run with batches of their own. */
 export function batchLabel(s: msg.RolloutStatus__Output, b: msg.BatchStatus__Output): string {

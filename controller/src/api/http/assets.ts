@@ -6,28 +6,38 @@ import { PAGE_CSS, PAGE_HTML } from './page.js';
 import { sendText } from './respond.js';
 import type { Route } from './router.js';
 
-// tsc compiles controller/web to dist/web; this module runs from dist/src/api/http.
-const WEB_DIR = new URL('../../../web/', import.meta.url);
+// tsc compiles controller/web to dist/web and controller/view (what the CLI shows too) to
+// dist/view; this module runs from dist/src/api/http. The browser finds view/ from web/ by the
+// same relative imports as node does, so both are served side by side.
+const DIST_DIR = new URL('../../../', import.meta.url);
+const SCRIPT_DIRS = ['web', 'view'] as const;
 
-/** The dashboard's scripts by file name, read once: the controller then serves them from memory. */
+/** The dashboard's scripts by path ("web/app.js"), read once: the controller then serves them from memory. */
 export type DashboardAssets = ReadonlyMap<string, string>;
 
-export async function loadDashboardAssets(dir: URL = WEB_DIR): Promise<DashboardAssets> {
-  let names: string[];
+export async function loadDashboardAssets(dist: URL = DIST_DIR): Promise<DashboardAssets> {
+  const dirs = await Promise.all(SCRIPT_DIRS.map((name) => readScripts(new URL(`${name}/`, dist), name)));
+  const scripts = new Map(dirs.flat());
+  if (!scripts.has('web/app.js')) {
+    throw new InternalError(
+      `dashboard script app.js missing in ${fileURLToPath(dist)}web: run npm run build`,
+    );
+  }
+  return scripts;
+}
+
+async function readScripts(dir: URL, name: string): Promise<(readonly [string, string])[]> {
+  let files: string[];
   try {
-    names = (await readdir(dir)).filter((n) => n.endsWith('.js'));
+    files = (await readdir(dir)).filter((n) => n.endsWith('.js'));
   } catch (err) {
     throw new InternalError(`dashboard scripts missing at ${fileURLToPath(dir)}: run npm run build`, {
       cause: err,
     });
   }
-  if (!names.includes('app.js')) {
-    throw new InternalError(`dashboard script app.js missing in ${fileURLToPath(dir)}: run npm run build`);
-  }
-  const files = await Promise.all(
-    names.map(async (n) => [n, await readFile(new URL(n, dir), 'utf8')] as const),
+  return Promise.all(
+    files.map(async (f) => [`${name}/${f}`, await readFile(new URL(f, dir), 'utf8')] as const),
   );
-  return new Map(files);
 }
 
 export function dashboardRoutes(assets: DashboardAssets): Route[] {
@@ -50,7 +60,7 @@ export function dashboardRoutes(assets: DashboardAssets): Route[] {
     },
     {
       method: 'GET',
-      path: /^\/assets\/(?<name>[a-z-]+\.js)$/,
+      path: /^\/assets\/(?<name>(?:web|view)\/[a-z-]+\.js)$/,
       handle: ({ res, params }) => {
         const script = assets.get(params['name'] ?? '');
         if (script === undefined) throw new RouteNotFoundError(`no dashboard script ${params['name']}`);

@@ -1,5 +1,5 @@
 // The dashboard's document and styles. Its behaviour is typed TypeScript in controller/web,
-// compiled by tsc to dist/web and served as /assets/*.js (see assets.ts).
+// compiled by tsc to dist/web and served as /assets/web/*.js (see assets.ts).
 
 export const PAGE_HTML = `<!doctype html>
 <html lang="en">
@@ -8,7 +8,7 @@ export const PAGE_HTML = `<!doctype html>
     <meta name="viewport" content="width=device-width, initial-scale=1" />
     <title>fleetroll</title>
     <link rel="stylesheet" href="/assets/app.css" />
-    <script type="module" src="/assets/app.js"></script>
+    <script type="module" src="/assets/web/app.js"></script>
   </head>
   <body>
     <header class="top">
@@ -121,6 +121,9 @@ button.small { padding: 3px 12px; font-size: 13px; }
 .host-batch { font-size: 11px; color: var(--muted); white-space: nowrap; }
 .host-state { font-size: 12px; font-weight: 600; color: var(--c); }
 .host-detail { font-size: 12px; color: var(--muted); white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+.host-notes { list-style: none; margin: 2px 0 0; padding: 0; display: flex; flex-direction: column; gap: 3px; }
+.host-note { font-size: 11px; line-height: 1.35; color: #92400e; background: #fffbeb; border-radius: 4px; padding: 2px 5px; overflow-wrap: anywhere; }
+.host-note::before { content: "⚠ "; }
 .slots { display: flex; gap: 4px; min-height: 14px; }
 .slot { display: inline-block; width: 14px; height: 14px; border-radius: 3px; background: var(--s); border: 1px solid color-mix(in srgb, var(--s) 70%, #000); }
 .phase-pending { --s: #e2e8f0; }

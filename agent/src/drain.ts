@@ -12,6 +12,11 @@ export interface DrainResult {
   weightResets: number;
   /** The HAProxy process the drain began with, when a reload replaced it meanwhile. */
   reloadedPid?: number;
+  /**
+   * HAProxy was reloaded and this agent cannot see its processes (it runs in another pid
+   * namespace), so it could not tell when the old one had finished: it drained until drainTimeout.
+   */
+  processesUnseen: boolean;
 }
 
 /**
@@ -24,7 +29,8 @@ export interface DrainResult {
  *
  * A reload also leaves the old process finishing the requests it had, this server's
  * among them, where the new process's `show stat` cannot see them: the drain ends only
- * once the process it began with has exited too (as the kernel sees it).
+ * once the process it began with has exited too (as the kernel sees it). An agent that
+ * cannot see HAProxy's processes at all cannot tell that, and waits until drainTimeout.
  */
 export async function drain(
   lb: LoadBalancer,
@@ -34,6 +40,8 @@ export async function drain(
 ): Promise<DrainResult> {
   const start = Date.now();
   const pid = await lb.processId();
+  // False when the process that has just answered looks gone: this agent runs in another pid namespace.
+  const processesSeen = lb.processRunning(pid);
   let reloadedPid: number | undefined;
   let weightResets = 0;
   for (;;) {
@@ -43,11 +51,27 @@ export async function drain(
       weightResets += 1;
     } else if (scur === 0 && elapsed >= timings.minDrainMs) {
       if (reloadedPid === undefined && (await lb.processId()) !== pid) reloadedPid = pid;
-      if (reloadedPid === undefined || !lb.processRunning(reloadedPid))
-        return { durationMs: elapsed, timedOut: false, sessionsLeft: 0, weightResets, reloadedPid };
+      if (reloadedPid === undefined || (processesSeen && !lb.processRunning(reloadedPid)))
+        return {
+          durationMs: elapsed,
+          timedOut: false,
+          sessionsLeft: 0,
+          weightResets,
+          reloadedPid,
+          processesUnseen: false,
+        };
     }
-    if (elapsed >= timings.drainTimeoutMs)
-      return { durationMs: elapsed, timedOut: true, sessionsLeft: scur, weightResets, reloadedPid };
+    if (elapsed >= timings.drainTimeoutMs) {
+      const processesUnseen = reloadedPid !== undefined && !processesSeen;
+      return {
+        durationMs: elapsed,
+        timedOut: true,
+        sessionsLeft: scur,
+        weightResets,
+        reloadedPid,
+        processesUnseen,
+      };
+    }
     if (weight === 0) await sleep(Math.max(1, Math.min(pollMs, timings.drainTimeoutMs - elapsed)));
   }
 }

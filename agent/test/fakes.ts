@@ -65,13 +65,15 @@ export class FakeLb implements LoadBalancer {
   pid = 100;
   /** HAProxy processes still running besides the current one (an old one finishing after a reload). */
   oldPids = new Set<number>();
+  /** False for an agent in another pid namespace: no HAProxy process looks as if it ran. */
+  processesVisible = true;
 
   async processId(): Promise<number> {
     return this.pid;
   }
 
   processRunning(pid: number): boolean {
-    return pid === this.pid || this.oldPids.has(pid);
+    return this.processesVisible && (pid === this.pid || this.oldPids.has(pid));
   }
 
   private stat(backend: string, server: string): ServerStat {

@@ -170,7 +170,7 @@ describe('HaproxyClient over a fake socket', () => {
     assert.deepEqual(fake.commands, []);
   });
 
-  it("reads the answering process's pid from `show info`, and asks the kernel whether a pid still runs", async () => {
+  it("reads the answering process's pid from `show info`, and asks the kernel whether an HAProxy runs with a pid", async () => {
     fake.respond = (command) =>
       command === 'show info' ? 'Name: HAProxy\nVersion: 2.6.12\nPid: 4242\nUptime_sec: 3\n' : null;
     assert.equal(await client.processId(), 4242);
@@ -179,7 +179,8 @@ describe('HaproxyClient over a fake socket', () => {
       client.processId(),
       (err: unknown) => err instanceof HaproxyUnexpectedReplyError && /no Pid line/.test(err.message),
     );
-    assert.equal(client.processRunning(process.pid), true);
+    // A real HAProxy's pid: test/integration/haproxy.test.ts.
+    assert.equal(client.processRunning(process.pid), false, 'a process, but not an HAProxy');
     assert.equal(client.processRunning(2 ** 22 + 1), false, 'beyond the kernel pid limit: no such process');
   });
 

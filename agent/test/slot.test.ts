@@ -112,6 +112,38 @@ test('HAProxy reloaded mid-drain: the drain ends only once the old process, whic
   );
 });
 
+test('an agent that cannot see HAProxy processes (another pid namespace) drains until drainTimeout when HAProxy is reloaded mid-drain', async () => {
+  const h = fakeHost();
+  h.lb.processesVisible = false;
+  h.lb.scur.set('app/app_1', [2, 1, 0]);
+  h.lb.onServerStat = (server, poll) => {
+    if (server !== 'app_1' || poll !== 2) return;
+    // The old process may still be serving app_1's requests: nothing here can tell when it is done.
+    h.lb.oldPids.add(h.lb.pid);
+    h.lb.pid = 101;
+  };
+  assert.equal((await run(h, 'app:v2')).status, 'done');
+  const drained = h.events.find((e) => e.step === 'DRAINED');
+  assert.equal(drained?.drainTimedOut, true);
+  assert.ok((drained?.durationMs ?? 0) >= TIMINGS.drainTimeoutMs);
+  assert.equal(
+    drained?.message,
+    'HAProxy was reloaded meanwhile, and this agent cannot see its processes (another pid namespace?), so ' +
+      'it cannot tell when the old HAProxy process (pid 100) has finished its requests: drained until drainTimeout',
+  );
+});
+
+test('an agent that cannot see HAProxy processes drains as usual while HAProxy is not reloaded', async () => {
+  const h = fakeHost();
+  h.lb.processesVisible = false;
+  h.lb.scur.set('app/app_1', [1, 0]);
+  assert.equal((await run(h, 'app:v2')).status, 'done');
+  const drained = h.events.find((e) => e.step === 'DRAINED');
+  assert.equal(drained?.drainTimedOut, false);
+  assert.equal(drained?.message, '');
+  assert.ok((drained?.durationMs ?? 0) < TIMINGS.drainTimeoutMs);
+});
+
 test('an old HAProxy process still running at drainTimeout: the slot goes on and says so', async () => {
   const h = fakeHost();
   h.lb.oldPids.add(h.lb.pid);

@@ -1,5 +1,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import type { StepEvent, UpdateHostRequest } from '@fleetroll/shared';
 import { HaproxyClient, REPLACED_SLOT_STEPS } from '@fleetroll/agent';
 import { updateHost } from '../support/agent-rpc.js';
@@ -267,4 +268,44 @@ test('with app_2 and app_3 down, app1 is not taken out: NO_SERVER_LEFT, nothing 
     await Promise.all(others.map((c) => c.start()));
   }
   await waitForStatus(['app_2', 'app_3'], 'UP');
+});
+
+test('an agent that cannot see HAProxy processes (a pid namespace of its own, as in a container): HAProxy reloaded mid-drain, the drain lasts until drainTimeout, 0 failed requests', async () => {
+  await host.agent.stop();
+  const agent = await host.restartAgent({ pidNamespace: true });
+  try {
+    assert.match(
+      await readFile(agent.logFile, 'utf8'),
+      /this agent sees no HAProxy with that pid: it runs in another pid namespace/,
+      'the agent warned at start',
+    );
+    const { before, next } = await nextForApp2();
+    const drainTimeoutMs = 3_000;
+    // The old process keeps app_2's half-second requests, and nothing the agent sees tells when
+    // it has finished them: only drainTimeout, longer than any of them, is safe.
+    const { result, report } = await replaceApp2('it-reload-unseen', next, () => host.reloadHaproxy(), {
+      keepAlive: false,
+      options: {
+        drainTimeoutMs,
+        minDrainMs: 0,
+        healthTimeoutMs: 0,
+        minReadyMs: 0,
+        stopTimeoutS: 0,
+        slotParallelism: 0,
+      },
+    });
+    assert.equal(result.error, undefined, JSON.stringify(result.error));
+    const drained = result.events.find((e) => e.slot === 'app2' && e.step === 'DRAINED');
+    assert.match(
+      drained?.message ?? '',
+      /HAProxy was reloaded meanwhile, and this agent cannot see its processes .*: drained until drainTimeout/,
+    );
+    assert.equal(drained?.drainTimedOut, true);
+    assert.ok((drained?.durationMs ?? 0) >= drainTimeoutMs, `drained for ${drained?.durationMs} ms`);
+    assertNoFailedRequests(report, [host]);
+    await assertOnlyApp2On(next, before);
+  } finally {
+    await host.agent.stop();
+    await host.restartAgent();
+  }
 });

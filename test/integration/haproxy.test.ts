@@ -106,6 +106,13 @@ describe('HaproxyClient against a real HAProxy', () => {
     assert.equal(await client.getWeight('app', 'app_2'), 100);
   });
 
+  it('names the answering process, and sees it run as an HAProxy; another program is not one', async () => {
+    const pid = await client.processId();
+    assert.equal(pid, haproxy?.pid);
+    assert.equal(client.processRunning(pid), true);
+    assert.equal(client.processRunning(process.pid), false, 'this test runs, but is no HAProxy');
+  });
+
   it('parses live `show stat`: health states, check results, no BACKEND rows', async () => {
     await waitForStat('app_1', (s) => s.status === 'UP', 'UP');
     await waitForStat('app_2', (s) => s.status === 'DOWN', 'DOWN');

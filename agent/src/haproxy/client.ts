@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { HaproxyUnexpectedReplyError, HaproxyUnknownServerError, InvalidInputError } from '@fleetroll/shared';
 import type { LoadBalancer, ServerStat } from '../ports.js';
 import { excerpt } from './excerpt.js';
@@ -82,14 +83,17 @@ export class HaproxyClient implements LoadBalancer {
     return Number(pid);
   }
 
-  /** Asks the kernel: an HAProxy in another pid namespace (a container of its own) looks gone. */
+  /**
+   * Asks the kernel whether an HAProxy runs with this pid (any user's: /proc/PID/comm is readable
+   * by all). Across pid namespaces (HAProxy in a container, the agent on the host, or the other
+   * way round) the pid HAProxy gives is not the one this agent sees: it looks gone, or names
+   * another program, which is also how a pid taken again after its HAProxy exited looks.
+   */
   processRunning(pid: number): boolean {
     try {
-      process.kill(pid, 0);
-      return true;
-    } catch (err) {
-      // EPERM: it runs, as another user.
-      return (err as NodeJS.ErrnoException).code === 'EPERM';
+      return readFileSync(`/proc/${pid}/comm`, 'utf8').startsWith('haproxy');
+    } catch {
+      return false;
     }
   }
 

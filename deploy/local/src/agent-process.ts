@@ -1,8 +1,10 @@
+import { readFileSync } from 'node:fs';
 import { createAgentGrpcClient, type AgentServiceClient, type HostDescription } from '@fleetroll/shared';
 import { AGENT_MAIN } from './paths.js';
-import { startProcess, waitUntilReady } from './process.js';
+import { findBinary, startProcess, waitUntilReady } from './process.js';
 
 export interface AgentProcess {
+  /** In a pid namespace of its own, the pid of the `unshare` whose child the agent is. */
   pid: number;
   address: string;
   client: AgentServiceClient;
@@ -13,18 +15,35 @@ export interface AgentProcess {
   exited: Promise<string>;
 }
 
-/**
- * Starts a real fleetroll-agent process and waits until it answers Describe. An agent
- * repairs interrupted slots before it serves, so after a crash give it as long as a
- * slot's health check may take.
- */
+export interface SpawnAgentOptions {
+  /**
+   * An agent repairs interrupted slots before it serves, so after a crash give it as long as a
+   * slot's health check may take.
+   */
+  readyTimeoutMs?: number;
+  /**
+   * Runs it in a pid namespace of its own (`unshare --pid`, with its own /proc), as an agent in a
+   * container of its own runs: HAProxy's processes are then out of its sight.
+   */
+  pidNamespace?: boolean;
+}
+
+/** Starts a real fleetroll-agent process and waits until it answers Describe. */
 export async function spawnAgent(
   configPath: string,
   address: string,
   logFile: string,
-  readyTimeoutMs = 15_000,
+  { readyTimeoutMs = 15_000, pidNamespace = false }: SpawnAgentOptions = {},
 ): Promise<AgentProcess> {
-  const proc = await startProcess(process.execPath, [AGENT_MAIN, '--config', configPath], {
+  const agentArgs = [AGENT_MAIN, '--config', configPath];
+  // --kill-child: the agent goes too when unshare is killed (the test process's exit hook).
+  const [bin, args] = pidNamespace
+    ? [
+        await findBinary('unshare', 'util-linux'),
+        ['--pid', '--fork', '--mount-proc', '--kill-child=SIGTERM', process.execPath, ...agentArgs],
+      ]
+    : [process.execPath, agentArgs];
+  const proc = await startProcess(bin, args, {
     logFile,
     env: { ...process.env, FLEETROLL_LOG_LEVEL: 'debug' },
   });
@@ -47,10 +66,28 @@ export async function spawnAgent(
     logFile,
     exited: proc.exited,
     async stop(signal?: NodeJS.Signals) {
+      // unshare waits out a SIGTERM itself: the agent, its child, is the one to tell.
+      if (pidNamespace) signalChildren(proc.pid, signal ?? 'SIGTERM');
       await proc.stop(signal);
       client.close();
     },
   };
+}
+
+function signalChildren(pid: number, signal: NodeJS.Signals): void {
+  let children: string;
+  try {
+    children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8');
+  } catch {
+    return; // unshare has exited already
+  }
+  for (const child of children.split(' ').filter(Boolean)) {
+    try {
+      process.kill(Number(child), signal);
+    } catch {
+      // exited meanwhile
+    }
+  }
 }
 
 export function describe(client: AgentServiceClient, timeoutMs = 2_000): Promise<HostDescription> {

@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { spawnAgent, type AgentProcess } from './agent-process.js';
+import { spawnAgent, type AgentProcess, type SpawnAgentOptions } from './agent-process.js';
 import {
   docker,
   removeLeftovers,
@@ -47,8 +47,11 @@ export interface LocalHost {
   containers: string[];
   slotPorts: number[];
   agent: AgentProcess;
-  /** Starts the agent again on the same config and state (after a crash test killed it). */
-  restartAgent(): Promise<AgentProcess>;
+  /**
+   * Starts the agent again on the same config and state (after a crash test killed it, or
+   * stopped it to start it in a pid namespace of its own).
+   */
+  restartAgent(opts?: Pick<SpawnAgentOptions, 'pidNamespace'>): Promise<AgentProcess>;
   /** Reloads its HAProxy as a configuration change would (see HaproxyProcess.reload). */
   reloadHaproxy(): Promise<void>;
   stop(): Promise<void>;
@@ -144,9 +147,12 @@ export async function startLocalHost(opts: LocalHostOptions): Promise<LocalHost>
       containers,
       slotPorts,
       agent,
-      async restartAgent() {
+      async restartAgent(restart = {}) {
         // Its journal may hold a slot to roll back: a container to start and see healthy first.
-        agent = await spawnAgent(configPath, agentAddress, logFile, RESTART_READY_MS);
+        agent = await spawnAgent(configPath, agentAddress, logFile, {
+          readyTimeoutMs: RESTART_READY_MS,
+          ...restart,
+        });
         host.agent = agent;
         return agent;
       },

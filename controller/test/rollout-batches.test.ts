@@ -110,11 +110,10 @@ test('batches: by default one plan covers all groups, in inventory order', async
   );
 });
 
-test('batches: groups in parallel are planned per group and run side by side', async () => {
+/** eu (4 hosts) and us (2) at serial 50%, with groups run as `order` says: each planned on its own. */
+async function twoGroups(order: { groupsInParallel: true } | { groupsInSequence: true }) {
   const hosts = inventory({ eu: ['e1', 'e2', 'e3', 'e4'], us: ['u1', 'u2'] });
-  const { rollout, fleet } = harness({ serial: ['50%'], groupsInParallel: true }, hosts, {
-    script: { slotMs: 5 },
-  });
+  const { rollout, fleet } = harness({ serial: ['50%'], ...order }, hosts, { script: { slotMs: 5 } });
   const final = await rollout.run();
   assert.deepEqual(
     final.batches.map((b) => [b.group, b.index, b.hostIds]),
@@ -125,6 +124,11 @@ test('batches: groups in parallel are planned per group and run side by side', a
       ['us', 1, ['u2']],
     ],
   );
+  return { final, fleet };
+}
+
+test('batches: groups in parallel are planned per group and run side by side', async () => {
+  const { final, fleet } = await twoGroups({ groupsInParallel: true });
   // us's first batch starts while eu's first batch is still updating.
   assert.ok(fleet.index('u1', 'update') < fleet.index('e1', 'update-end'));
   assert.equal(final.state, 'ROLLOUT_SUCCEEDED');
@@ -222,20 +226,7 @@ test('status: slots already on the image count as done', async () => {
 });
 
 test('batches: groups in sequence are planned per group and run one after another', async () => {
-  const hosts = inventory({ eu: ['e1', 'e2', 'e3', 'e4'], us: ['u1', 'u2'] });
-  const { rollout, fleet } = harness({ serial: ['50%'], groupsInSequence: true }, hosts, {
-    script: { slotMs: 5 },
-  });
-  const final = await rollout.run();
-  assert.deepEqual(
-    final.batches.map((b) => [b.group, b.index, b.hostIds]),
-    [
-      ['eu', 0, ['e1', 'e2']],
-      ['eu', 1, ['e3', 'e4']],
-      ['us', 0, ['u1']],
-      ['us', 1, ['u2']],
-    ],
-  );
+  const { final, fleet } = await twoGroups({ groupsInSequence: true });
   // us starts only once every host of eu has ended.
   const euEnd = Math.max(...['e1', 'e2', 'e3', 'e4'].map((h) => fleet.index(h, 'update-end')));
   assert.ok(fleet.index('u1', 'update') > euEnd);

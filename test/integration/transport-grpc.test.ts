@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { REPLACED_SLOT_STEPS } from '@fleetroll/agent';
 import { GrpcAgentDirectory, PROBE_MS, type AgentClient } from '@fleetroll/controller';
 import type { StepEvent, UpdateHostRequest } from '@fleetroll/shared';
-import { updateHost } from '../support/agent-rpc.js';
+import { refusedUpdate, updateHost } from '../support/agent-rpc.js';
 import { testLoad } from '../support/fleet-run.js';
 import { assertNoFailedRequests } from '../support/assertions.js';
 import { describe, startLocalHost, type LocalHost } from '@fleetroll/local-fleet';
@@ -41,13 +41,7 @@ const BAD_UPDATES: { name: string; req: Partial<UpdateHostRequest>; code: string
 for (const bad of BAD_UPDATES) {
   test(`UpdateHost with ${bad.name}: rejected with the agent's code and message, no event`, async () => {
     const request = { rolloutId: 'it-bad', image: 'fleetroll-app:v2', ...bad.req };
-    const events: StepEvent[] = [];
-    const err = await client
-      .update(request, (e) => events.push(e))
-      .then(
-        () => assert.fail('the update was accepted'),
-        (e: Error & { code: string }) => e,
-      );
+    const { err, events } = await refusedUpdate(client, request);
     const raw = await updateHost(host!.agent.client, request);
     assert.equal(err.code, bad.code);
     assert.equal(err.code, raw.error?.fleetrollCode);

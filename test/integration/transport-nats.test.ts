@@ -10,6 +10,7 @@ import {
   type AgentClient,
 } from '@fleetroll/controller';
 import { connectNats, createLogger, type StepEvent } from '@fleetroll/shared';
+import { refusedUpdate } from '../support/agent-rpc.js';
 import { testLoad } from '../support/fleet-run.js';
 import { assertNoFailedRequests } from '../support/assertions.js';
 import { startLocalHost, type LocalHost, startNatsServer, type NatsServer } from '@fleetroll/local-fleet';
@@ -115,13 +116,7 @@ for (const bad of BAD_UPDATES) {
     const request = { rolloutId: 'it-bad', image: 'fleetroll-app:v2', ...bad.req };
     const errors = [];
     for (const client of [overNats, overGrpc]) {
-      const events: StepEvent[] = [];
-      const err = await client
-        .update(request, (e) => events.push(e))
-        .then(
-          () => assert.fail('the update was accepted'),
-          (e: Error & { code: string }) => e,
-        );
+      const { err, events } = await refusedUpdate(client, request);
       assert.deepEqual(events, []);
       errors.push({ code: err.code, message: err.message });
     }

@@ -1,3 +1,5 @@
+import assert from 'node:assert/strict';
+import type { AgentClient } from '@fleetroll/controller';
 import type { AgentServiceClient, StepEvent, UpdateHostRequest } from '@fleetroll/shared';
 
 export interface UpdateResult {
@@ -28,4 +30,19 @@ export function updateHost(
     );
     call.on('end', () => resolve({ events }));
   });
+}
+
+/** An update an AgentClient must see refused: its typed error, and any events sent meanwhile (none is right). */
+export async function refusedUpdate(
+  client: Pick<AgentClient, 'update'>,
+  request: UpdateHostRequest,
+): Promise<{ err: Error & { code: string }; events: StepEvent[] }> {
+  const events: StepEvent[] = [];
+  const err = await client
+    .update(request, (e) => events.push(e))
+    .then(
+      () => assert.fail('the update was accepted'),
+      (e: Error & { code: string }) => e,
+    );
+  return { err, events };
 }

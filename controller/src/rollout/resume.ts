@@ -1,7 +1,8 @@
 import { InvalidInputError } from '@fleetroll/shared';
+import { word } from '../../view/words.js';
 import type { Halt } from './context.js';
 import type { Lane } from './plan.js';
-import { isTerminal, stateWord, type HostState, type Status } from './status.js';
+import { isTerminal, type HostState, type Status } from './status.js';
 
 /** What a controller restarted from the store needs to know before it acts on a rollout again. */
 export interface ResumePlan {
@@ -43,7 +44,7 @@ function haltOf(status: Status): Halt | null {
 /** Throws InvalidInputError for a rollout that has ended: there is nothing to resume. */
 export function planResume(status: Status): ResumePlan {
   if (isTerminal(status)) {
-    throw new InvalidInputError(`rollout ${status.id} has already ended (${stateWord(status.state)})`);
+    throw new InvalidInputError(`rollout ${status.id} has already ended (${word(status.state)})`);
   }
   return {
     lanes: lanesOf(status),

@@ -1,5 +1,6 @@
 import { InvalidInputError, type InventoryHost, type Logger } from '@fleetroll/shared';
 import type { AgentDirectory } from '../transport/agent-client.js';
+import { word } from '../../view/words.js';
 import { runLane } from './batch-runner.js';
 import { RolloutContext } from './context.js';
 import { haltRollout, pauseGroups, resumeGroups } from './control.js';
@@ -21,7 +22,6 @@ import {
   isGroupFinished,
   isTerminal,
   openGroups,
-  stateWord,
   type Status,
 } from './status.js';
 
@@ -206,7 +206,7 @@ export class Rollout {
     if (failure) throw failure;
     if (isTerminal(status)) {
       throw new InvalidInputError(
-        `rollout ${this.id} has already finished (${stateWord(status.state)}); there is nothing to ${verb}`,
+        `rollout ${this.id} has already finished (${word(status.state)}); there is nothing to ${verb}`,
       );
     }
     if (verb !== 'abort' && status.state === 'ROLLOUT_ROLLING_BACK') {

@@ -119,14 +119,6 @@ export function groupOf(status: Status, group: string): GroupStatus | undefined 
   return status.groups.find((g) => g.group === group);
 }
 
-/** "succeeded", "rolled back": for messages an operator reads. */
-export function stateWord(state: string): string {
-  return state
-    .replace(/^[A-Z]+?_/, '')
-    .replace(/_/g, ' ')
-    .toLowerCase();
-}
-
 export function initialStatus(spec: RolloutSpec, plan: RolloutPlan, transport: string, now: number): Status {
   const status: Status = {
     id: spec.id,

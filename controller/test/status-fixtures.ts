@@ -1,27 +1,16 @@
 import type { StepEvent, StepName, msg } from '@fleetroll/shared';
+import { pendingHost } from '../src/rollout/status.js';
 
-/** A pending host of a fixed status; `extra` sets what a test is about. */
+/** A host of 3 slots in a fixed status; `extra` sets what a test is about. */
 export function host(
   hostId: string,
   state: string,
   extra: Partial<msg.HostStatus__Output> = {},
 ): msg.HostStatus__Output {
   return {
-    hostId,
-    group: 'all',
+    ...pendingHost(hostId, 'all', 0),
     state: state as msg.HostStatus__Output['state'],
-    batch: 0,
-    slot: '',
-    step: 'STEP_UNSPECIFIED',
-    slotsDone: 0,
     slotsTotal: 3,
-    errorCode: '',
-    message: '',
-    startedAtMs: 0,
-    finishedAtMs: 0,
-    previousImages: [],
-    slotsReplaced: 0,
-    soakBaseline: [],
     ...extra,
   };
 }

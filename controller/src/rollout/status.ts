@@ -119,6 +119,27 @@ export function groupOf(status: Status, group: string): GroupStatus | undefined 
   return status.groups.find((g) => g.group === group);
 }
 
+/** A host nothing has happened to yet: not described, not pulled, no slot begun. */
+export function pendingHost(hostId: string, group: string, batch: number): HostStatus {
+  return {
+    hostId,
+    group,
+    state: 'HOST_PENDING',
+    batch,
+    slot: '',
+    step: 'STEP_UNSPECIFIED',
+    slotsDone: 0,
+    slotsTotal: 0,
+    errorCode: '',
+    message: '',
+    startedAtMs: 0,
+    finishedAtMs: 0,
+    previousImages: [],
+    slotsReplaced: 0,
+    soakBaseline: [],
+  };
+}
+
 export function initialStatus(spec: RolloutSpec, plan: RolloutPlan, transport: string, now: number): Status {
   const status: Status = {
     id: spec.id,
@@ -147,23 +168,7 @@ export function initialStatus(spec: RolloutSpec, plan: RolloutPlan, transport: s
         heldAtMs: 0,
       })),
     ),
-    hosts: plan.hosts.map((h) => ({
-      hostId: h.id,
-      group: h.group,
-      state: 'HOST_PENDING',
-      batch: h.batch,
-      slot: '',
-      step: 'STEP_UNSPECIFIED',
-      slotsDone: 0,
-      slotsTotal: 0,
-      errorCode: '',
-      message: '',
-      startedAtMs: 0,
-      finishedAtMs: 0,
-      previousImages: [],
-      slotsReplaced: 0,
-      soakBaseline: [],
-    })),
+    hosts: plan.hosts.map((h) => pendingHost(h.id, h.group, h.batch)),
     message: '',
     createdAtMs: now,
     updatedAtMs: now,

@@ -8,7 +8,6 @@ import { AGENT_VERSION, HostAgent } from './host.js';
 import { Journal } from './journal.js';
 import { recoverFromJournal } from './recovery.js';
 import { Registrar, openRegistryBucket } from './registry.js';
-import type { LoadBalancer } from './ports.js';
 import type { SlotDeps } from './slot-deps.js';
 import { serveGrpc } from './transport/grpc.js';
 import { agentHandlers, type AgentHandlers } from './transport/handlers.js';
@@ -45,11 +44,11 @@ export async function startAgent(config: AgentConfig, log: Logger): Promise<Runn
     log,
     pollMs: POLL_MS,
   };
-  await warnIfHaproxyUnseen(deps.lb, log);
   const recovered = await recoverFromJournal(journal, config, deps);
   if (recovered.length > 0) log.warn({ recovered }, `recovered ${recovered.length} interrupted slot(s)`);
 
   const host = new HostAgent(config, deps);
+  await host.checkHaproxySight();
   const handlers = agentHandlers(host, config.defaults, log);
   const { server, port } = await serveGrpc(handlers, config.grpc.listen);
   const grpcAddress = `${config.grpc.listen.replace(/:\d+$/, '')}:${port}`;
@@ -77,24 +76,6 @@ export async function startAgent(config: AgentConfig, log: Logger): Promise<Runn
   };
 }
 
-/**
- * A drain outlasts an HAProxy reload by watching the old process exit, which an agent in another
- * pid namespace cannot see; it then drains until drainTimeout whenever a reload meets a drain.
- * Said once at start, where the operator can still change how the agent runs. An HAProxy not up
- * yet is left to the first update, which fails on it in plain words.
- */
-async function warnIfHaproxyUnseen(lb: LoadBalancer, log: Logger): Promise<void> {
-  const pid = await lb.processId().catch(() => undefined);
-  if (pid === undefined || lb.processRunning(pid)) return;
-  log.warn(
-    { haproxyPid: pid },
-    `HAProxy says its pid is ${pid}, and this agent sees no HAProxy with that pid: it runs in another pid ` +
-      'namespace. A drain that meets an HAProxy reload will then wait until drainTimeout, as the agent ' +
-      "cannot see the old process finish. Run the agent in HAProxy's pid namespace (e.g. docker run " +
-      '--pid container:<haproxy>, or both on the host) to drain only as long as the requests take.',
-  );
-}
-
 async function startNats(
   config: AgentConfig,
   natsConfig: AgentNatsConfig,
@@ -113,6 +94,7 @@ async function startNats(
       version: AGENT_VERSION,
       heartbeatMs: natsConfig.heartbeatMs,
       activeRolloutId: () => handlers.activeRolloutId(),
+      warnings: () => handlers.warnings(),
     },
     log,
   );

@@ -11,6 +11,7 @@ import {
   type UpdateCommand,
 } from '@fleetroll/shared';
 import { stepEmitter, type EmitStep } from './events.js';
+import { HaproxySight } from './haproxy-sight.js';
 import { replaceSlot, type SlotOutcome } from './slot.js';
 import type { SlotDeps } from './slot-deps.js';
 
@@ -32,25 +33,42 @@ interface Run {
  */
 export class HostAgent {
   private active: Run | null = null;
+  private readonly sight: HaproxySight;
 
   constructor(
     private readonly config: AgentConfig,
     private readonly deps: SlotDeps,
-  ) {}
+  ) {
+    this.sight = new HaproxySight(deps.lb, deps.log);
+  }
 
   get hostId(): string {
     return this.config.hostId;
   }
 
   async describe(): Promise<HostDescription> {
-    const slots = await Promise.all(this.config.slots.map((slot) => this.slotStatus(slot)));
+    const [slots] = await Promise.all([
+      Promise.all(this.config.slots.map((slot) => this.slotStatus(slot))),
+      this.sight.check(),
+    ]);
     return {
       hostId: this.config.hostId,
       groups: this.config.groups,
       slots,
       activeRolloutId: this.active?.rolloutId ?? '',
       agentVersion: AGENT_VERSION,
+      warnings: this.sight.warnings(),
     };
+  }
+
+  /** Says at start, in the log, when this agent cannot see HAProxy's processes (see HaproxySight). */
+  checkHaproxySight(): Promise<void> {
+    return this.sight.check();
+  }
+
+  /** What keeps this agent from doing its best, for Describe and the registry heartbeat. */
+  warnings(): string[] {
+    return this.sight.warnings();
   }
 
   async prePull(image: string, stop?: AbortSignal): Promise<PrePullResult> {

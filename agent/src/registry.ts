@@ -11,6 +11,8 @@ export interface RegistrationInfo {
   heartbeatMs: number;
   /** Read at every beat, so the controller sees which rollout the host is busy with. */
   activeRolloutId: () => string;
+  /** Read at every beat: what keeps the agent from doing its best, for `fleetroll agents`. */
+  warnings: () => string[];
 }
 
 /** The parts of a KV bucket a registration uses: the real one, or a fake in tests. */
@@ -102,6 +104,7 @@ export class Registrar {
       startedAtMs: this.startedAtMs,
       heartbeatAtMs: Date.now(),
       activeRolloutId: this.info.activeRolloutId(),
+      warnings: this.info.warnings(),
     };
   }
 }

@@ -256,3 +256,10 @@ export function fakeHost(): FakeHost {
   const events: StepEvent[] = [];
   return { trail, lb, runtime, journal, config, deps, events, emit: (e: StepEvent) => events.push(e) };
 }
+
+/** A logger whose lines (JSON, info and up) a test reads back. */
+export function capturingLog() {
+  const lines: string[] = [];
+  const log = pino({ level: 'info' }, { write: (line: string) => lines.push(line) });
+  return { lines, log };
+}

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { HostAgent } from '../src/host.js';
-import { TIMINGS, fakeHost } from './fakes.js';
+import { TIMINGS, capturingLog, fakeHost } from './fakes.js';
 
 const cmd = (image: string, slots: string[] = []) => ({
   rolloutId: 'r1',
@@ -125,4 +125,20 @@ test('describe reports each slot with image, weight and states', async () => {
     restartCount: 0,
     lbDownCount: 0,
   });
+});
+
+test('describe warns when this agent cannot see HAProxy processes (another pid namespace), and stops once it can', async () => {
+  const h = fakeHost();
+  h.lb.processesVisible = false;
+  const { log, lines } = capturingLog();
+  const host = new HostAgent(h.config, { ...h.deps, log });
+  await host.checkHaproxySight();
+  assert.match(
+    host.warnings()[0] ?? '',
+    /^HAProxy says its pid is 100, and this agent sees no HAProxy with that pid/,
+  );
+  assert.deepEqual((await host.describe()).warnings, host.warnings());
+  assert.equal(lines.filter((l) => l.includes('sees no HAProxy')).length, 1, 'logged once');
+  h.lb.processesVisible = true;
+  assert.deepEqual((await host.describe()).warnings, []);
 });

@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { pino } from 'pino';
 import { codecs } from '@fleetroll/shared';
 import { Registrar, type RegistrationInfo, type RegistryBucket } from '../src/registry.js';
+import { capturingLog } from './fakes.js';
 
 /** A bucket that records puts and deletes, and fails while `down` is set. */
 class FakeBucket implements RegistryBucket {
@@ -29,20 +29,19 @@ function info(over: Partial<RegistrationInfo> = {}): RegistrationInfo {
     version: '0.1.0',
     heartbeatMs: 20,
     activeRolloutId: () => '',
+    warnings: () => [],
     ...over,
   };
-}
-
-function capturingLog() {
-  const lines: string[] = [];
-  const log = pino({ level: 'info' }, { write: (line: string) => lines.push(line) });
-  return { lines, log };
 }
 
 test('registers at start and beats every heartbeatMs with the current rollout', async () => {
   const bucket = new FakeBucket();
   let active = '';
-  const r = new Registrar(async () => bucket, info({ activeRolloutId: () => active }), capturingLog().log);
+  const r = new Registrar(
+    async () => bucket,
+    info({ activeRolloutId: () => active, warnings: () => (active ? ['blind'] : []) }),
+    capturingLog().log,
+  );
   await r.start();
   assert.equal(bucket.puts.length, 1, 'registered before start() resolved');
   active = 'r-7';
@@ -54,6 +53,7 @@ test('registers at start and beats every heartbeatMs with the current rollout', 
   assert.deepEqual(last.groups, ['eu']);
   assert.equal(last.grpcAddress, '127.0.0.1:7070');
   assert.equal(last.activeRolloutId, 'r-7');
+  assert.deepEqual(last.warnings, ['blind'], 'read at every beat');
   assert.ok(Math.abs(last.heartbeatAtMs - Date.now()) < 1_000);
   assert.ok(last.startedAtMs <= last.heartbeatAtMs);
   assert.deepEqual(bucket.deleted, ['fe-01.eu'], 'a graceful stop deregisters');

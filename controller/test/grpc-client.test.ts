@@ -46,6 +46,7 @@ const description: HostDescription = {
   slots: [],
   activeRolloutId: '',
   agentVersion: '0.1.0',
+  warnings: [],
 };
 
 let server: Server;

@@ -58,7 +58,7 @@ const del = (hostId: string): RegistryEntry => ({
 
 test('a heartbeat makes a host alive; silence longer than deadAfterMs makes it dead, once', () => {
   const { clock, registry, dead, advance } = setup();
-  registry.apply(put('fe-01', clock.now, true, { activeRolloutId: 'r1' }));
+  registry.apply(put('fe-01', clock.now, true, { activeRolloutId: 'r1', warnings: ['blind'] }));
   assert.equal(registry.isAlive('fe-01'), true);
   assert.deepEqual(registry.list(), [
     {
@@ -70,6 +70,7 @@ test('a heartbeat makes a host alive; silence longer than deadAfterMs makes it d
       alive: true,
       activeRolloutId: 'r1',
       sources: ['nats'],
+      warnings: ['blind'],
     },
   ]);
   advance(DEAD_AFTER);

@@ -141,6 +141,7 @@ export class FakeAgent implements AgentClient {
       slots,
       activeRolloutId: this.running?.rolloutId ?? '',
       agentVersion: 'fake',
+      warnings: [],
     });
   }
 

@@ -146,9 +146,12 @@ async function refreshAgents(): Promise<void> {
   try {
     const agents = await api.agents();
     const alive = agents.filter((a) => a.alive).length;
+    const warned = agents.filter((a) => a.warnings.length > 0);
     agentsBox.textContent =
-      agents.length === 0 ? 'no agents known' : `${alive} of ${agents.length} agents alive`;
-    agentsBox.dataset['state'] = alive === agents.length ? 'ok' : 'degraded';
+      (agents.length === 0 ? 'no agents known' : `${alive} of ${agents.length} agents alive`) +
+      (warned.length > 0 ? ` · ${warned.length} with warnings` : '');
+    agentsBox.title = warned.flatMap((a) => a.warnings.map((w) => `${a.hostId}: ${w}`)).join('\n');
+    agentsBox.dataset['state'] = alive === agents.length && warned.length === 0 ? 'ok' : 'degraded';
   } catch {
     agentsBox.textContent = 'agents unknown';
     agentsBox.dataset['state'] = 'degraded';

@@ -274,11 +274,12 @@ test('an agent that cannot see HAProxy processes (a pid namespace of its own, as
   await host.agent.stop();
   const agent = await host.restartAgent({ pidNamespace: true });
   try {
-    assert.match(
-      await readFile(agent.logFile, 'utf8'),
-      /this agent sees no HAProxy with that pid: it runs in another pid namespace/,
-      'the agent warned at start',
-    );
+    const unseen = /this agent sees no HAProxy with that pid: they run in different pid namespaces/;
+    assert.match(await readFile(agent.logFile, 'utf8'), unseen, 'the agent warned at start');
+    // And tells the controller, for `fleetroll agents`.
+    const { warnings } = await describe(agent.client);
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0] ?? '', unseen);
     const { before, next } = await nextForApp2();
     const drainTimeoutMs = 3_000;
     // The old process keeps app_2's half-second requests, and nothing the agent sees tells when

@@ -44,6 +44,8 @@ export interface AgentHandlers {
   update(request: unknown, sink: UpdateSink): Promise<void>;
   /** The rollout of the update running through these handlers, '' when idle (for heartbeats). */
   activeRolloutId(): string;
+  /** The host's warnings as last checked (for heartbeats). */
+  warnings(): string[];
 }
 
 export function agentHandlers(host: HostAgent, defaults: SlotTimings, log: Logger): AgentHandlers {
@@ -100,5 +102,6 @@ export function agentHandlers(host: HostAgent, defaults: SlotTimings, log: Logge
     },
 
     activeRolloutId: () => active,
+    warnings: () => host.warnings(),
   };
 }

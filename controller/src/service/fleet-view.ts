@@ -66,6 +66,7 @@ async function probe(host: InventoryHost): Promise<msg.AgentInfo__Output> {
     alive: false,
     activeRolloutId: '',
     sources: ['inventory'],
+    warnings: [],
   };
   if (!host.grpc) return info;
   const client = connectAgent(host.grpc);
@@ -80,6 +81,7 @@ async function probe(host: InventoryHost): Promise<msg.AgentInfo__Output> {
           lastSeenMs: Date.now(),
           version: d.agentVersion,
           activeRolloutId: d.activeRolloutId,
+          warnings: d.warnings,
         }
       : info;
   } finally {

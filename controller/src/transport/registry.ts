@@ -138,6 +138,7 @@ export class AgentRegistry {
         alive: this.isAlive(hostId),
         activeRolloutId: r.activeRolloutId,
         sources: ['nats'],
+        warnings: r.warnings,
       }));
   }
 

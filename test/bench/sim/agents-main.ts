@@ -96,6 +96,7 @@ function startAgent(i: number, nc: NatsConnection, bucket: () => Promise<Registr
       version: AGENT_VERSION,
       heartbeatMs: options.heartbeatMs,
       activeRolloutId: () => handlers.activeRolloutId(),
+      warnings: () => handlers.warnings(),
     },
     hostLog,
   );

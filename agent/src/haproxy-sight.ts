@@ -1,0 +1,39 @@
+import type { Logger } from '@fleetroll/shared';
+import type { LoadBalancer } from './ports.js';
+
+/**
+ * Whether this agent sees HAProxy's processes. A drain outlasts an HAProxy reload by watching the
+ * old process exit, which an agent in another pid namespace cannot see: it then drains until
+ * drainTimeout whenever a reload meets a drain. Checked at start and at every Describe (one
+ * `show info`), so that the operator reads it in `fleetroll agents`, not only in this log.
+ */
+export class HaproxySight {
+  private unseenPid: number | undefined;
+
+  constructor(
+    private readonly lb: LoadBalancer,
+    private readonly log: Logger,
+  ) {}
+
+  /** An HAProxy not answering is left to the next update, which fails on it in plain words. */
+  async check(): Promise<void> {
+    const pid = await this.lb.processId().catch(() => undefined);
+    if (pid === undefined) return;
+    const unseen = !this.lb.processRunning(pid);
+    if (unseen && this.unseenPid === undefined) this.log.warn({ haproxyPid: pid }, unseenWarning(pid));
+    this.unseenPid = unseen ? pid : undefined;
+  }
+
+  warnings(): string[] {
+    return this.unseenPid === undefined ? [] : [unseenWarning(this.unseenPid)];
+  }
+}
+
+function unseenWarning(pid: number): string {
+  return (
+    `HAProxy says its pid is ${pid}, and this agent sees no HAProxy with that pid: they run in different ` +
+    'pid namespaces. A drain that meets an HAProxy reload waits until drainTimeout, as the agent cannot ' +
+    "see the old process finish. Run the agent in HAProxy's pid namespace (e.g. docker run --pid " +
+    'container:<haproxy>, or both on the host) to drain only as long as the requests take.'
+  );
+}

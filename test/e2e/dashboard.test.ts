@@ -46,6 +46,8 @@ test('dashboard in a real browser: a 4-host rollout started from the page, eu pa
     groups: (i) => [i % 2 ? 'eu' : 'us'],
     httpPort: await freeLoopbackPort(),
     dockerHealthcheck: false,
+    // As in a container of its own: it cannot see its HAProxy's processes, and the page says so.
+    agentPidNamespace: (i) => i === HOSTS,
   });
   t.after(() => fleet.stop());
   const eu = fleet.hosts.map((h) => h.hostId).filter((_, i) => i % 2 === 0);
@@ -61,6 +63,14 @@ test('dashboard in a real browser: a 4-host rollout started from the page, eu pa
   await recordHostStates(page);
   await page.goto(fleet.dashboardUrl);
   await page.getByText('No rollout yet').waitFor();
+  const badge = page.locator('#agents');
+  await page.getByText(`${HOSTS} of ${HOSTS} agents alive · 1 with warnings`).waitFor();
+  assert.match(
+    (await badge.getAttribute('title')) ?? '',
+    new RegExp(
+      `^${fleet.hosts[HOSTS - 1]?.hostId}: HAProxy says its pid is \\d+, and this agent sees no HAProxy`,
+    ),
+  );
 
   // A connection per request: a reload closing idle keep-alive connections is HAProxy's doing.
   const load = testLoad(fleet.frontends, 400_000, { keepAlive: false });

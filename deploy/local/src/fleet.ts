@@ -34,6 +34,8 @@ export interface FleetOptions {
   dockerHealthcheck?: boolean;
   /** Every agent's docker.pullStallTimeoutMs. */
   pullStallTimeoutMs?: number;
+  /** Hosts (1-based) whose agent runs in a pid namespace of its own, as in a container (see spawnAgent). */
+  agentPidNamespace?: (i: number) => boolean;
 }
 
 export interface LocalFleet {
@@ -96,6 +98,7 @@ export async function startLocalFleet(opts: FleetOptions): Promise<LocalFleet> {
           healthcheck: opts.dockerHealthcheck === false ? 'none' : { intervalMs: 1_000 },
           pullStallTimeoutMs: opts.pullStallTimeoutMs,
           nats,
+          agentPidNamespace: opts.agentPidNamespace?.(i),
         }),
       ),
     );

@@ -33,6 +33,8 @@ export interface LocalHostOptions {
   pullStallTimeoutMs?: number;
   /** Makes the agent answer on NATS and heartbeat in the registry too (the agent config's `nats:`). */
   nats?: { servers: string[]; kvReplicas?: number };
+  /** Runs the agent in a pid namespace of its own (see spawnAgent). */
+  agentPidNamespace?: boolean;
 }
 
 export interface LocalHost {
@@ -135,7 +137,7 @@ export async function startLocalHost(opts: LocalHostOptions): Promise<LocalHost>
       }),
     );
     const logFile = join(dir, 'agent.log');
-    agent = await spawnAgent(configPath, agentAddress, logFile);
+    agent = await spawnAgent(configPath, agentAddress, logFile, { pidNamespace: opts.agentPidNamespace });
     const host: LocalHost = {
       hostId: opts.hostId,
       dir,
@@ -151,6 +153,7 @@ export async function startLocalHost(opts: LocalHostOptions): Promise<LocalHost>
         // Its journal may hold a slot to roll back: a container to start and see healthy first.
         agent = await spawnAgent(configPath, agentAddress, logFile, {
           readyTimeoutMs: RESTART_READY_MS,
+          pidNamespace: opts.agentPidNamespace,
           ...restart,
         });
         host.agent = agent;

@@ -1,4 +1,3 @@
-import { slotNote } from '../view/slot-note.js';
 import type { HostStatus, Step, StepName } from './types.js';
 
 /** Where a slot is in its replacement, named for what it waits on after the step last seen. */
@@ -45,14 +44,11 @@ export interface SlotView {
   phase: SlotPhase;
   /** How long its server sat at weight 0, once the weight is back. */
   windowMs?: number;
-  /** What the agent said of steps that did not go plainly ("drain: …"), oldest first. */
-  notes: readonly string[];
 }
 
 interface SlotSeen {
   phase: SlotPhase;
   windowMs?: number;
-  notes: string[];
 }
 
 /**
@@ -70,11 +66,9 @@ export class SlotBook {
       slots = new Map();
       this.hosts.set(step.hostId, slots);
     }
-    const seen = slots.get(step.slot) ?? { phase, notes: [] };
+    const seen = slots.get(step.slot) ?? { phase };
     seen.phase = phase;
     if (step.step === 'WEIGHT_RESTORED') seen.windowMs = step.durationMs;
-    const note = slotNote(step);
-    if (note) seen.notes.push(note);
     slots.set(step.slot, seen);
   }
 
@@ -93,7 +87,7 @@ export class SlotBook {
     const unknown = Array.from({ length: total - known.length }, (): SlotView => {
       const phase: SlotPhase = doneLeft > 0 ? 'done' : 'pending';
       doneLeft -= 1;
-      return { name: '', phase, notes: [] };
+      return { name: '', phase };
     });
     // Slots run in order, so the ones no event named came first when they are done.
     const done = unknown.filter((s) => s.phase === 'done');

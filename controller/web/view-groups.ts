@@ -165,13 +165,8 @@ export class GroupsView {
     );
     // Squares and notes carry no listeners or focus, so they are simply redrawn.
     tile.slots.replaceChildren(...squares);
-    const notes = slots.flatMap((slot) =>
-      slot.notes.map((note) =>
-        h('li', { class: 'host-note', 'data-slot': slot.name }, `${slot.name} ${note}`),
-      ),
-    );
-    tile.notes.replaceChildren(...notes);
-    tile.notes.hidden = notes.length === 0;
+    tile.notes.replaceChildren(...host.notes.map((note) => h('li', { class: 'host-note' }, note)));
+    tile.notes.hidden = host.notes.length === 0;
     return root;
   }
 }

@@ -149,20 +149,26 @@ test('dashboard in a real browser: a 4-host rollout started from the page, eu pa
     assert.ok(reload, `${reloadedHost.hostId} never reached WEIGHT_ZERO`);
     await reload;
 
-    // What the agents said of slots that did not go plainly is on the page, on the host's tile.
+    // What the agents said of slots that did not go plainly stays in the rollout's status, and is
+    // on the page, on the host's tile.
     const said = steps.filter((e) => ['DRAINED', 'HEALTHY'].includes(e.step) && e.message !== '');
     assert.ok(
       said.some((e) => e.hostId === reloadedHost.hostId),
       `${reloadedHost.hostId}'s agent said nothing of its HAProxy reload`,
     );
+    const final = await fleet.controller.api.get(id);
     for (const e of said) {
-      const shown = await page
-        .locator(`[data-host="${e.hostId}"] .host-note[data-slot="${e.slot}"]`)
-        .allTextContents();
-      assert.ok(
-        shown.some((text) => text.includes(e.message)),
-        `${e.hostId} ${e.slot} ${e.step} "${e.message}" not on the page: ${JSON.stringify(shown)}`,
-      );
+      const kept = final.hosts.find((h) => h.hostId === e.hostId)?.notes ?? [];
+      const shown = await page.locator(`[data-host="${e.hostId}"] .host-note`).allTextContents();
+      for (const [where, notes] of [
+        ['status', kept],
+        ['page', shown],
+      ] as const) {
+        assert.ok(
+          notes.some((note) => note.startsWith(`${e.slot} `) && note.includes(e.message)),
+          `${e.hostId} ${e.slot} ${e.step} "${e.message}" not in the ${where}: ${JSON.stringify(notes)}`,
+        );
+      }
     }
 
     // While eu was paused, none of its hosts started: not in the status, not in the agents' events.

@@ -24,7 +24,10 @@ export function formatOverrides(o: msg.UpdateOptions__Output | null | undefined)
   return parts.join(', ');
 }
 
-/** `fleetroll rollout status`: the rollout, each group's progress, and every host not simply pending. */
+/**
+ * `fleetroll rollout status`: the rollout, each group's progress, and every host not simply
+ * pending, with what its agent said of slots that did not go plainly.
+ */
 export function formatStatus(s: msg.RolloutStatus__Output): string {
   const lines = [
     `rollout ${s.id}  ${word(s.state)}  ${s.image} via ${s.transport} (serial ${s.serial.join(',') || 'all'})`,
@@ -46,12 +49,13 @@ export function formatStatus(s: msg.RolloutStatus__Output): string {
   }
   const width = Math.max(0, ...s.hosts.map((h) => h.hostId.length));
   for (const h of s.hosts) {
-    if (h.state === 'HOST_PENDING') continue;
+    if (h.state === 'HOST_PENDING' && h.notes.length === 0) continue;
     const where = h.state === 'HOST_UPDATING' && h.slot ? ` ${h.slot} ${h.step.toLowerCase()}` : '';
     const why = h.errorCode ? ` ${h.errorCode}: ${h.message}` : '';
     lines.push(
       `    ${h.hostId.padEnd(width)}  ${word(h.state)}  ${h.slotsDone}/${h.slotsTotal} slots${where}${why}`,
     );
+    for (const note of h.notes) lines.push(`      note: ${note}`);
   }
   return `${lines.join('\n')}\n`;
 }

@@ -1,4 +1,5 @@
 import type { StepEvent, msg } from '@fleetroll/shared';
+import { slotNote } from '../../view/slot-note.js';
 import {
   FINAL_HOST_STATES,
   batchOf,
@@ -94,6 +95,8 @@ export type Change =
     };
 
 const SLOT_COUNTED = new Set<StepEvent['step']>(['SLOT_DONE', 'SLOT_SKIPPED']);
+/** A host's notes kept in the status: a few per slot at most, unless something keeps going wrong. */
+const MAX_NOTES = 20;
 
 function applyStep(host: HostStatus, event: StepEvent): void {
   // A late event from a call the rollout already gave up on (timed out) must not revive the host.
@@ -104,6 +107,8 @@ function applyStep(host: HostStatus, event: StepEvent): void {
   // A rollback's own SLOT_DONEs undo replacements; they are not replacements to undo.
   if (event.step === 'SLOT_DONE' && host.state === 'HOST_UPDATING') host.slotsReplaced += 1;
   if (event.message !== '') host.message = event.message;
+  const note = slotNote(event);
+  if (note) host.notes = [...host.notes, `${event.slot} ${note}`].slice(-MAX_NOTES);
 }
 
 function endHost(host: HostStatus, change: Extract<Change, { kind: 'host-ended' }>, now: number): void {

@@ -52,6 +52,7 @@ export function copyHost(host: HostStatus): HostStatus {
     ...host,
     previousImages: host.previousImages.map((p) => ({ ...p })),
     soakBaseline: host.soakBaseline.map((b) => ({ ...b })),
+    notes: [...host.notes],
   };
 }
 
@@ -65,6 +66,7 @@ export function frozenHost(host: HostStatus): HostStatus {
     for (const item of list) Object.freeze(item);
     Object.freeze(list);
   }
+  Object.freeze(copy.notes);
   return Object.freeze(copy);
 }
 
@@ -137,6 +139,7 @@ export function pendingHost(hostId: string, group: string, batch: number): HostS
     previousImages: [],
     slotsReplaced: 0,
     soakBaseline: [],
+    notes: [],
   };
 }
 

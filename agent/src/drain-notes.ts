@@ -6,15 +6,29 @@ import { weightResetNote } from './weight-hold.js';
 export function drainNotes(slot: SlotConfig, d: DrainResult): string {
   const notes = [
     d.timedOut && d.sessionsLeft > 0 ? `${d.sessionsLeft} sessions still open after drainTimeout` : '',
+    olderNote(d),
     reloadNote(d),
     weightResetNote(slot, d.weightResets, 'while it drained', 'and drained again'),
   ];
   return notes.filter((m) => m !== '').join('; ');
 }
 
+function processes(pids: readonly number[]): string {
+  return pids.length === 1
+    ? `the old HAProxy process (pid ${pids[0]})`
+    : `the old HAProxy processes (pids ${pids.join(', ')})`;
+}
+
+function olderNote(d: DrainResult): string {
+  if (d.olderPids.length === 0) return '';
+  const old = processes(d.olderPids);
+  if (!d.timedOut) return `HAProxy had been reloaded just before: waited for ${old} to finish its requests`;
+  return d.sessionsLeft === 0 && d.reloadedPid === undefined ? `${old} still ran after drainTimeout` : '';
+}
+
 function reloadNote(d: DrainResult): string {
   if (d.reloadedPid === undefined) return '';
-  const old = `the old HAProxy process (pid ${d.reloadedPid})`;
+  const old = processes([d.reloadedPid]);
   if (d.processesUnseen) {
     return (
       'HAProxy was reloaded meanwhile, and this agent cannot see its processes (another pid namespace?), ' +

@@ -13,6 +13,11 @@ export interface DrainResult {
   /** The HAProxy process the drain began with, when a reload replaced it meanwhile. */
   reloadedPid?: number;
   /**
+   * Processes a reload just before the drain had left, still running when the server's sessions
+   * were gone from `show stat`: the drain waited for them too.
+   */
+  olderPids: number[];
+  /**
    * HAProxy was reloaded and this agent cannot see its processes (it runs in another pid
    * namespace), so it could not tell when the old one had finished: it drained until drainTimeout.
    */
@@ -27,10 +32,12 @@ export interface DrainResult {
  * A server found above weight 0 again (holdAtZero) is set back to 0 and drained again,
  * so that the container is never stopped with new requests flowing to it.
  *
- * A reload also leaves the old process finishing the requests it had, this server's
- * among them, where the new process's `show stat` cannot see them: the drain ends only
- * once the process it began with has exited too (as the kernel sees it). An agent that
- * cannot see HAProxy's processes at all cannot tell that, and waits until drainTimeout.
+ * A reload leaves the old process finishing the requests it had, this server's among
+ * them, where the new process's `show stat` cannot see them: the drain ends only once
+ * such processes have exited too (as the kernel sees them), whether the reload came
+ * during the drain or just before it (the old processes named on the command line of
+ * the one answering, `-sf`). An agent that cannot see HAProxy's processes at all cannot
+ * tell when they are done, and after a reload it sees waits until drainTimeout.
  */
 export async function drain(
   lb: LoadBalancer,
@@ -42,36 +49,32 @@ export async function drain(
   const pid = await lb.processId();
   // False when the process that has just answered looks gone: this agent runs in another pid namespace.
   const processesSeen = lb.processRunning(pid);
+  const older = processesSeen ? lb.previousProcesses(pid) : [];
+  let olderPids: number[] | undefined;
   let reloadedPid: number | undefined;
   let weightResets = 0;
+  const running = (pids: readonly number[]) => pids.filter((p) => lb.processRunning(p));
   for (;;) {
     const { scur, weight } = await lb.serverStat(slot.backend, slot.server);
     const elapsed = Date.now() - start;
+    const result = (timedOut: boolean): DrainResult => ({
+      durationMs: elapsed,
+      timedOut,
+      sessionsLeft: timedOut ? scur : 0,
+      weightResets,
+      reloadedPid,
+      olderPids: olderPids ?? [],
+      processesUnseen: timedOut && reloadedPid !== undefined && !processesSeen,
+    });
     if (await holdAtZero(lb, slot, weight)) {
       weightResets += 1;
     } else if (scur === 0 && elapsed >= timings.minDrainMs) {
       if (reloadedPid === undefined && (await lb.processId()) !== pid) reloadedPid = pid;
-      if (reloadedPid === undefined || (processesSeen && !lb.processRunning(reloadedPid)))
-        return {
-          durationMs: elapsed,
-          timedOut: false,
-          sessionsLeft: 0,
-          weightResets,
-          reloadedPid,
-          processesUnseen: false,
-        };
+      olderPids ??= running(older);
+      const old = reloadedPid === undefined ? olderPids : [...olderPids, reloadedPid];
+      if (processesSeen ? running(old).length === 0 : reloadedPid === undefined) return result(false);
     }
-    if (elapsed >= timings.drainTimeoutMs) {
-      const processesUnseen = reloadedPid !== undefined && !processesSeen;
-      return {
-        durationMs: elapsed,
-        timedOut: true,
-        sessionsLeft: scur,
-        weightResets,
-        reloadedPid,
-        processesUnseen,
-      };
-    }
+    if (elapsed >= timings.drainTimeoutMs) return result(true);
     if (weight === 0) await sleep(Math.max(1, Math.min(pollMs, timings.drainTimeoutMs - elapsed)));
   }
 }

@@ -28,6 +28,11 @@ export interface LoadBalancer {
   processId(): Promise<number>;
   /** Whether that HAProxy process still runs: after a reload the old one finishes its requests. */
   processRunning(pid: number): boolean;
+  /**
+   * The older processes that process `pid` was told to take over from (`-sf`/`-st` on its command
+   * line, in either way of reloading): they may still be finishing requests. [] when unknown.
+   */
+  previousProcesses(pid: number): number[];
 }
 
 export type HealthState = 'healthy' | 'unhealthy' | 'starting' | 'none';

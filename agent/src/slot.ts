@@ -67,8 +67,10 @@ export async function replaceSlot(
     const drained = await drain(lb, slot, cmd.timings, deps.pollMs);
     drainMs = drained.durationMs;
     const notes = drainNotes(slot, drained);
-    const { sessionsLeft, weightResets, reloadedPid, processesUnseen } = drained;
-    if (notes) log.warn({ sessionsLeft, weightResets, reloadedPid, processesUnseen }, `drain: ${notes}`);
+    const { sessionsLeft, weightResets, reloadedPid, olderPids, processesUnseen } = drained;
+    if (notes) {
+      log.warn({ sessionsLeft, weightResets, reloadedPid, olderPids, processesUnseen }, `drain: ${notes}`);
+    }
     step('DRAINED', { durationMs: drained.durationMs, drainTimedOut: drained.timedOut, message: notes });
 
     entry.phase = 'replacing';

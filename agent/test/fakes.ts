@@ -76,6 +76,13 @@ export class FakeLb implements LoadBalancer {
     return this.processesVisible && (pid === this.pid || this.oldPids.has(pid));
   }
 
+  /** What each process was started to take over from (`-sf`): a reload before the slot sets it. */
+  takenOver = new Map<number, number[]>();
+
+  previousProcesses(pid: number): number[] {
+    return this.takenOver.get(pid) ?? [];
+  }
+
   private stat(backend: string, server: string): ServerStat {
     const key = `${backend}/${server}`;
     const status = this.status.get(key) ?? 'UP';

@@ -11,6 +11,7 @@ import {
   HaproxyUnknownServerError,
   InvalidInputError,
 } from '@fleetroll/shared';
+import { takenOverFrom } from '../src/haproxy/client.js';
 import { HaproxyClient, sendCommand } from '../src/haproxy/index.js';
 
 /**
@@ -182,6 +183,16 @@ describe('HaproxyClient over a fake socket', () => {
     // A real HAProxy's pid: test/integration/haproxy.test.ts.
     assert.equal(client.processRunning(process.pid), false, 'a process, but not an HAProxy');
     assert.equal(client.processRunning(2 ** 22 + 1), false, 'beyond the kernel pid limit: no such process');
+  });
+
+  it('reads the processes a reload took over from off the command line (-sf/-st, up to the next option)', () => {
+    assert.deepEqual(
+      takenOverFrom(['haproxy', '-sf', '12', '13', '-x', 'sockpair@3', '-W', '-f', 'h.cfg']),
+      [12, 13],
+    );
+    assert.deepEqual(takenOverFrom(['haproxy', '-db', '-f', 'h.cfg', '-st', '7']), [7]);
+    assert.deepEqual(takenOverFrom(['haproxy', '-W', '-db', '-f', '1234.cfg']), []);
+    assert.deepEqual(client.previousProcesses(2 ** 22 + 1), [], 'no such process: none');
   });
 
   it('refuses to send a command that holds more than one', async () => {

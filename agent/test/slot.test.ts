@@ -144,6 +144,35 @@ test('an agent that cannot see HAProxy processes drains as usual while HAProxy i
   assert.ok((drained?.durationMs ?? 0) < TIMINGS.drainTimeoutMs);
 });
 
+test('HAProxy reloaded just before the slot: the drain also waits for the old process the one answering took over from', async () => {
+  const h = fakeHost();
+  // pid 100 answers; it was started with -sf 90, and 90 still finishes its requests.
+  h.lb.takenOver.set(100, [90]);
+  h.lb.oldPids.add(90);
+  let polls = 0;
+  h.lb.onServerStat = (server, poll) => {
+    if (server !== 'app_1') return;
+    polls = poll;
+    if (poll === 4) h.lb.oldPids.clear();
+  };
+  assert.equal((await run(h, 'app:v2')).status, 'done');
+  assert.ok(polls >= 4, `the drain ended after ${polls} polls, before the old process exited`);
+  const drained = h.events.find((e) => e.step === 'DRAINED');
+  assert.equal(drained?.drainTimedOut, false);
+  assert.equal(
+    drained?.message,
+    'HAProxy had been reloaded just before: waited for the old HAProxy process (pid 90) to finish its requests',
+  );
+});
+
+test('an old process that had already exited when the sessions were gone is neither waited for nor named', async () => {
+  const h = fakeHost();
+  h.lb.takenOver.set(100, [90]);
+  h.lb.scur.set('app/app_1', [1, 0]);
+  assert.equal((await run(h, 'app:v2')).status, 'done');
+  assert.equal(h.events.find((e) => e.step === 'DRAINED')?.message, '');
+});
+
 test('an old HAProxy process still running at drainTimeout: the slot goes on and says so', async () => {
   const h = fakeHost();
   h.lb.oldPids.add(h.lb.pid);

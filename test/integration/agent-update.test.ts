@@ -1,6 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { StepEvent, UpdateHostRequest } from '@fleetroll/shared';
 import { HaproxyClient, REPLACED_SLOT_STEPS } from '@fleetroll/agent';
 import { updateHost } from '../support/agent-rpc.js';
@@ -197,6 +198,43 @@ test('HAProxy reloaded mid-drain: weight set back to 0, and the container stoppe
   assert.match(
     drained?.message ?? '',
     /^HAProxy was reloaded meanwhile: waited for the old HAProxy process \(pid \d+\) to finish its requests; HAProxy had app\/app_2 above weight 0 again once while it drained/,
+  );
+  assertNoFailedRequests(report, [host]);
+  await assertOnlyApp2On(next, before);
+});
+
+test('HAProxy reloaded just before the slot: the drain also waits for the old process, which still carries app_2 requests, 0 failed requests', async () => {
+  const { before, next } = await nextForApp2();
+  // A connection per request: the reload closing idle keep-alive connections is HAProxy's doing.
+  const { result, report } = await underLoad(
+    async () => {
+      // Three 2-second requests on app_2 through the process about to be replaced: longer than
+      // any the new process will have, so `show stat` alone would end the drain under them.
+      await Promise.all(['app_1', 'app_3'].map((s) => lb.setWeight('app', s, 0)));
+      const held = [1, 2, 3].map(() =>
+        fetch(`${host.frontendUrl}/cgi-bin/slow?2`, { signal: AbortSignal.timeout(10_000) }).then(
+          (res) => res.status,
+          (err: Error) => err.message,
+        ),
+      );
+      await sleep(200);
+      // The new process starts with the configured weights.
+      await host.reloadHaproxy();
+      const update = await updateHost(host.agent.client, {
+        rolloutId: 'it-reload-before',
+        image: `fleetroll-app:${next}`,
+        slots: ['app2'],
+      });
+      return { ...update, held: await Promise.all(held) };
+    },
+    { keepAlive: false },
+  );
+  assert.equal(result.error, undefined, JSON.stringify(result.error));
+  assert.deepEqual(result.held, [200, 200, 200], "the old process's requests on app_2 were cut");
+  const drained = result.events.find((e) => e.slot === 'app2' && e.step === 'DRAINED');
+  assert.match(
+    drained?.message ?? '',
+    /^HAProxy had been reloaded just before: waited for the old HAProxy process \(pid \d+\) to finish its requests$/,
   );
   assertNoFailedRequests(report, [host]);
   await assertOnlyApp2On(next, before);

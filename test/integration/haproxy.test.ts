@@ -211,6 +211,23 @@ describe('HaproxyClient against a real HAProxy', () => {
   });
 });
 
+describe('an HAProxy reload', () => {
+  it('leaves the new process naming the old one it took over from, which runs while it has requests', async () => {
+    const before = await client.processId();
+    // A request held open on app_1 keeps the old process alive after the reload.
+    const heldNow = new Promise<void>((resolve) => (onHeld = resolve));
+    const request = fetch(`${haproxy?.frontendUrl}/slow`).then((res) => res.status);
+    await heldNow;
+    await haproxy?.reload();
+    const after = await client.processId();
+    assert.notEqual(after, before);
+    assert.deepEqual(client.previousProcesses(after), [before]);
+    assert.equal(client.processRunning(before), true, 'the old process finishes its request first');
+    for (const res of held.splice(0)) res.end();
+    assert.equal(await request, 200);
+  });
+});
+
 describe('startHaproxy', () => {
   it("fails with HAProxy's own words when it cannot start", async () => {
     const otherDir = join(dir, 'clash');

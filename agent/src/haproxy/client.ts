@@ -18,6 +18,18 @@ export const MAX_WEIGHT = 256;
 const SHOW_SERVERS = 'show stat -1 4 -1';
 const SHOW_INFO = 'show info';
 
+/** The pids after `-sf` or `-st` (each takes a list, up to the next option). */
+export function takenOverFrom(args: readonly string[]): number[] {
+  const pids: number[] = [];
+  let listing = false;
+  for (const arg of args) {
+    if (arg === '-sf' || arg === '-st') listing = true;
+    else if (listing && /^\d+$/.test(arg)) pids.push(Number(arg));
+    else listing = false;
+  }
+  return pids;
+}
+
 /** The agent's LoadBalancer: HAProxy's runtime API over its admin Unix socket. */
 export class HaproxyClient implements LoadBalancer {
   private readonly options: SocketOptions;
@@ -95,6 +107,16 @@ export class HaproxyClient implements LoadBalancer {
     } catch {
       return false;
     }
+  }
+
+  previousProcesses(pid: number): number[] {
+    let args: string[];
+    try {
+      args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    } catch {
+      return [];
+    }
+    return takenOverFrom(args);
   }
 
   private send(command: string): Promise<string> {

@@ -78,6 +78,10 @@ export class SimLoadBalancer implements LoadBalancer {
     return pid === SIM_PID;
   }
 
+  previousProcesses(): number[] {
+    return [];
+  }
+
   private server(backend: string, server: string): { weight: number; zeroAtMs: number } {
     const s = this.servers.get(`${backend}/${server}`);
     // The workflow's preflight must fail on an unknown server as it does against HAProxy.

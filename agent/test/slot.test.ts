@@ -12,6 +12,30 @@ function run(h: FakeHost, image: string, slotIndex = 0) {
   return replaceSlot(slot, cmd(image), h.deps, stepEmitter(h.emit, 'r1', 'h1', slot.id));
 }
 
+/**
+ * Runs the slot with the old HAProxy processes exiting at app_1's poll `exitAt` (`atPoll` sees each
+ * poll before): the drain must have waited for them, and ended plainly saying `message`.
+ */
+async function assertWaitedForOldProcess(
+  h: FakeHost,
+  exitAt: number,
+  message: string,
+  atPoll: (poll: number) => void = () => undefined,
+) {
+  let polls = 0;
+  h.lb.onServerStat = (server, poll) => {
+    if (server !== 'app_1') return;
+    polls = poll;
+    atPoll(poll);
+    if (poll === exitAt) h.lb.oldPids.clear();
+  };
+  assert.equal((await run(h, 'app:v2')).status, 'done');
+  assert.ok(polls >= exitAt, `the drain ended after ${polls} polls, before the old process exited`);
+  const drained = h.events.find((e) => e.step === 'DRAINED');
+  assert.equal(drained?.drainTimedOut, false);
+  assert.equal(drained?.message, message);
+}
+
 test('replaces a slot and restores the weight it read, not a default', async () => {
   const h = fakeHost();
   const outcome = await run(h, 'app:v2');
@@ -91,24 +115,16 @@ test('a weight HAProxy forgot during the drain (a reload) is set back to 0 and d
 test('HAProxy reloaded mid-drain: the drain ends only once the old process, which the new one cannot see, has exited', async () => {
   const h = fakeHost();
   h.lb.scur.set('app/app_1', [2, 1, 0]);
-  let polls = 0;
-  h.lb.onServerStat = (server, poll) => {
-    if (server !== 'app_1') return;
-    polls = poll;
-    // At the second poll a new HAProxy (pid 101) has taken over; the old one runs 3 more polls.
-    if (poll === 2) {
+  // At the second poll a new HAProxy (pid 101) has taken over; the old one runs 3 more polls.
+  await assertWaitedForOldProcess(
+    h,
+    6,
+    'HAProxy was reloaded meanwhile: waited for the old HAProxy process (pid 100) to finish its requests',
+    (poll) => {
+      if (poll !== 2) return;
       h.lb.oldPids.add(h.lb.pid);
       h.lb.pid = 101;
-    }
-    if (poll === 6) h.lb.oldPids.clear();
-  };
-  assert.equal((await run(h, 'app:v2')).status, 'done');
-  assert.ok(polls >= 6, `the drain ended after ${polls} polls, before the old process exited`);
-  const drained = h.events.find((e) => e.step === 'DRAINED');
-  assert.equal(drained?.drainTimedOut, false);
-  assert.equal(
-    drained?.message,
-    'HAProxy was reloaded meanwhile: waited for the old HAProxy process (pid 100) to finish its requests',
+    },
   );
 });
 
@@ -149,18 +165,9 @@ test('HAProxy reloaded just before the slot: the drain also waits for the old pr
   // pid 100 answers; it was started with -sf 90, and 90 still finishes its requests.
   h.lb.takenOver.set(100, [90]);
   h.lb.oldPids.add(90);
-  let polls = 0;
-  h.lb.onServerStat = (server, poll) => {
-    if (server !== 'app_1') return;
-    polls = poll;
-    if (poll === 4) h.lb.oldPids.clear();
-  };
-  assert.equal((await run(h, 'app:v2')).status, 'done');
-  assert.ok(polls >= 4, `the drain ended after ${polls} polls, before the old process exited`);
-  const drained = h.events.find((e) => e.step === 'DRAINED');
-  assert.equal(drained?.drainTimedOut, false);
-  assert.equal(
-    drained?.message,
+  await assertWaitedForOldProcess(
+    h,
+    4,
     'HAProxy had been reloaded just before: waited for the old HAProxy process (pid 90) to finish its requests',
   );
 });

@@ -38,7 +38,11 @@ export async function startAgent(config: AgentConfig, log: Logger): Promise<Runn
   });
   await runtime.checkCredentials();
   const deps: SlotDeps = {
-    lb: new HaproxyClient({ socketPath: config.haproxy.socket, timeoutMs: config.haproxy.timeoutMs }),
+    lb: new HaproxyClient({
+      socketPath: config.haproxy.socket,
+      timeoutMs: config.haproxy.timeoutMs,
+      masterSocketPath: config.haproxy.masterSocket,
+    }),
     runtime,
     journal,
     log,

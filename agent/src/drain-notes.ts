@@ -6,8 +6,8 @@ import { weightResetNote } from './weight-hold.js';
 export function drainNotes(slot: SlotConfig, d: DrainResult): string {
   const notes = [
     d.timedOut && d.sessionsLeft > 0 ? `${d.sessionsLeft} sessions still open after drainTimeout` : '',
-    olderNote(d),
-    reloadNote(d),
+    olderNote(d, requests(slot, d)),
+    reloadNote(d, requests(slot, d)),
     weightResetNote(slot, d.weightResets, 'while it drained', 'and drained again'),
   ];
   return notes.filter((m) => m !== '').join('; ');
@@ -19,14 +19,19 @@ function processes(pids: readonly number[]): string {
     : `the old HAProxy processes (pids ${pids.join(', ')})`;
 }
 
-function olderNote(d: DrainResult): string {
+/** What the drain waited for an old process to finish: with the master CLI, only this server's requests. */
+function requests(slot: SlotConfig, d: DrainResult): string {
+  return d.askedOld ? `its requests to ${slot.backend}/${slot.server}` : 'its requests';
+}
+
+function olderNote(d: DrainResult, what: string): string {
   if (d.olderPids.length === 0) return '';
   const old = processes(d.olderPids);
-  if (!d.timedOut) return `HAProxy had been reloaded just before: waited for ${old} to finish its requests`;
+  if (!d.timedOut) return `HAProxy had been reloaded just before: waited for ${old} to finish ${what}`;
   return d.sessionsLeft === 0 && d.reloadedPid === undefined ? `${old} still ran after drainTimeout` : '';
 }
 
-function reloadNote(d: DrainResult): string {
+function reloadNote(d: DrainResult, what: string): string {
   if (d.reloadedPid === undefined) return '';
   const old = processes([d.reloadedPid]);
   if (d.processesUnseen) {
@@ -35,6 +40,6 @@ function reloadNote(d: DrainResult): string {
       `so it cannot tell when ${old} has finished its requests: drained until drainTimeout`
     );
   }
-  if (!d.timedOut) return `HAProxy was reloaded meanwhile: waited for ${old} to finish its requests`;
+  if (!d.timedOut) return `HAProxy was reloaded meanwhile: waited for ${old} to finish ${what}`;
   return d.sessionsLeft === 0 ? `${old} still ran after drainTimeout` : '';
 }

@@ -13,10 +13,13 @@ export interface DrainResult {
   /** The HAProxy process the drain began with, when a reload replaced it meanwhile. */
   reloadedPid?: number;
   /**
-   * Processes a reload just before the drain had left, still running when the server's sessions
-   * were gone from `show stat`: the drain waited for them too.
+   * Processes a reload just before the drain had left, still running (and, as far as the master
+   * CLI tells, still with sessions on the server) when its sessions were gone from `show stat`:
+   * the drain waited for them too.
    */
   olderPids: number[];
+  /** The old processes were asked through HAProxy's master CLI about this server alone. */
+  askedOld: boolean;
   /**
    * HAProxy was reloaded and this agent cannot see its processes (it runs in another pid
    * namespace), so it could not tell when the old one had finished: it drained until drainTimeout.
@@ -36,8 +39,10 @@ export interface DrainResult {
  * them, where the new process's `show stat` cannot see them: the drain ends only once
  * such processes have exited too (as the kernel sees them), whether the reload came
  * during the drain or just before it (the old processes named on the command line of
- * the one answering, `-sf`). An agent that cannot see HAProxy's processes at all cannot
- * tell when they are done, and after a reload it sees waits until drainTimeout.
+ * the one answering, `-sf`). With HAProxy's master CLI, an old process is asked about
+ * this server alone: its weight there goes to 0 too, and only its sessions on it count.
+ * An agent that cannot see HAProxy's processes at all cannot tell when they are done,
+ * and after a reload it sees waits until drainTimeout.
  */
 export async function drain(
   lb: LoadBalancer,
@@ -49,11 +54,25 @@ export async function drain(
   const pid = await lb.processId();
   // False when the process that has just answered looks gone: this agent runs in another pid namespace.
   const processesSeen = lb.processRunning(pid);
+  let askedOld = false;
+  /**
+   * The old processes that may still have sessions on the server: by the master CLI's count where
+   * there is one, else those still running (all of them, for an agent that cannot see them).
+   */
+  const busy = async (pids: readonly number[]): Promise<number[]> => {
+    const sessions = await Promise.all(pids.map((p) => lb.drainOldProcess(p, slot.backend, slot.server)));
+    askedOld ||= sessions.some((n) => n !== undefined);
+    return pids.filter((p, i) => {
+      const n = sessions[i];
+      return n === undefined ? !processesSeen || lb.processRunning(p) : n > 0;
+    });
+  };
   const older = processesSeen ? lb.previousProcesses(pid) : [];
+  // There the server still has the weight it had: with a master CLI, it goes to 0 at once.
+  await busy(older);
   let olderPids: number[] | undefined;
   let reloadedPid: number | undefined;
   let weightResets = 0;
-  const running = (pids: readonly number[]) => pids.filter((p) => lb.processRunning(p));
   for (;;) {
     const { scur, weight } = await lb.serverStat(slot.backend, slot.server);
     const elapsed = Date.now() - start;
@@ -64,15 +83,19 @@ export async function drain(
       weightResets,
       reloadedPid,
       olderPids: olderPids ?? [],
-      processesUnseen: timedOut && reloadedPid !== undefined && !processesSeen,
+      askedOld,
+      processesUnseen: timedOut && reloadedPid !== undefined && !processesSeen && !askedOld,
     });
     if (await holdAtZero(lb, slot, weight)) {
       weightResets += 1;
     } else if (scur === 0 && elapsed >= timings.minDrainMs) {
       if (reloadedPid === undefined && (await lb.processId()) !== pid) reloadedPid = pid;
-      olderPids ??= running(older);
-      const old = reloadedPid === undefined ? olderPids : [...olderPids, reloadedPid];
-      if (processesSeen ? running(old).length === 0 : reloadedPid === undefined) return result(false);
+      const waiting = await busy([
+        ...(olderPids ?? older),
+        ...(reloadedPid === undefined ? [] : [reloadedPid]),
+      ]);
+      olderPids ??= waiting.filter((p) => older.includes(p));
+      if (waiting.length === 0) return result(false);
     }
     if (elapsed >= timings.drainTimeoutMs) return result(true);
     if (weight === 0) await sleep(Math.max(1, Math.min(pollMs, timings.drainTimeoutMs - elapsed)));

@@ -33,6 +33,12 @@ export interface LoadBalancer {
    * line, in either way of reloading): they may still be finishing requests. [] when unknown.
    */
   previousProcesses(pid: number): number[];
+  /**
+   * Through HAProxy's master CLI, where there is one: holds the server at weight 0 in the old
+   * process `pid` too, and reads the sessions that process still has on it (0 once it has
+   * exited). Undefined without a master CLI: then only that process's exit tells.
+   */
+  drainOldProcess(pid: number, backend: string, server: string): Promise<number | undefined>;
 }
 
 export type HealthState = 'healthy' | 'unhealthy' | 'starting' | 'none';

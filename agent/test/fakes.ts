@@ -83,6 +83,15 @@ export class FakeLb implements LoadBalancer {
     return this.takenOver.get(pid) ?? [];
   }
 
+  /** Each old process's sessions on the slot's server, as a master CLI tells; undefined: none configured. */
+  masterSessions: Map<number, number> | undefined;
+
+  async drainOldProcess(pid: number, backend: string, server: string): Promise<number | undefined> {
+    if (!this.masterSessions) return undefined;
+    this.trail.push(`weight ${backend}/${server} 0 in old ${pid}`);
+    return this.oldPids.has(pid) ? (this.masterSessions.get(pid) ?? 0) : 0;
+  }
+
   private stat(backend: string, server: string): ServerStat {
     const key = `${backend}/${server}`;
     const status = this.status.get(key) ?? 'UP';

@@ -172,6 +172,46 @@ test('HAProxy reloaded just before the slot: the drain also waits for the old pr
   );
 });
 
+test("with HAProxy's master CLI, an old process from a reload just before gets the server at weight 0 too, and only its sessions on it are waited for", async () => {
+  const h = fakeHost();
+  h.lb.takenOver.set(100, [90]);
+  h.lb.oldPids.add(90);
+  h.lb.masterSessions = new Map([[90, 1]]);
+  // The old process keeps running (other servers' connections); its last request on app_1 ends at poll 3.
+  h.lb.onServerStat = (server, poll) => {
+    if (server === 'app_1' && poll === 3) h.lb.masterSessions?.set(90, 0);
+  };
+  assert.equal((await run(h, 'app:v2')).status, 'done');
+  assert.equal(h.trail[1], 'weight app/app_1 0', 'the slot goes to weight 0 first');
+  assert.equal(h.trail[2], 'weight app/app_1 0 in old 90', 'then in the old process too, at once');
+  const drained = h.events.find((e) => e.step === 'DRAINED');
+  assert.equal(drained?.drainTimedOut, false);
+  assert.equal(
+    drained?.message,
+    'HAProxy had been reloaded just before: waited for the old HAProxy process (pid 90) to finish its requests to app/app_1',
+  );
+});
+
+test("an agent that cannot see HAProxy's processes, given the master CLI, asks it about a reload mid-drain instead of waiting out drainTimeout", async () => {
+  const h = fakeHost();
+  h.lb.processesVisible = false;
+  h.lb.masterSessions = new Map();
+  h.lb.scur.set('app/app_1', [2, 1, 0]);
+  h.lb.onServerStat = (server, poll) => {
+    if (server !== 'app_1' || poll !== 2) return;
+    h.lb.oldPids.add(h.lb.pid);
+    h.lb.pid = 101;
+  };
+  assert.equal((await run(h, 'app:v2')).status, 'done');
+  const drained = h.events.find((e) => e.step === 'DRAINED');
+  assert.equal(drained?.drainTimedOut, false);
+  assert.ok((drained?.durationMs ?? 0) < TIMINGS.drainTimeoutMs);
+  assert.equal(
+    drained?.message,
+    'HAProxy was reloaded meanwhile: waited for the old HAProxy process (pid 100) to finish its requests to app/app_1',
+  );
+});
+
 test('an old process that had already exited when the sessions were gone is neither waited for nor named', async () => {
   const h = fakeHost();
   h.lb.takenOver.set(100, [90]);

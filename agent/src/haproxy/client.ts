@@ -7,7 +7,13 @@ import { expectEmptyReply, parseWeightReply, type ReplyContext } from './reply.j
 import { sendCommand, type SocketOptions } from './socket.js';
 import { parseShowStat } from './stat.js';
 
-export type HaproxyClientOptions = SocketOptions;
+export interface HaproxyClientOptions extends SocketOptions {
+  /** HAProxy's master CLI (run with -W and -S), to ask an old process about one server. */
+  masterSocketPath?: string;
+}
+
+// The master CLI's answer for a pid that is no worker of its own (any more).
+const NO_SUCH_WORKER = "Can't find the target PID";
 
 // The range HAProxy accepts for an absolute weight (it answers
 // "Absolute weight can only be between 0 and 256 inclusive." otherwise).
@@ -33,6 +39,7 @@ export function takenOverFrom(args: readonly string[]): number[] {
 /** The agent's LoadBalancer: HAProxy's runtime API over its admin Unix socket. */
 export class HaproxyClient implements LoadBalancer {
   private readonly options: SocketOptions;
+  private readonly master: SocketOptions | undefined;
 
   constructor(options: HaproxyClientOptions) {
     if (typeof options.socketPath !== 'string' || options.socketPath === '') {
@@ -42,6 +49,10 @@ export class HaproxyClient implements LoadBalancer {
       throw new InvalidInputError(`haproxy timeoutMs: must be a positive integer, got ${options.timeoutMs}`);
     }
     this.options = { socketPath: options.socketPath, timeoutMs: options.timeoutMs };
+    this.master =
+      options.masterSocketPath === undefined
+        ? undefined
+        : { socketPath: options.masterSocketPath, timeoutMs: options.timeoutMs };
   }
 
   get socketPath(): string {
@@ -117,6 +128,28 @@ export class HaproxyClient implements LoadBalancer {
       return [];
     }
     return takenOverFrom(args);
+  }
+
+  async drainOldProcess(pid: number, backend: string, server: string): Promise<number | undefined> {
+    const master = this.master;
+    if (!master) return undefined;
+    const ref = serverRef(backend, server);
+    const ask = `@!${pid} ${SHOW_SERVERS}`;
+    const context = (command: string): ReplyContext => ({
+      command,
+      socketPath: master.socketPath,
+      backend,
+      server,
+    });
+    const reply = await sendCommand(master, ask);
+    if (reply.includes(NO_SUCH_WORKER)) return 0;
+    const stat = parseShowStat(reply, context(ask)).find((s) => s.backend === backend && s.server === server);
+    if (!stat) throw new HaproxyUnknownServerError(`the old HAProxy process ${pid} has no server ${ref}`);
+    if (stat.weight > 0) {
+      const zero = `@!${pid} set weight ${ref} 0`;
+      expectEmptyReply(await sendCommand(master, zero), context(zero));
+    }
+    return stat.scur;
   }
 
   private send(command: string): Promise<string> {

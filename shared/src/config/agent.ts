@@ -67,6 +67,15 @@ export const agentConfigSchema = z
           .max(60_000)
           .default(2_000)
           .describe('Deadline of one command on that socket.'),
+        masterSocket: z
+          .string()
+          .min(1)
+          .optional()
+          .describe(
+            "Path of HAProxy's master CLI socket (HAProxy run with -W and -S). With it, a drain asks an old " +
+              'process a reload left about the slot\'s server alone (sets its weight to 0 there, waits for its ' +
+              'sessions on it) instead of waiting for that process to exit.',
+          ),
       })
       .describe("The local HAProxy in front of this host's slots."),
     docker: z

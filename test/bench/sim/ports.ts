@@ -82,6 +82,11 @@ export class SimLoadBalancer implements LoadBalancer {
     return [];
   }
 
+  /** No master CLI here. */
+  async drainOldProcess(): Promise<undefined> {
+    return undefined;
+  }
+
   private server(backend: string, server: string): { weight: number; zeroAtMs: number } {
     const s = this.servers.get(`${backend}/${server}`);
     // The workflow's preflight must fail on an unknown server as it does against HAProxy.

@@ -40,7 +40,8 @@ export interface DrainResult {
  * such processes have exited too (as the kernel sees them), whether the reload came
  * during the drain or just before it (the old processes named on the command line of
  * the one answering, `-sf`). With HAProxy's master CLI, an old process is asked about
- * this server alone: its weight there goes to 0 too, and only its sessions on it count.
+ * this server alone, and only its sessions on it count. (Its weights cannot be changed:
+ * a stopping process answers "Proxy is disabled".)
  * An agent that cannot see HAProxy's processes at all cannot tell when they are done,
  * and after a reload it sees waits until drainTimeout.
  */
@@ -60,7 +61,7 @@ export async function drain(
    * there is one, else those still running (all of them, for an agent that cannot see them).
    */
   const busy = async (pids: readonly number[]): Promise<number[]> => {
-    const sessions = await Promise.all(pids.map((p) => lb.drainOldProcess(p, slot.backend, slot.server)));
+    const sessions = await Promise.all(pids.map((p) => lb.oldProcessSessions(p, slot.backend, slot.server)));
     askedOld ||= sessions.some((n) => n !== undefined);
     return pids.filter((p, i) => {
       const n = sessions[i];
@@ -68,8 +69,6 @@ export async function drain(
     });
   };
   const older = processesSeen ? lb.previousProcesses(pid) : [];
-  // There the server still has the weight it had: with a master CLI, it goes to 0 at once.
-  await busy(older);
   let olderPids: number[] | undefined;
   let reloadedPid: number | undefined;
   let weightResets = 0;

@@ -34,11 +34,11 @@ export interface LoadBalancer {
    */
   previousProcesses(pid: number): number[];
   /**
-   * Through HAProxy's master CLI, where there is one: holds the server at weight 0 in the old
-   * process `pid` too, and reads the sessions that process still has on it (0 once it has
-   * exited). Undefined without a master CLI: then only that process's exit tells.
+   * Through HAProxy's master CLI, where there is one: the sessions the old process `pid` still
+   * has on the server (0 once it has exited). Undefined when it cannot be asked (no master CLI,
+   * or the master cannot reach that process): then only its exit tells.
    */
-  drainOldProcess(pid: number, backend: string, server: string): Promise<number | undefined>;
+  oldProcessSessions(pid: number, backend: string, server: string): Promise<number | undefined>;
 }
 
 export type HealthState = 'healthy' | 'unhealthy' | 'starting' | 'none';

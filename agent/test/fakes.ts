@@ -86,9 +86,8 @@ export class FakeLb implements LoadBalancer {
   /** Each old process's sessions on the slot's server, as a master CLI tells; undefined: none configured. */
   masterSessions: Map<number, number> | undefined;
 
-  async drainOldProcess(pid: number, backend: string, server: string): Promise<number | undefined> {
+  async oldProcessSessions(pid: number): Promise<number | undefined> {
     if (!this.masterSessions) return undefined;
-    this.trail.push(`weight ${backend}/${server} 0 in old ${pid}`);
     return this.oldPids.has(pid) ? (this.masterSessions.get(pid) ?? 0) : 0;
   }
 

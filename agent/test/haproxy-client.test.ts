@@ -195,6 +195,26 @@ describe('HaproxyClient over a fake socket', () => {
     assert.deepEqual(client.previousProcesses(2 ** 22 + 1), [], 'no such process: none');
   });
 
+  it('asks an old process about one server through the master CLI: its sessions, 0 once gone, unknown when it cannot tell', async () => {
+    const master = new HaproxyClient({
+      socketPath: fake.socketPath,
+      timeoutMs: 300,
+      masterSocketPath: fake.socketPath,
+    });
+    const replies: Record<string, string> = {
+      '@!42 show stat -1 4 -1': `${STAT_HEADER}\napp,app_2,0,0,3,3,,4,0,0,,0,,0,0,0,0,UP,100,1,0,0,0,5,0,,1,3,1,,4,,2,0,,1,L7OK,\n\n`,
+      '@!43 show stat -1 4 -1': "Can't find the target PID matching the prefix '@!43'\n",
+      '@!44 show stat -1 4 -1': "Can't connect to the target CLI!\n",
+    };
+    fake.respond = (command) => replies[command] ?? '';
+    assert.equal(await master.oldProcessSessions(42, 'app', 'app_2'), 3);
+    assert.equal(await master.oldProcessSessions(43, 'app', 'app_2'), 0);
+    assert.equal(await master.oldProcessSessions(44, 'app', 'app_2'), undefined);
+    assert.equal(await master.oldProcessSessions(45, 'app', 'app_2'), undefined, 'an empty answer');
+    assert.equal(await client.oldProcessSessions(42, 'app', 'app_2'), undefined, 'no master CLI');
+    assert.deepEqual(fake.commands, Object.keys(replies).concat('@!45 show stat -1 4 -1'));
+  });
+
   it('refuses to send a command that holds more than one', async () => {
     const options = { socketPath: fake.socketPath, timeoutMs: 300 };
     await assert.rejects(sendCommand(options, 'show stat;show info'), InvalidInputError);

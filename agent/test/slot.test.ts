@@ -172,7 +172,7 @@ test('HAProxy reloaded just before the slot: the drain also waits for the old pr
   );
 });
 
-test("with HAProxy's master CLI, an old process from a reload just before gets the server at weight 0 too, and only its sessions on it are waited for", async () => {
+test("with HAProxy's master CLI, only an old process's sessions on the slot's server are waited for, not its exit", async () => {
   const h = fakeHost();
   h.lb.takenOver.set(100, [90]);
   h.lb.oldPids.add(90);
@@ -182,8 +182,7 @@ test("with HAProxy's master CLI, an old process from a reload just before gets t
     if (server === 'app_1' && poll === 3) h.lb.masterSessions?.set(90, 0);
   };
   assert.equal((await run(h, 'app:v2')).status, 'done');
-  assert.equal(h.trail[1], 'weight app/app_1 0', 'the slot goes to weight 0 first');
-  assert.equal(h.trail[2], 'weight app/app_1 0 in old 90', 'then in the old process too, at once');
+  assert.ok(h.lb.oldPids.has(90), 'the old process still runs');
   const drained = h.events.find((e) => e.step === 'DRAINED');
   assert.equal(drained?.drainTimedOut, false);
   assert.equal(

@@ -52,7 +52,7 @@ export class HaproxyClient implements LoadBalancer {
     this.master =
       options.masterSocketPath === undefined
         ? undefined
-        : { socketPath: options.masterSocketPath, timeoutMs: options.timeoutMs };
+        : { socketPath: options.masterSocketPath, timeoutMs: options.timeoutMs, halfClose: true };
   }
 
   get socketPath(): string {
@@ -130,24 +130,21 @@ export class HaproxyClient implements LoadBalancer {
     return takenOverFrom(args);
   }
 
-  async drainOldProcess(pid: number, backend: string, server: string): Promise<number | undefined> {
+  async oldProcessSessions(pid: number, backend: string, server: string): Promise<number | undefined> {
     const master = this.master;
     if (!master) return undefined;
-    const ref = serverRef(backend, server);
     const ask = `@!${pid} ${SHOW_SERVERS}`;
-    const context = (command: string): ReplyContext => ({
-      command,
-      socketPath: master.socketPath,
-      backend,
-      server,
-    });
-    const reply = await sendCommand(master, ask);
+    // Refused while the master re-executes itself on a reload: then only the process's exit tells.
+    const reply = await sendCommand(master, ask).catch(() => '');
     if (reply.includes(NO_SUCH_WORKER)) return 0;
-    const stat = parseShowStat(reply, context(ask)).find((s) => s.backend === backend && s.server === server);
-    if (!stat) throw new HaproxyUnknownServerError(`the old HAProxy process ${pid} has no server ${ref}`);
-    if (stat.weight > 0) {
-      const zero = `@!${pid} set weight ${ref} 0`;
-      expectEmptyReply(await sendCommand(master, zero), context(zero));
+    // As a worker exits, the master answers "Can't connect to the target CLI!", or nothing.
+    if (!reply.startsWith('# ')) return undefined;
+    const context = { command: ask, socketPath: master.socketPath, backend, server };
+    const stat = parseShowStat(reply, context).find((s) => s.backend === backend && s.server === server);
+    if (!stat) {
+      throw new HaproxyUnknownServerError(
+        `the old HAProxy process ${pid} has no server ${serverRef(backend, server)}`,
+      );
     }
     return stat.scur;
   }

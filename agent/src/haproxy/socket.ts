@@ -7,6 +7,8 @@ export interface SocketOptions {
   socketPath: string;
   /** Bounds the whole exchange (connect, command, full reply), not just idle gaps. */
   timeoutMs: number;
+  /** Ends the sending side after the command: the master CLI answers a forwarded command only then. */
+  halfClose?: boolean;
 }
 
 // Far above any real `show stat`, low enough that a runaway peer cannot exhaust memory.
@@ -40,7 +42,9 @@ export async function sendCommand(options: SocketOptions, command: string): Prom
       );
     }, timeoutMs);
 
-    socket.once('connect', () => socket.write(`${command}\n`));
+    socket.once('connect', () =>
+      options.halfClose ? socket.end(`${command}\n`) : socket.write(`${command}\n`),
+    );
     socket.on('data', (chunk: Buffer) => {
       size += chunk.length;
       if (size > MAX_REPLY_BYTES) {

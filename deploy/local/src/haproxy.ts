@@ -22,6 +22,12 @@ export interface HaproxyOptions {
   checkInterMs?: number;
   /** How long to wait for the admin socket to answer after spawning. */
   readyTimeoutMs?: number;
+  /**
+   * Runs HAProxy as a master with workers (`-W`) and its master CLI (`-S`), as Debian's
+   * haproxy.service does with `-Ws`: a reload (SIGUSR2 to the master) re-executes the master,
+   * which starts a new worker and leaves the old one finishing its requests.
+   */
+  masterWorker?: boolean;
 }
 
 export interface HaproxyProcess {
@@ -30,8 +36,10 @@ export interface HaproxyProcess {
   /** Server state changes and failed requests, one line each. */
   logPath: string;
   frontendUrl: string;
-  /** The HAProxy serving now (a reload starts another). */
+  /** The HAProxy serving now (a reload starts another): with masterWorker, its current worker. */
   readonly pid: number;
+  /** With masterWorker, the master CLI's socket. */
+  masterSocketPath?: string;
   /**
    * What a configuration change does on a real machine: a new HAProxy on the same config takes
    * over the listeners from the old one (`-x`, no connection refused meanwhile), which finishes
@@ -97,18 +105,21 @@ function renderConfig(
 }
 
 /**
- * Asks the admin socket for `show info`: true once HAProxy's process `pid` answers.
+ * Asks the admin socket for `show info`: the pid of the HAProxy process answering, if one does.
  * Written against node:net rather than the agent's client so that a bug in the code under test
  * cannot make the harness lie.
  */
-function socketAnswers(socketPath: string, pid: number): Promise<boolean> {
+function answeringPid(socketPath: string): Promise<number | undefined> {
   return new Promise((resolve) => {
     let reply = '';
     const socket = connect(socketPath, () => socket.write('show info\n'));
     socket.setTimeout(1_000, () => socket.destroy());
     socket.on('data', (chunk: Buffer) => (reply += chunk.toString('utf8')));
-    socket.on('error', () => resolve(false));
-    socket.on('close', () => resolve(reply.includes('Name: HAProxy') && reply.includes(`\nPid: ${pid}\n`)));
+    socket.on('error', () => resolve(undefined));
+    socket.on('close', () => {
+      const pid = reply.includes('Name: HAProxy') ? /\nPid: (\d+)\n/.exec(reply)?.[1] : undefined;
+      resolve(pid === undefined ? undefined : Number(pid));
+    });
   });
 }
 
@@ -135,14 +146,53 @@ export async function startHaproxy(options: HaproxyOptions): Promise<HaproxyProc
   const logPath = join(opts.dir, 'haproxy.log');
   await writeFile(configPath, renderConfig(opts, socketPath));
 
+  const base = { socketPath, configPath, logPath, frontendUrl: `http://127.0.0.1:${opts.frontendPort}` };
+  const what = `haproxy (config ${configPath})`;
+  const readyTimeoutMs = opts.readyTimeoutMs ?? 5_000;
+  if (opts.masterWorker) {
+    const masterSocketPath = join(opts.dir, 'master.sock');
+    const master = await startProcess(bin, ['-W', '-db', '-S', masterSocketPath, '-f', configPath], {
+      logFile: logPath,
+    });
+    let worker = 0;
+    // Ready once a worker other than the one before (none, at first) answers the admin socket.
+    const newWorker = () => {
+      const before = worker;
+      return waitUntilReady(
+        master,
+        what,
+        async () => {
+          const pid = await answeringPid(socketPath);
+          if (pid !== undefined && pid !== before) worker = pid;
+          return worker !== before;
+        },
+        readyTimeoutMs,
+      );
+    };
+    await newWorker();
+    return {
+      ...base,
+      masterSocketPath,
+      get pid() {
+        return worker;
+      },
+      async reload() {
+        process.kill(master.pid, 'SIGUSR2');
+        await newWorker();
+      },
+      // The master takes its workers, old ones included, with it.
+      stop: () => master.stop(),
+    };
+  }
+
   const start = async (takeOverFrom?: ManagedProcess): Promise<ManagedProcess> => {
     const takeOver = takeOverFrom ? ['-x', socketPath, '-sf', String(takeOverFrom.pid)] : [];
     const proc = await startProcess(bin, ['-db', '-f', configPath, ...takeOver], { logFile: logPath });
     await waitUntilReady(
       proc,
-      `haproxy (config ${configPath})`,
-      () => socketAnswers(socketPath, proc.pid),
-      opts.readyTimeoutMs ?? 5_000,
+      what,
+      async () => (await answeringPid(socketPath)) === proc.pid,
+      readyTimeoutMs,
     );
     return proc;
   };
@@ -151,10 +201,7 @@ export async function startHaproxy(options: HaproxyOptions): Promise<HaproxyProc
   const current = (): ManagedProcess => procs.at(-1)!;
 
   return {
-    socketPath,
-    configPath,
-    logPath,
-    frontendUrl: `http://127.0.0.1:${opts.frontendPort}`,
+    ...base,
     get pid() {
       return current().pid;
     },

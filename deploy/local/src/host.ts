@@ -35,6 +35,8 @@ export interface LocalHostOptions {
   nats?: { servers: string[]; kvReplicas?: number };
   /** Runs the agent in a pid namespace of its own (see spawnAgent). */
   agentPidNamespace?: boolean;
+  /** Runs HAProxy as master and workers, and gives the agent its master CLI (see startHaproxy). */
+  haproxyMasterWorker?: boolean;
 }
 
 export interface LocalHost {
@@ -42,6 +44,8 @@ export interface LocalHost {
   dir: string;
   frontendUrl: string;
   socketPath: string;
+  /** With haproxyMasterWorker, HAProxy's master CLI. */
+  haproxyMasterSocket?: string;
   /** HAProxy's server state changes and failed requests (see startHaproxy). */
   haproxyLog: string;
   configPath: string;
@@ -104,6 +108,7 @@ export async function startLocalHost(opts: LocalHostOptions): Promise<LocalHost>
       dir,
       frontendPort: 20000 + opts.index,
       servers: slotPorts.map((port, i) => ({ name: `app_${i + 1}`, port, weight: opts.weights?.[i] ?? 100 })),
+      masterWorker: opts.haproxyMasterWorker,
     });
     haproxy = lb;
 
@@ -115,7 +120,10 @@ export async function startLocalHost(opts: LocalHostOptions): Promise<LocalHost>
         hostId: opts.hostId,
         groups: opts.groups ?? ['local'],
         grpc: { listen: agentAddress },
-        haproxy: { socket: lb.socketPath },
+        haproxy: {
+          socket: lb.socketPath,
+          ...(lb.masterSocketPath ? { masterSocket: lb.masterSocketPath } : {}),
+        },
         ...(opts.pullStallTimeoutMs ? { docker: { pullStallTimeoutMs: opts.pullStallTimeoutMs } } : {}),
         stateDir: join(dir, 'state'),
         defaults: {
@@ -143,6 +151,7 @@ export async function startLocalHost(opts: LocalHostOptions): Promise<LocalHost>
       dir,
       frontendUrl: lb.frontendUrl,
       socketPath: lb.socketPath,
+      haproxyMasterSocket: lb.masterSocketPath,
       haproxyLog: lb.logPath,
       configPath,
       agentAddress,

@@ -73,8 +73,8 @@ export const agentConfigSchema = z
           .optional()
           .describe(
             "Path of HAProxy's master CLI socket (HAProxy run with -W and -S). With it, a drain asks an old " +
-              'process a reload left about the slot\'s server alone (sets its weight to 0 there, waits for its ' +
-              'sessions on it) instead of waiting for that process to exit.',
+              "process a reload left for its sessions on the slot's server alone, instead of waiting for that " +
+              'process to exit.',
           ),
       })
       .describe("The local HAProxy in front of this host's slots."),

@@ -83,7 +83,7 @@ export class SimLoadBalancer implements LoadBalancer {
   }
 
   /** No master CLI here. */
-  async drainOldProcess(): Promise<undefined> {
+  async oldProcessSessions(): Promise<undefined> {
     return undefined;
   }
 

@@ -1,0 +1,82 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { HaproxyClient } from '@fleetroll/agent';
+import { startLocalHost, type LocalHost } from '@fleetroll/local-fleet';
+import { updateHost } from '../support/agent-rpc.js';
+import { testLoad } from '../support/fleet-run.js';
+import { assertNoFailedRequests } from '../support/assertions.js';
+
+// One host whose HAProxy runs as a master with workers (-W, as Debian's haproxy.service does), its
+// agent given the master CLI (-S).
+let host: LocalHost;
+let lb: HaproxyClient;
+
+before(async () => {
+  host = await startLocalHost({ hostId: 'h7', index: 7, haproxyMasterWorker: true });
+  lb = new HaproxyClient({ socketPath: host.socketPath, timeoutMs: 2_000 });
+});
+after(async () => {
+  await host?.stop();
+});
+
+/** Sets app_1..app_3's weights, so that the next requests go where a test wants them. */
+async function route(weights: number[]): Promise<void> {
+  await Promise.all(weights.map((w, i) => lb.setWeight('app', `app_${i + 1}`, w)));
+}
+
+/** A request through the frontend that takes `seconds`: its status, or why it failed. */
+function slowRequest(seconds: number): Promise<number | string> {
+  return fetch(`${host.frontendUrl}/cgi-bin/slow?${seconds}`, { signal: AbortSignal.timeout(15_000) }).then(
+    (res) => res.status,
+    (err: Error) => err.message,
+  );
+}
+
+test('HAProxy reloaded just before the slot, its old worker busy with app_1 too: asked through the master CLI, the drain waits for its app_2 requests only, 0 failed requests', async () => {
+  // A connection per request: the reload closing idle keep-alive connections is HAProxy's doing.
+  const load = testLoad([host.frontendUrl], 60_000, { keepAlive: false });
+  let report;
+  try {
+    await sleep(1_000);
+    // Through the worker about to be replaced: 5 seconds on app_1, 2 seconds (three times) on app_2.
+    await route([100, 0, 0]);
+    const onApp1 = slowRequest(5);
+    await sleep(200);
+    await route([0, 100, 0]);
+    const onApp2 = [1, 2, 3].map(() => slowRequest(2));
+    await sleep(200);
+    const oldWorker = await lb.processId();
+    // The new worker starts with the configured weights.
+    await host.reloadHaproxy();
+    const master = new HaproxyClient({
+      socketPath: host.socketPath,
+      timeoutMs: 2_000,
+      masterSocketPath: host.haproxyMasterSocket,
+    });
+    assert.deepEqual(master.previousProcesses(await lb.processId()), [oldWorker]);
+    const onOldApp1 = await master.oldProcessSessions(oldWorker, 'app', 'app_1');
+    // Undefined while the master re-executes itself: the drain then waits for the worker's exit.
+    assert.ok(onOldApp1 === undefined || onOldApp1 >= 1, `the old worker has ${onOldApp1} on app_1`);
+    const result = await updateHost(host.agent.client, {
+      rolloutId: 'it-master',
+      image: 'fleetroll-app:v2',
+      slots: ['app2'],
+    });
+    assert.equal(result.error, undefined, JSON.stringify(result.error));
+    assert.ok(lb.processRunning(oldWorker), 'the old worker still serves app_1 as the slot ends');
+    const drained = result.events.find((e) => e.slot === 'app2' && e.step === 'DRAINED');
+    assert.equal(
+      drained?.message,
+      `HAProxy had been reloaded just before: waited for the old HAProxy process (pid ${oldWorker}) ` +
+        'to finish its requests to app/app_2',
+    );
+    // The app_2 requests had under 2 s left; the old worker runs until app_1's ends, 4.5 s on.
+    const ms = drained?.durationMs ?? 0;
+    assert.ok(ms >= 1_000 && ms < 3_500, `drained in ${ms} ms`);
+    assert.deepEqual(await Promise.all([...onApp2, onApp1]), [200, 200, 200, 200]);
+  } finally {
+    report = await load.stop();
+  }
+  assertNoFailedRequests(report, [host]);
+});

@@ -36,6 +36,22 @@ async function assertWaitedForOldProcess(
   assert.equal(drained?.message, message);
 }
 
+/**
+ * Runs the slot for an agent that cannot see HAProxy's processes, HAProxy reloaded at the drain's
+ * second poll (the old process, pid 100, may still serve app_1): its DRAINED event.
+ */
+async function reloadMidDrainUnseen(h: FakeHost) {
+  h.lb.processesVisible = false;
+  h.lb.scur.set('app/app_1', [2, 1, 0]);
+  h.lb.onServerStat = (server, poll) => {
+    if (server !== 'app_1' || poll !== 2) return;
+    h.lb.oldPids.add(h.lb.pid);
+    h.lb.pid = 101;
+  };
+  assert.equal((await run(h, 'app:v2')).status, 'done');
+  return h.events.find((e) => e.step === 'DRAINED');
+}
+
 test('replaces a slot and restores the weight it read, not a default', async () => {
   const h = fakeHost();
   const outcome = await run(h, 'app:v2');
@@ -129,17 +145,7 @@ test('HAProxy reloaded mid-drain: the drain ends only once the old process, whic
 });
 
 test('an agent that cannot see HAProxy processes (another pid namespace) drains until drainTimeout when HAProxy is reloaded mid-drain', async () => {
-  const h = fakeHost();
-  h.lb.processesVisible = false;
-  h.lb.scur.set('app/app_1', [2, 1, 0]);
-  h.lb.onServerStat = (server, poll) => {
-    if (server !== 'app_1' || poll !== 2) return;
-    // The old process may still be serving app_1's requests: nothing here can tell when it is done.
-    h.lb.oldPids.add(h.lb.pid);
-    h.lb.pid = 101;
-  };
-  assert.equal((await run(h, 'app:v2')).status, 'done');
-  const drained = h.events.find((e) => e.step === 'DRAINED');
+  const drained = await reloadMidDrainUnseen(fakeHost());
   assert.equal(drained?.drainTimedOut, true);
   assert.ok((drained?.durationMs ?? 0) >= TIMINGS.drainTimeoutMs);
   assert.equal(
@@ -193,16 +199,8 @@ test("with HAProxy's master CLI, only an old process's sessions on the slot's se
 
 test("an agent that cannot see HAProxy's processes, given the master CLI, asks it about a reload mid-drain instead of waiting out drainTimeout", async () => {
   const h = fakeHost();
-  h.lb.processesVisible = false;
   h.lb.masterSessions = new Map();
-  h.lb.scur.set('app/app_1', [2, 1, 0]);
-  h.lb.onServerStat = (server, poll) => {
-    if (server !== 'app_1' || poll !== 2) return;
-    h.lb.oldPids.add(h.lb.pid);
-    h.lb.pid = 101;
-  };
-  assert.equal((await run(h, 'app:v2')).status, 'done');
-  const drained = h.events.find((e) => e.step === 'DRAINED');
+  const drained = await reloadMidDrainUnseen(h);
   assert.equal(drained?.drainTimedOut, false);
   assert.ok((drained?.durationMs ?? 0) < TIMINGS.drainTimeoutMs);
   assert.equal(

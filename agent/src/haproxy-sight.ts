@@ -32,8 +32,9 @@ export class HaproxySight {
 function unseenWarning(pid: number): string {
   return (
     `HAProxy says its pid is ${pid}, and this agent sees no HAProxy with that pid: they run in different ` +
-    'pid namespaces. A drain that meets an HAProxy reload waits until drainTimeout, as the agent cannot ' +
-    "see the old process finish. Run the agent in HAProxy's pid namespace (e.g. docker run --pid " +
-    'container:<haproxy>, or both on the host) to drain only as long as the requests take.'
+    'pid namespaces. It cannot see the old process a reload leaves finishing its requests: a drain that ' +
+    'meets a reload waits until drainTimeout (unless haproxy.masterSocket lets it ask HAProxy), and one ' +
+    "that begins just after a reload cannot wait for it. Run the agent in HAProxy's pid namespace (e.g. " +
+    'docker run --pid container:<haproxy>, or both on the host).'
   );
 }

@@ -4,10 +4,11 @@ import { weightResetNote } from './weight-hold.js';
 
 /** The DRAINED event's message: what kept the drain from ending plainly, '' when nothing did. */
 export function drainNotes(slot: SlotConfig, d: DrainResult): string {
+  const what = requests(slot, d);
   const notes = [
     d.timedOut && d.sessionsLeft > 0 ? `${d.sessionsLeft} sessions still open after drainTimeout` : '',
-    olderNote(d, requests(slot, d)),
-    reloadNote(d, requests(slot, d)),
+    olderNote(d, what),
+    reloadNote(d, what),
     weightResetNote(slot, d.weightResets, 'while it drained', 'and drained again'),
   ];
   return notes.filter((m) => m !== '').join('; ');

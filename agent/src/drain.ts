@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { SlotConfig, SlotTimings } from '@fleetroll/shared';
+import { answeringProcess } from './haproxy-sight.js';
 import type { LoadBalancer } from './ports.js';
 import { holdAtZero } from './weight-hold.js';
 
@@ -52,9 +53,7 @@ export async function drain(
   pollMs: number,
 ): Promise<DrainResult> {
   const start = Date.now();
-  const pid = await lb.processId();
-  // False when the process that has just answered looks gone: this agent runs in another pid namespace.
-  const processesSeen = lb.processRunning(pid);
+  const { pid, seen: processesSeen } = await answeringProcess(lb);
   let askedOld = false;
   /**
    * The old processes that may still have sessions on the server: by the master CLI's count where

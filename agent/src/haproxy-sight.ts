@@ -2,6 +2,15 @@ import type { Logger } from '@fleetroll/shared';
 import type { LoadBalancer } from './ports.js';
 
 /**
+ * The HAProxy process answering the admin socket now, and whether this agent sees it run: false
+ * when they are in different pid namespaces (the pid HAProxy gives names nothing here).
+ */
+export async function answeringProcess(lb: LoadBalancer): Promise<{ pid: number; seen: boolean }> {
+  const pid = await lb.processId();
+  return { pid, seen: lb.processRunning(pid) };
+}
+
+/**
  * Whether this agent sees HAProxy's processes. A drain outlasts an HAProxy reload by watching the
  * old process exit, which an agent in another pid namespace cannot see: it then drains until
  * drainTimeout whenever a reload meets a drain. Checked at start and at every Describe (one
@@ -17,11 +26,11 @@ export class HaproxySight {
 
   /** An HAProxy not answering is left to the next update, which fails on it in plain words. */
   async check(): Promise<void> {
-    const pid = await this.lb.processId().catch(() => undefined);
-    if (pid === undefined) return;
-    const unseen = !this.lb.processRunning(pid);
-    if (unseen && this.unseenPid === undefined) this.log.warn({ haproxyPid: pid }, unseenWarning(pid));
-    this.unseenPid = unseen ? pid : undefined;
+    const answering = await answeringProcess(this.lb).catch(() => undefined);
+    if (answering === undefined) return;
+    const { pid, seen } = answering;
+    if (!seen && this.unseenPid === undefined) this.log.warn({ haproxyPid: pid }, unseenWarning(pid));
+    this.unseenPid = seen ? undefined : pid;
   }
 
   warnings(): string[] {

@@ -43,8 +43,9 @@ export interface HaproxyProcess {
   /**
    * What a configuration change does on a real machine: a new HAProxy on the same config takes
    * over the listeners from the old one (`-x`, no connection refused meanwhile), which finishes
-   * its requests and exits (`-sf`). Everything set through the socket is forgotten: weights are
-   * the config's again, and every server starts UP.
+   * its requests and exits (`-sf`); with masterWorker, SIGUSR2 to the master, which does the same
+   * with a new worker. Everything set through the socket is forgotten: weights are the config's
+   * again, and every server starts UP.
    */
   reload(): Promise<void>;
   /** SIGTERM to the processes this started only, then wait for them to exit; safe to call twice. */

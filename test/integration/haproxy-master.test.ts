@@ -20,9 +20,13 @@ after(async () => {
   await host?.stop();
 });
 
-/** Sets app_1..app_3's weights, so that the next requests go where a test wants them. */
+/**
+ * Sets app_1..app_3's weights, so that the next requests go where a test wants them. Raised ones
+ * first, one at a time: a moment with every server at 0 would answer the load 503.
+ */
 async function route(weights: number[]): Promise<void> {
-  await Promise.all(weights.map((w, i) => lb.setWeight('app', `app_${i + 1}`, w)));
+  const order = weights.map((w, i) => ({ w, server: `app_${i + 1}` })).sort((a, b) => b.w - a.w);
+  for (const { w, server } of order) await lb.setWeight('app', server, w);
 }
 
 /** A request through the frontend that takes `seconds`: its status, or why it failed. */

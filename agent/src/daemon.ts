@@ -8,13 +8,11 @@ import { AGENT_VERSION, HostAgent } from './host.js';
 import { Journal } from './journal.js';
 import { recoverFromJournal } from './recovery.js';
 import { Registrar, openRegistryBucket } from './registry.js';
-import type { SlotDeps } from './slot-deps.js';
+import { POLL_MS, type SlotDeps } from './slot-deps.js';
 import { serveGrpc } from './transport/grpc.js';
 import { agentHandlers, type AgentHandlers } from './transport/handlers.js';
 import { serveNats } from './transport/nats.js';
 
-/** Polling HAProxy and Docker every 50 ms keeps the weight-0 window tight at negligible cost. */
-const POLL_MS = 50;
 const NATS_DRAIN_MS = 2_000;
 
 export interface RunningAgent {

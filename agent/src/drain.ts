@@ -1,4 +1,4 @@
-import { setTimeout as sleep } from 'node:timers/promises';
+import { PollBeat } from './poll-beat.js';
 import type { SlotConfig, SlotTimings } from '@fleetroll/shared';
 import { answeringProcess } from './haproxy-sight.js';
 import type { LoadBalancer } from './ports.js';
@@ -53,6 +53,7 @@ export async function drain(
   pollMs: number,
 ): Promise<DrainResult> {
   const start = Date.now();
+  const beat = new PollBeat(pollMs, start);
   const { pid, seen: processesSeen } = await answeringProcess(lb);
   let askedOld = false;
   /**
@@ -96,6 +97,6 @@ export async function drain(
       if (waiting.length === 0) return result(false);
     }
     if (elapsed >= timings.drainTimeoutMs) return result(true);
-    if (weight === 0) await sleep(Math.max(1, Math.min(pollMs, timings.drainTimeoutMs - elapsed)));
+    if (weight === 0) await beat.wait(start + timings.drainTimeoutMs);
   }
 }

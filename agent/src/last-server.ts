@@ -1,4 +1,4 @@
-import { setTimeout as sleep } from 'node:timers/promises';
+import { PollBeat } from './poll-beat.js';
 import { NoServerLeftError, type SlotConfig } from '@fleetroll/shared';
 import type { LoadBalancer, ServerStat } from './ports.js';
 import { isServing } from './ready.js';
@@ -17,6 +17,7 @@ export async function waitForAnotherServer(
   waitMs: number,
   pollMs: number,
 ): Promise<void> {
+  const beat = new PollBeat(pollMs);
   const deadline = Date.now() + waitMs;
   for (;;) {
     const others = (await lb.backendStat(slot.backend)).filter((s) => s.server !== slot.server);
@@ -28,6 +29,6 @@ export async function waitForAnotherServer(
           `takes traffic (${seen}) after waiting ${waitMs} ms`,
       );
     }
-    await sleep(pollMs);
+    await beat.wait();
   }
 }

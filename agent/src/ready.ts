@@ -1,4 +1,4 @@
-import { setTimeout as sleep } from 'node:timers/promises';
+import { PollBeat } from './poll-beat.js';
 import { HealthCheckError, type SlotConfig, type SlotTimings } from '@fleetroll/shared';
 import type { ContainerRuntime, LoadBalancer, ServerStat } from './ports.js';
 import { holdAtZero } from './weight-hold.js';
@@ -42,6 +42,7 @@ export async function waitReady(
   timings: Pick<SlotTimings, 'healthTimeoutMs' | 'minReadyMs'>,
   holdWeightZero = false,
 ): Promise<ReadyResult> {
+  const beat = new PollBeat(deps.pollMs);
   const deadline = Date.now() + timings.healthTimeoutMs;
   let weightResets = 0;
   let last: string;
@@ -72,6 +73,6 @@ export async function waitReady(
         `container ${c.name} not healthy within ${timings.healthTimeoutMs} ms (${last})`,
       );
     }
-    await sleep(deps.pollMs);
+    await beat.wait();
   }
 }

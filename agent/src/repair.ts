@@ -2,6 +2,7 @@ import { RollbackError, asFleetrollError, type SlotConfig, type SlotTimings } fr
 import type { SlotJournalEntry } from './journal.js';
 import { waitReady } from './ready.js';
 import type { SlotDeps } from './slot-deps.js';
+import { heldAtZero, weightResetNote } from './weight-hold.js';
 
 /**
  * The two ways a slot that left its steady state gets back to one. Both the
@@ -38,7 +39,9 @@ export async function rollBackSlot(
   await deps.journal.record({ ...entry, phase: 'rolling-back' });
   let reviveError: unknown;
   try {
-    await reviveOld(entry, slot, deps, timings);
+    const { weightResets } = await heldAtZero(deps, slot, () => reviveOld(entry, slot, deps, timings));
+    const note = weightResetNote(slot, weightResets, `while ${entry.oldName} came back`);
+    if (note) deps.log.warn({ slot: slot.id, weightResets }, note);
   } catch (err) {
     reviveError = err;
   }

@@ -8,6 +8,9 @@ export interface SlotJournal {
   clear(slot: string): Promise<void>;
 }
 
+/** Polling HAProxy and Docker every 50 ms keeps the weight-0 window tight at negligible cost. */
+export const POLL_MS = 50;
+
 export interface SlotDeps {
   lb: LoadBalancer;
   runtime: ContainerRuntime;
@@ -15,4 +18,9 @@ export interface SlotDeps {
   log: Logger;
   /** How often HAProxy and Docker are polled while draining and verifying. */
   pollMs: number;
+  /**
+   * How often the weight is looked at while the containers are replaced (heldAtZero); pollMs when
+   * unset. Nothing waits on this poll: it only catches a reload.
+   */
+  holdPollMs?: number;
 }

@@ -12,7 +12,7 @@ import type { SlotJournalEntry } from './journal.js';
 import { waitReady } from './ready.js';
 import { finishSlot, rollBackSlot } from './repair.js';
 import type { SlotDeps } from './slot-deps.js';
-import { weightResetNote } from './weight-hold.js';
+import { heldAtZero, weightResetNote } from './weight-hold.js';
 
 export type SlotOutcome =
   | { slot: string; status: 'done'; weightZeroMs: number }
@@ -76,18 +76,26 @@ export async function replaceSlot(
     entry.phase = 'replacing';
     await journal.record(entry);
     let t = Date.now();
-    await runtime.stop(old.id, cmd.timings.stopTimeoutS);
-    await runtime.rename(old.id, entry.asideName);
-    step('OLD_STOPPED', { durationMs: Date.now() - t });
+    const replaced = await heldAtZero(deps, slot, async () => {
+      await runtime.stop(old.id, cmd.timings.stopTimeoutS);
+      await runtime.rename(old.id, entry.asideName);
+      step('OLD_STOPPED', { durationMs: Date.now() - t });
+      t = Date.now();
+      entry.newId = await runtime.createFrom(old.id, slot.container, cmd.image);
+      await journal.record(entry);
+      await runtime.start(entry.newId);
+      return entry.newId;
+    });
+    const replacing = weightResetNote(
+      slot,
+      replaced.weightResets,
+      'while the old container stopped and the new one started',
+    );
+    if (replacing) log.warn({ weightResets: replaced.weightResets }, replacing);
+    step('NEW_STARTED', { durationMs: Date.now() - t, message: replacing });
 
     t = Date.now();
-    entry.newId = await runtime.createFrom(old.id, slot.container, cmd.image);
-    await journal.record(entry);
-    await runtime.start(entry.newId);
-    step('NEW_STARTED', { durationMs: Date.now() - t });
-
-    t = Date.now();
-    const ready = await waitReady(deps, slot, entry.newId, cmd.timings, true);
+    const ready = await waitReady(deps, slot, replaced.value, cmd.timings, true);
     const held = weightResetNote(slot, ready.weightResets, 'while the new container started');
     if (held) log.warn({ weightResets: ready.weightResets }, held);
     step('HEALTHY', { durationMs: Date.now() - t, message: held });

@@ -126,6 +126,8 @@ export class FakeRuntime implements ContainerRuntime {
   behaviour = new Map<string, { health: HealthState; running: boolean }>([
     ['app:broken', { health: 'unhealthy', running: true }],
   ]);
+  /** Awaited inside `docker stop` and `docker start` (of the container named), as the real ones take time. */
+  during: { stop?: (name: string) => Promise<void>; start?: (name: string) => Promise<void> } = {};
   private seq = 0;
 
   constructor(private readonly trail: Trail) {}
@@ -175,6 +177,7 @@ export class FakeRuntime implements ContainerRuntime {
 
   async stop(id: string): Promise<void> {
     this.trail.push(`stop ${this.must(id).name}`);
+    await this.during.stop?.(this.must(id).name);
     this.must(id).running = false;
   }
 
@@ -193,6 +196,7 @@ export class FakeRuntime implements ContainerRuntime {
 
   async start(id: string): Promise<void> {
     const c = this.must(id);
+    await this.during.start?.(c.name);
     const b = this.behaviour.get(c.image) ?? { health: 'healthy', running: true };
     c.running = b.running;
     c.health = b.health;

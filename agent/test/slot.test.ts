@@ -1,8 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { REPLACED_SLOT_STEPS, stepEmitter } from '../src/events.js';
 import { waitReady } from '../src/ready.js';
 import { replaceSlot } from '../src/slot.js';
+import { heldAtZero } from '../src/weight-hold.js';
 import { TIMINGS, fakeHost, type FakeHost } from './fakes.js';
 
 const cmd = (image: string) => ({ rolloutId: 'r1', image, slots: [], timings: { ...TIMINGS } });
@@ -257,6 +259,68 @@ test('a weight HAProxy forgot while the new container started (a reload) is set 
     h.events.find((e) => e.step === 'HEALTHY')?.message ?? '',
     /^HAProxy had app\/app_1 above weight 0 again once while the new container started .*: set back to 0$/,
   );
+});
+
+/** HAProxy reloaded: app_1 is back at its configured weight, as every server is after a reload. */
+function reloadDuring(h: FakeHost, ms: number): (name: string) => Promise<void> {
+  return async () => {
+    h.lb.weights.set('app/app_1', 100);
+    h.trail.push('reload');
+    await sleep(ms);
+  };
+}
+
+test('a weight HAProxy forgot while the old container stopped (a reload) is set back to 0 at once, not once the new one is started', async () => {
+  const h = fakeHost();
+  h.runtime.during.stop = reloadDuring(h, 30);
+  assert.equal((await run(h, 'app:v2')).status, 'done');
+  const afterReload = h.trail.slice(h.trail.indexOf('reload') + 1);
+  assert.deepEqual(afterReload.slice(0, 2), ['weight app/app_1 0', 'rename c1 c1-fleetroll-old']);
+  assert.equal(h.lb.weights.get('app/app_1'), 37);
+  assert.match(
+    h.events.find((e) => e.step === 'NEW_STARTED')?.message ?? '',
+    /^HAProxy had app\/app_1 above weight 0 again once while the old container stopped and the new one started .*: set back to 0$/,
+  );
+});
+
+test('no reload while the containers are replaced: the weight is not touched meanwhile, and the step says nothing', async () => {
+  const h = fakeHost();
+  h.runtime.during.stop = () => sleep(30);
+  assert.equal((await run(h, 'app:v2')).status, 'done');
+  const replacing = h.trail.slice(h.trail.indexOf('stop c1'), h.trail.indexOf('start c1'));
+  assert.deepEqual(
+    replacing.filter((s) => s.startsWith('weight')),
+    [],
+  );
+  assert.equal(h.events.find((e) => e.step === 'NEW_STARTED')?.message, '');
+});
+
+test('the hold ends with the work, not at its next poll, and passes on what the work threw', async () => {
+  const h = fakeHost();
+  const slot = h.config.slots[0]!;
+  const deps = { ...h.deps, holdPollMs: 60_000 };
+  const t = Date.now();
+  assert.deepEqual(await heldAtZero(deps, slot, () => Promise.resolve('c1')), {
+    value: 'c1',
+    weightResets: 0,
+  });
+  await assert.rejects(
+    heldAtZero(deps, slot, () => Promise.reject(new Error('docker start failed'))),
+    /docker start failed/,
+  );
+  assert.ok(Date.now() - t < 30_000, 'the hold waited for its next poll');
+});
+
+test('a rollback holds the weight at 0 while the old container comes back, then restores it', async () => {
+  const h = fakeHost();
+  let starts = 0;
+  // The second start of c1 is the old container's: the new one failed its health check.
+  h.runtime.during.start = (name) =>
+    name === 'c1' && ++starts === 2 ? reloadDuring(h, 30)(name) : Promise.resolve();
+  assert.equal((await run(h, 'app:broken')).status, 'failed');
+  const afterReload = h.trail.slice(h.trail.indexOf('reload') + 1);
+  assert.equal(afterReload[0], 'weight app/app_1 0');
+  assert.equal(h.lb.weights.get('app/app_1'), 37);
 });
 
 test('the health wait holds the weight at 0 only when asked: crash recovery waits on slots whose weight may never have gone to 0', async () => {

@@ -8,13 +8,19 @@ const TIMED_OUT = '4 sessions still open after drainTimeout';
 
 test("a slot's note from its agent stays in the host's status, oldest first, the last 20 at most", () => {
   const s = status({ hosts: [host('h1', 'HOST_UPDATING')] });
-  const step = (name: 'DRAINED' | 'HEALTHY', slot: string, message: string) =>
+  const step = (name: 'DRAINED' | 'NEW_STARTED' | 'HEALTHY', slot: string, message: string) =>
     reduce(s, { kind: 'host-step', hostId: 'h1', event: stepEvent(name, { slot, message }) }, 2_000);
   step('DRAINED', 'app1', '');
   step('DRAINED', 'app2', TIMED_OUT);
+  step(
+    'NEW_STARTED',
+    'app2',
+    'HAProxy had app/app_2 above weight 0 again once while the old container stopped',
+  );
   step('HEALTHY', 'app2', 'HAProxy had app/app_2 above weight 0 again once');
   assert.deepEqual(s.hosts[0]?.notes, [
     `app2 drain: ${TIMED_OUT}`,
+    'app2 replace: HAProxy had app/app_2 above weight 0 again once while the old container stopped',
     'app2 health wait: HAProxy had app/app_2 above weight 0 again once',
   ]);
   for (let i = 0; i < 25; i++) step('DRAINED', `s${i}`, TIMED_OUT);

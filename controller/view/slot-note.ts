@@ -1,5 +1,9 @@
 /** Slot steps whose message is news, and what an operator calls them. */
-const NOTED: Readonly<Partial<Record<string, string>>> = { DRAINED: 'drain', HEALTHY: 'health wait' };
+const NOTED: Readonly<Partial<Record<string, string>>> = {
+  DRAINED: 'drain',
+  NEW_STARTED: 'replace',
+  HEALTHY: 'health wait',
+};
 
 /**
  * "drain: 4 sessions still open after drainTimeout". The agent says something on these steps only

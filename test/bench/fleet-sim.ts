@@ -20,6 +20,7 @@ import {
   type NatsServer,
 } from '@fleetroll/local-fleet';
 import { batchSizes, type ControllerApi } from '@fleetroll/controller';
+import { POLL_MS as AGENT_POLL_MS } from '@fleetroll/agent';
 import { createLogger, parseSerialSpec } from '@fleetroll/shared';
 import { simHostId, startSimAgents, type SimAgentsOptions } from './sim/agents.js';
 import { writeFleetFiles } from './sim/fleet-files.js';
@@ -116,8 +117,9 @@ function preamble(): void {
         `${l.drainMs} ms after weight 0) ${l.drainMs} ms, stop ${l.stopMs} ms, start ${l.startMs} ms, ` +
         `healthy ${l.healthyMs} ms after start; the image is present (pre-pull ${PRE_PULL_MS} ms); ` +
         'HAProxy always reports UP; no crash-recovery journal is written; the agents log warnings and errors only.',
-      `Agents poll the simulated HAProxy and Docker every ${AGENTS.pollMs} ms (real agents: 50 ms), so ` +
-        'that polling granularity does not dominate the fixed latencies; heartbeat every ' +
+      `Agents poll the simulated HAProxy and Docker every ${AGENTS.pollMs} ms (real agents: ${AGENT_POLL_MS} ms), so ` +
+        'that polling granularity does not dominate the fixed latencies (the weight hold while containers ' +
+        `are replaced, which nothing waits on, polls every ${AGENT_POLL_MS} ms as real agents do); heartbeat every ` +
         `${AGENTS.heartbeatMs} ms.`,
       `Two rollouts, one after the other: ${HOSTS} hosts × ${SLOTS} slots, serial ${SERIAL} (${BATCHES} ` +
         `batches), transport nats, controller store ${args.store}; each given up after ${secs(ROLLOUT_TIMEOUT_MS)}.`,

@@ -6,6 +6,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import {
   AGENT_VERSION,
   HostAgent,
+  POLL_MS,
   Registrar,
   agentHandlers,
   openRegistryBucket,
@@ -83,7 +84,15 @@ function startAgent(i: number, nc: NatsConnection, bucket: () => Promise<Registr
     defaults: DEFAULTS,
     slots,
   };
-  const deps = { lb, runtime, journal: new DiscardJournal(), log: hostLog, pollMs: options.pollMs };
+  // The weight hold while containers are replaced polls as a real agent does: nothing waits on it.
+  const deps = {
+    lb,
+    runtime,
+    journal: new DiscardJournal(),
+    log: hostLog,
+    pollMs: options.pollMs,
+    holdPollMs: POLL_MS,
+  };
   const host = new HostAgent(config, deps);
   const handlers = agentHandlers(host, DEFAULTS, hostLog);
   const service = serveNats(nc, hostId, handlers, hostLog);

@@ -68,7 +68,7 @@ export async function drain(
       return n === undefined ? !processesSeen || lb.processRunning(p) : n > 0;
     });
   };
-  const older = processesSeen ? lb.previousProcesses(pid) : [];
+  const older = await lb.previousProcesses(pid);
   let olderPids: number[] | undefined;
   let reloadedPid: number | undefined;
   let weightResets = 0;

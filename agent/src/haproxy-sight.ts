@@ -41,9 +41,9 @@ export class HaproxySight {
 function unseenWarning(pid: number): string {
   return (
     `HAProxy says its pid is ${pid}, and this agent sees no HAProxy with that pid: they run in different ` +
-    'pid namespaces. It cannot see the old process a reload leaves finishing its requests: a drain that ' +
-    'meets a reload waits until drainTimeout (unless haproxy.masterSocket lets it ask HAProxy), and one ' +
-    "that begins just after a reload cannot wait for it. Run the agent in HAProxy's pid namespace (e.g. " +
-    'docker run --pid container:<haproxy>, or both on the host).'
+    'pid namespaces. It cannot see the old process a reload leaves finishing its requests: unless ' +
+    'haproxy.masterSocket lets it ask HAProxy, a drain that meets a reload waits until drainTimeout, and ' +
+    "one that begins just after a reload cannot wait for it. Run the agent in HAProxy's pid namespace " +
+    '(e.g. docker run --pid container:<haproxy>, or both on the host), or give it the master CLI.'
   );
 }

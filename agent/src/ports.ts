@@ -30,9 +30,10 @@ export interface LoadBalancer {
   processRunning(pid: number): boolean;
   /**
    * The older processes that process `pid` was told to take over from (`-sf`/`-st` on its command
-   * line, in either way of reloading): they may still be finishing requests. [] when unknown.
+   * line, in either way of reloading; or HAProxy's old workers, as its master CLI lists them): they
+   * may still be finishing requests. [] when unknown.
    */
-  previousProcesses(pid: number): number[];
+  previousProcesses(pid: number): Promise<number[]>;
   /**
    * Through HAProxy's master CLI, where there is one: the sessions the old process `pid` still
    * has on the server (0 once it has exited). Undefined when it cannot be asked (no master CLI,

@@ -79,8 +79,10 @@ export class FakeLb implements LoadBalancer {
   /** What each process was started to take over from (`-sf`): a reload before the slot sets it. */
   takenOver = new Map<number, number[]>();
 
-  previousProcesses(pid: number): number[] {
-    return this.takenOver.get(pid) ?? [];
+  /** As the real client: the command line when the process is seen, else the master CLI if any. */
+  async previousProcesses(pid: number): Promise<number[]> {
+    const known = this.processRunning(pid) || this.masterSessions !== undefined;
+    return known ? (this.takenOver.get(pid) ?? []) : [];
   }
 
   /** Each old process's sessions on the slot's server, as a master CLI tells; undefined: none configured. */

@@ -11,7 +11,7 @@ import {
   HaproxyUnknownServerError,
   InvalidInputError,
 } from '@fleetroll/shared';
-import { takenOverFrom } from '../src/haproxy/client.js';
+import { oldWorkers, takenOverFrom } from '../src/haproxy/client.js';
 import { HaproxyClient, sendCommand } from '../src/haproxy/index.js';
 
 /**
@@ -185,14 +185,14 @@ describe('HaproxyClient over a fake socket', () => {
     assert.equal(client.processRunning(2 ** 22 + 1), false, 'beyond the kernel pid limit: no such process');
   });
 
-  it('reads the processes a reload took over from off the command line (-sf/-st, up to the next option)', () => {
+  it('reads the processes a reload took over from off the command line (-sf/-st, up to the next option)', async () => {
     assert.deepEqual(
       takenOverFrom(['haproxy', '-sf', '12', '13', '-x', 'sockpair@3', '-W', '-f', 'h.cfg']),
       [12, 13],
     );
     assert.deepEqual(takenOverFrom(['haproxy', '-db', '-f', 'h.cfg', '-st', '7']), [7]);
     assert.deepEqual(takenOverFrom(['haproxy', '-W', '-db', '-f', '1234.cfg']), []);
-    assert.deepEqual(client.previousProcesses(2 ** 22 + 1), [], 'no such process: none');
+    assert.deepEqual(await client.previousProcesses(2 ** 22 + 1), [], 'no such process: none');
   });
 
   it('asks an old process about one server through the master CLI: its sessions, 0 once gone, unknown when it cannot tell', async () => {
@@ -213,6 +213,34 @@ describe('HaproxyClient over a fake socket', () => {
     assert.equal(await master.oldProcessSessions(45, 'app', 'app_2'), undefined, 'an empty answer');
     assert.equal(await client.oldProcessSessions(42, 'app', 'app_2'), undefined, 'no master CLI');
     assert.deepEqual(fake.commands, Object.keys(replies).concat('@!45 show stat -1 4 -1'));
+  });
+
+  it("asks the master CLI for HAProxy's old workers when it cannot see the process answering", async () => {
+    const master = new HaproxyClient({
+      socketPath: fake.socketPath,
+      timeoutMs: 300,
+      masterSocketPath: fake.socketPath,
+    });
+    // As HAProxy 2.6 answers, two reloads on: the older workers still finish their requests.
+    const showProc = [
+      '#<PID>          <type>          <reloads>       <uptime>        <version>      ',
+      '2879            master          2 [failed: 0]   0d00h00m05s     2.6.12-1+deb12u4',
+      '# workers',
+      '4997            worker          0               0d00h00m01s     2.6.12-1+deb12u4',
+      '# old workers',
+      '2880            worker          2               0d00h00m05s     2.6.12-1+deb12u4',
+      '3001            worker          1               0d00h00m03s     2.6.12-1+deb12u4',
+      '# programs',
+      '',
+    ].join('\n');
+    // The first ask meets the master re-executing itself (no answer); the next gets the list.
+    let asked = 0;
+    fake.respond = (command) => (command === 'show proc' && ++asked > 1 ? showProc : '');
+    assert.deepEqual(await master.previousProcesses(2 ** 22 + 1), [2880, 3001]);
+    assert.deepEqual(fake.commands, ['show proc', 'show proc']);
+    fake.respond = () => '';
+    assert.deepEqual(await master.previousProcesses(2 ** 22 + 1), [], 'no answer for 2 s: none known');
+    assert.equal(oldWorkers('Unknown command.\n'), undefined);
   });
 
   it('refuses to send a command that holds more than one', async () => {

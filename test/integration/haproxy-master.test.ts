@@ -2,7 +2,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HaproxyClient } from '@fleetroll/agent';
-import { startLocalHost, type LocalHost } from '@fleetroll/local-fleet';
+import { describe, startLocalHost, type LocalHost } from '@fleetroll/local-fleet';
 import { updateHost } from '../support/agent-rpc.js';
 import { testLoad } from '../support/fleet-run.js';
 import { assertNoFailedRequests } from '../support/assertions.js';
@@ -37,7 +37,12 @@ function slowRequest(seconds: number): Promise<number | string> {
   );
 }
 
-test('HAProxy reloaded just before the slot, its old worker busy with app_1 too: asked through the master CLI, the drain waits for its app_2 requests only, 0 failed requests', async () => {
+/**
+ * Holds requests on the worker about to be replaced (5 seconds on app_1, 2 seconds three times on
+ * app_2), reloads HAProxy, and replaces app2 at once, under load: the drain must wait for the old
+ * worker's app_2 requests, and only for those.
+ */
+async function reloadJustBeforeSlot(rolloutId: string, image: string): Promise<void> {
   // A connection per request: the reload closing idle keep-alive connections is HAProxy's doing.
   const load = testLoad([host.frontendUrl], 60_000, { keepAlive: false });
   let report;
@@ -58,13 +63,13 @@ test('HAProxy reloaded just before the slot, its old worker busy with app_1 too:
       timeoutMs: 2_000,
       masterSocketPath: host.haproxyMasterSocket,
     });
-    assert.deepEqual(master.previousProcesses(await lb.processId()), [oldWorker]);
+    assert.deepEqual(await master.previousProcesses(await lb.processId()), [oldWorker]);
     const onOldApp1 = await master.oldProcessSessions(oldWorker, 'app', 'app_1');
     // Undefined while the master re-executes itself: the drain then waits for the worker's exit.
     assert.ok(onOldApp1 === undefined || onOldApp1 >= 1, `the old worker has ${onOldApp1} on app_1`);
     const result = await updateHost(host.agent.client, {
-      rolloutId: 'it-master',
-      image: 'fleetroll-app:v2',
+      rolloutId,
+      image,
       slots: ['app2'],
     });
     assert.equal(result.error, undefined, JSON.stringify(result.error));
@@ -83,4 +88,21 @@ test('HAProxy reloaded just before the slot, its old worker busy with app_1 too:
     report = await load.stop();
   }
   assertNoFailedRequests(report, [host]);
+}
+
+test('HAProxy reloaded just before the slot, its old worker busy with app_1 too: asked through the master CLI, the drain waits for its app_2 requests only, 0 failed requests', () =>
+  reloadJustBeforeSlot('it-master', 'fleetroll-app:v2'));
+
+test('the same for an agent in a pid namespace of its own: it learns of the old worker from the master CLI, 0 failed requests', async () => {
+  await host.agent.stop();
+  const agent = await host.restartAgent({ pidNamespace: true });
+  try {
+    const { warnings } = await describe(agent.client);
+    assert.match(warnings.join('\n'), /they run in different pid namespaces/, 'the agent sees HAProxy run');
+    // The first test left app2 on v2.
+    await reloadJustBeforeSlot('it-master-unseen', 'fleetroll-app:v1');
+  } finally {
+    await host.agent.stop();
+    await host.restartAgent();
+  }
 });

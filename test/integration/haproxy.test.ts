@@ -221,7 +221,7 @@ describe('an HAProxy reload', () => {
     await haproxy?.reload();
     const after = await client.processId();
     assert.notEqual(after, before);
-    assert.deepEqual(client.previousProcesses(after), [before]);
+    assert.deepEqual(await client.previousProcesses(after), [before]);
     assert.equal(client.processRunning(before), true, 'the old process finishes its request first');
     for (const res of held.splice(0)) res.end();
     assert.equal(await request, 200);

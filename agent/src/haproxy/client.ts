@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { HaproxyUnexpectedReplyError, HaproxyUnknownServerError, InvalidInputError } from '@fleetroll/shared';
 import type { LoadBalancer, ServerStat } from '../ports.js';
 import { excerpt } from './excerpt.js';
@@ -23,6 +24,25 @@ export const MAX_WEIGHT = 256;
 // `show stat <backend>` because HAProxy reads an all-digit proxy argument as a numeric id.
 const SHOW_SERVERS = 'show stat -1 4 -1';
 const SHOW_INFO = 'show info';
+const SHOW_PROC = 'show proc';
+// How long the master CLI may refuse `show proc` while it re-executes itself, and how often to ask.
+const MASTER_REEXEC_MS = 2_000;
+const MASTER_RETRY_MS = 20;
+
+/** The pids `show proc` on the master CLI lists under "# old workers"; undefined for another reply. */
+export function oldWorkers(reply: string): number[] | undefined {
+  if (!reply.startsWith('#<PID>')) return undefined;
+  const pids: number[] = [];
+  let old = false;
+  for (const line of reply.split('\n')) {
+    if (line.startsWith('#')) old = line.trim() === '# old workers';
+    else if (old) {
+      const pid = /^(\d+)\s/.exec(line)?.[1];
+      if (pid !== undefined) pids.push(Number(pid));
+    }
+  }
+  return pids;
+}
 
 /** The pids after `-sf` or `-st` (each takes a list, up to the next option). */
 export function takenOverFrom(args: readonly string[]): number[] {
@@ -120,14 +140,29 @@ export class HaproxyClient implements LoadBalancer {
     }
   }
 
-  previousProcesses(pid: number): number[] {
-    let args: string[];
-    try {
-      args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-    } catch {
-      return [];
+  /**
+   * Named on the command line of the process answering when this agent sees it; else, for an
+   * agent in another pid namespace, asked of HAProxy's master CLI where there is one (its old
+   * workers). None known when the master does not answer within MASTER_REEXEC_MS.
+   */
+  async previousProcesses(pid: number): Promise<number[]> {
+    if (this.processRunning(pid)) {
+      try {
+        return takenOverFrom(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0'));
+      } catch {
+        return [];
+      }
     }
-    return takenOverFrom(args);
+    const master = this.master;
+    if (!master) return [];
+    // Just after a reload the master re-executes itself and refuses its CLI for a moment: a drain
+    // that begins then is the very one that must learn of the old workers.
+    const deadline = Date.now() + MASTER_REEXEC_MS;
+    for (;;) {
+      const workers = oldWorkers(await sendCommand(master, SHOW_PROC).catch(() => ''));
+      if (workers !== undefined || Date.now() >= deadline) return workers ?? [];
+      await sleep(MASTER_RETRY_MS);
+    }
   }
 
   async oldProcessSessions(pid: number, backend: string, server: string): Promise<number | undefined> {

@@ -78,7 +78,7 @@ export class SimLoadBalancer implements LoadBalancer {
     return pid === SIM_PID;
   }
 
-  previousProcesses(): number[] {
+  async previousProcesses(): Promise<number[]> {
     return [];
   }
 

@@ -10,6 +10,7 @@ import { waitForAnotherServer } from './last-server.js';
 import type { SlotStepper } from './events.js';
 import type { SlotJournalEntry } from './journal.js';
 import { waitReady } from './ready.js';
+import { absenceNote, PatientLoadBalancer } from './patient-lb.js';
 import { finishSlot, rollBackSlot } from './repair.js';
 import type { SlotDeps } from './slot-deps.js';
 import { heldAtZero, weightResetNote } from './weight-hold.js';
@@ -31,11 +32,19 @@ export const ASIDE_SUFFIX = '-fleetroll-old';
 export async function replaceSlot(
   slot: SlotConfig,
   cmd: UpdateCommand,
-  deps: SlotDeps,
+  outer: SlotDeps,
   step: SlotStepper,
 ): Promise<SlotOutcome> {
+  const patient = new PatientLoadBalancer(outer.lb);
+  const deps = { ...outer, lb: patient };
   const { lb, runtime, journal } = deps;
   const log = deps.log.child({ slot: slot.id });
+  /** A step's note, with the times HAProxy's socket was away since the last one (also logged). */
+  const noted = (note: string): string => {
+    const away = absenceNote(patient.takeAbsences());
+    if (away) log.warn(away);
+    return [note, away].filter(Boolean).join('; ');
+  };
   step('SLOT_STARTED', { message: `${slot.container} → ${cmd.image}` });
 
   const old = await runtime.inspect(slot.container);
@@ -71,7 +80,11 @@ export async function replaceSlot(
     if (notes) {
       log.warn({ sessionsLeft, weightResets, reloadedPid, olderPids, processesUnseen }, `drain: ${notes}`);
     }
-    step('DRAINED', { durationMs: drained.durationMs, drainTimedOut: drained.timedOut, message: notes });
+    step('DRAINED', {
+      durationMs: drained.durationMs,
+      drainTimedOut: drained.timedOut,
+      message: noted(notes),
+    });
 
     entry.phase = 'replacing';
     await journal.record(entry);
@@ -92,13 +105,13 @@ export async function replaceSlot(
       'while the old container stopped and the new one started',
     );
     if (replacing) log.warn({ weightResets: replaced.weightResets }, replacing);
-    step('NEW_STARTED', { durationMs: Date.now() - t, message: replacing });
+    step('NEW_STARTED', { durationMs: Date.now() - t, message: noted(replacing) });
 
     t = Date.now();
     const ready = await waitReady(deps, slot, replaced.value, cmd.timings, true);
     const held = weightResetNote(slot, ready.weightResets, 'while the new container started');
     if (held) log.warn({ weightResets: ready.weightResets }, held);
-    step('HEALTHY', { durationMs: Date.now() - t, message: held });
+    step('HEALTHY', { durationMs: Date.now() - t, message: noted(held) });
 
     entry.phase = 'restoring';
     await journal.record(entry);
@@ -111,6 +124,7 @@ export async function replaceSlot(
     weightZeroMs = Date.now() - zeroAt;
     step('WEIGHT_RESTORED', { weight, durationMs: weightZeroMs });
   });
+  noted(''); // logged only: the socket away during the weight's restore
   step('SLOT_DONE', { message: `${slot.container} runs ${cmd.image}` });
   log.info({ weightZeroMs, drainMs }, 'slot replaced');
   return { slot: slot.id, status: 'done', weightZeroMs };

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { HaproxySocketMissingError } from '@fleetroll/shared';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { REPLACED_SLOT_STEPS, stepEmitter } from '../src/events.js';
 import { waitReady } from '../src/ready.js';
@@ -347,6 +348,24 @@ test('the health wait holds the weight at 0 only when asked: crash recovery wait
   const id = h.runtime.byName('c1')!.id;
   const result = await waitReady(h.deps, slot, id, TIMINGS);
   assert.deepEqual(result, { weightResets: 0 });
+  assert.equal(h.lb.weights.get('app/app_1'), 37);
+});
+
+test('HAProxy away for a moment mid-drain (restarted): the slot waits for it and goes on, and DRAINED says so', async () => {
+  const h = fakeHost();
+  const serverStat = h.lb.serverStat.bind(h.lb);
+  let away = true;
+  // The drain's first poll, once the weight is 0, finds the socket gone.
+  h.lb.serverStat = (backend: string, server: string) => {
+    if (!away || !h.trail.includes('weight app/app_1 0')) return serverStat(backend, server);
+    away = false;
+    return Promise.reject(new HaproxySocketMissingError('cannot connect (ECONNREFUSED)'));
+  };
+  assert.equal((await run(h, 'app:v2')).status, 'done');
+  assert.match(
+    h.events.find((e) => e.step === 'DRAINED')?.message ?? '',
+    /^HAProxy's runtime socket did not answer for 0\.\d s \(restarted\?\): waited for it$/,
+  );
   assert.equal(h.lb.weights.get('app/app_1'), 37);
 });
 

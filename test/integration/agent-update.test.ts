@@ -273,6 +273,27 @@ test('HAProxy reloaded while the new container starts (weights forgotten, every 
   await assertOnlyApp2On(next, before);
 });
 
+test('HAProxy restarted mid-drain (stopped, started again a second later): the slot rides it out, weights restored', async () => {
+  const { before, next } = await nextForApp2();
+  let restarted: Promise<void> | undefined;
+  const result = await updateHost(
+    host.agent.client,
+    { rolloutId: 'it-restart', image: `fleetroll-app:${next}`, slots: ['app2'] },
+    (e) => {
+      if (e.slot === 'app2' && e.step === 'WEIGHT_ZERO') restarted = host.restartHaproxy(1_000);
+    },
+  );
+  await restarted;
+  assert.equal(result.error, undefined, JSON.stringify(result.error));
+  assert.deepEqual(steps(result.events, 'app2'), [...REPLACED_SLOT_STEPS]);
+  assert.match(
+    result.events.find((e) => e.slot === 'app2' && e.step === 'DRAINED')?.message ?? '',
+    /HAProxy's runtime socket did not answer for [\d.]+ s/,
+  );
+  await waitForStatus(['app_1', 'app_2', 'app_3'], 'UP');
+  await assertOnlyApp2On(next, before);
+});
+
 test('with app_2 and app_3 down, app1 is not taken out: NO_SERVER_LEFT, nothing changed, 0 failed requests', async () => {
   const others = host.containers.slice(1).map((name) => docker.getContainer(name));
   await Promise.all(others.map((c) => c.stop({ t: 1 })));

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { join } from 'node:path';
@@ -48,6 +49,11 @@ export interface HaproxyProcess {
    * again, and every server starts UP.
    */
   reload(): Promise<void>;
+  /**
+   * What `systemctl restart` (a package upgrade, say) does: HAProxy stops, cutting what it carried,
+   * and a new one starts on the same config `downMs` later. Not with masterWorker.
+   */
+  restart(downMs?: number): Promise<void>;
   /** SIGTERM to the processes this started only, then wait for them to exit; safe to call twice. */
   stop(): Promise<void>;
 }
@@ -181,6 +187,7 @@ export async function startHaproxy(options: HaproxyOptions): Promise<HaproxyProc
         process.kill(master.pid, 'SIGUSR2');
         await newWorker();
       },
+      restart: () => Promise.reject(new Error('startHaproxy: restart is not implemented with masterWorker')),
       // The master takes its workers, old ones included, with it.
       stop: () => master.stop(),
     };
@@ -208,6 +215,11 @@ export async function startHaproxy(options: HaproxyOptions): Promise<HaproxyProc
     },
     async reload() {
       procs.push(await start(current()));
+    },
+    async restart(downMs = 0) {
+      await Promise.all(procs.map((p) => p.stop()));
+      await sleep(downMs);
+      procs.push(await start());
     },
     stop: async () => {
       await Promise.all(procs.map((p) => p.stop()));

@@ -60,6 +60,8 @@ export interface LocalHost {
   restartAgent(opts?: Pick<SpawnAgentOptions, 'pidNamespace'>): Promise<AgentProcess>;
   /** Reloads its HAProxy as a configuration change would (see HaproxyProcess.reload). */
   reloadHaproxy(): Promise<void>;
+  /** Stops its HAProxy and starts it again `downMs` later (see HaproxyProcess.restart). */
+  restartHaproxy(downMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -169,6 +171,7 @@ export async function startLocalHost(opts: LocalHostOptions): Promise<LocalHost>
         return agent;
       },
       reloadHaproxy: () => lb.reload(),
+      restartHaproxy: (downMs) => lb.restart(downMs),
       stop,
     };
     return host;

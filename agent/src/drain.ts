@@ -1,5 +1,5 @@
-import { PollBeat } from './poll-beat.js';
 import type { SlotConfig, SlotTimings } from '@fleetroll/shared';
+import { PollBeat } from './poll-beat.js';
 import { answeringProcess } from './haproxy-sight.js';
 import type { LoadBalancer } from './ports.js';
 import { holdAtZero } from './weight-hold.js';

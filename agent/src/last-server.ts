@@ -1,5 +1,5 @@
-import { PollBeat } from './poll-beat.js';
 import { NoServerLeftError, type SlotConfig } from '@fleetroll/shared';
+import { PollBeat } from './poll-beat.js';
 import type { LoadBalancer, ServerStat } from './ports.js';
 import { isServing } from './ready.js';
 

@@ -1,5 +1,5 @@
-import { PollBeat } from './poll-beat.js';
 import { HealthCheckError, type SlotConfig, type SlotTimings } from '@fleetroll/shared';
+import { PollBeat } from './poll-beat.js';
 import type { ContainerRuntime, LoadBalancer, ServerStat } from './ports.js';
 import { holdAtZero } from './weight-hold.js';
 

@@ -28,20 +28,29 @@ export async function finishSlot(
  * Backward: whatever stands under the slot's name that is not the old container
  * goes; the old container gets its name back, runs, and is verified; the weight
  * read before draining is restored even when the old container cannot be revived,
- * because a slot must never be left at weight 0.
+ * because a slot must never be left at weight 0. With `holdWeightZero` (the live workflow,
+ * whose slot is known to be at weight 0) the weight is held at 0 until then: crash recovery
+ * finds slots whose weight may never have gone to 0, and the only server of a backend
+ * must not be taken out to be put back.
  */
 export async function rollBackSlot(
   entry: SlotJournalEntry,
   slot: SlotConfig,
   deps: SlotDeps,
   timings: Pick<SlotTimings, 'healthTimeoutMs' | 'minReadyMs'>,
+  holdWeightZero = false,
 ): Promise<void> {
   await deps.journal.record({ ...entry, phase: 'rolling-back' });
   let reviveError: unknown;
+  const revive = () => reviveOld(entry, slot, deps, timings);
   try {
-    const { weightResets } = await heldAtZero(deps, slot, () => reviveOld(entry, slot, deps, timings));
-    const note = weightResetNote(slot, weightResets, `while ${entry.oldName} came back`);
-    if (note) deps.log.warn({ slot: slot.id, weightResets }, note);
+    if (holdWeightZero) {
+      const { weightResets } = await heldAtZero(deps, slot, revive);
+      const note = weightResetNote(slot, weightResets, `while ${entry.oldName} came back`);
+      if (note) deps.log.warn({ slot: slot.id, weightResets }, note);
+    } else {
+      await revive();
+    }
   } catch (err) {
     reviveError = err;
   }

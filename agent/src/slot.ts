@@ -142,7 +142,7 @@ async function failSlot(
   let error = cause;
   let message = `${cause.message}; rolled back, ${entry.oldName} serves again at weight ${entry.weight}`;
   try {
-    await rollBackSlot(entry, slot, deps, cmd.timings);
+    await rollBackSlot(entry, slot, deps, cmd.timings, true);
   } catch (err) {
     error = asFleetrollError(err);
     message = `${cause.message}; ${error.message}`;

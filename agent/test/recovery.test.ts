@@ -99,3 +99,19 @@ test('killed after the new container was verified: finished forward', async () =
     assert.equal(h.lb.weights.get('app/app_1'), 37);
   });
 });
+
+test('killed before the weight went to 0: recovery brings the slot back without taking its weight to 0 meanwhile', async () => {
+  await withJournal(async (journal) => {
+    const h = fakeHost();
+    const e = entry(h, 'draining');
+    // The crash came between the journal entry and `set weight 0`; the old container was stopped by hand.
+    await h.runtime.stop(e.oldId);
+    await journal.record(e);
+    h.runtime.during.start = () => new Promise((resolve) => setTimeout(resolve, 50));
+    await recoverFromJournal(journal, h.config, { ...h.deps, journal });
+    assert.deepEqual(
+      h.trail.filter((s) => s.startsWith('weight')),
+      ['weight app/app_1 37'],
+    );
+  });
+});

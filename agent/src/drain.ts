@@ -70,6 +70,8 @@ export async function drain(
   };
   const older = await lb.previousProcesses(pid);
   let olderPids: number[] | undefined;
+  /** The process that answered as the drain began, once another answers instead. */
+  let replaced: number | undefined;
   let reloadedPid: number | undefined;
   let weightResets = 0;
   for (;;) {
@@ -88,12 +90,11 @@ export async function drain(
     if (await holdAtZero(lb, slot, weight)) {
       weightResets += 1;
     } else if (scur === 0 && elapsed >= timings.minDrainMs) {
-      if (reloadedPid === undefined && (await lb.processId()) !== pid) reloadedPid = pid;
-      const waiting = await busy([
-        ...(olderPids ?? older),
-        ...(reloadedPid === undefined ? [] : [reloadedPid]),
-      ]);
+      if (replaced === undefined && (await lb.processId()) !== pid) replaced = pid;
+      const waiting = await busy([...(olderPids ?? older), ...(replaced === undefined ? [] : [replaced])]);
       olderPids ??= waiting.filter((p) => older.includes(p));
+      // Named only when it still had requests: one already gone (HAProxy restarted) had none to wait for.
+      reloadedPid ??= replaced !== undefined && waiting.includes(replaced) ? replaced : undefined;
       if (waiting.length === 0) return result(false);
     }
     if (elapsed >= timings.drainTimeoutMs) return result(true);

@@ -43,11 +43,13 @@ async function assertWaitedForOldProcess(
  * Runs the slot for an agent that cannot see HAProxy's processes, HAProxy reloaded at the drain's
  * second poll (the old process, pid 100, may still serve app_1): its DRAINED event.
  */
-async function reloadMidDrainUnseen(h: FakeHost) {
+async function reloadMidDrainUnseen(h: FakeHost, atPoll: (poll: number) => void = () => undefined) {
   h.lb.processesVisible = false;
   h.lb.scur.set('app/app_1', [2, 1, 0]);
   h.lb.onServerStat = (server, poll) => {
-    if (server !== 'app_1' || poll !== 2) return;
+    if (server !== 'app_1') return;
+    atPoll(poll);
+    if (poll !== 2) return;
     h.lb.oldPids.add(h.lb.pid);
     h.lb.pid = 101;
   };
@@ -220,8 +222,9 @@ test("an agent that cannot see HAProxy's processes, given the master CLI, learns
 
 test("an agent that cannot see HAProxy's processes, given the master CLI, asks it about a reload mid-drain instead of waiting out drainTimeout", async () => {
   const h = fakeHost();
-  h.lb.masterSessions = new Map();
-  const drained = await reloadMidDrainUnseen(h);
+  // The old process's last request on app_1 ends at the drain's fifth poll.
+  h.lb.masterSessions = new Map([[100, 1]]);
+  const drained = await reloadMidDrainUnseen(h, (poll) => poll === 5 && h.lb.masterSessions?.set(100, 0));
   assert.equal(drained?.drainTimedOut, false);
   assert.ok((drained?.durationMs ?? 0) < TIMINGS.drainTimeoutMs);
   assert.equal(
@@ -234,6 +237,16 @@ test('an old process that had already exited when the sessions were gone is neit
   const h = fakeHost();
   h.lb.takenOver.set(100, [90]);
   h.lb.scur.set('app/app_1', [1, 0]);
+  assert.equal((await run(h, 'app:v2')).status, 'done');
+  assert.equal(h.events.find((e) => e.step === 'DRAINED')?.message, '');
+});
+
+test('HAProxy restarted mid-drain (the old process gone at once): nothing to wait for, and no reload is named', async () => {
+  const h = fakeHost();
+  h.lb.scur.set('app/app_1', [2, 1, 0]);
+  h.lb.onServerStat = (server, poll) => {
+    if (server === 'app_1' && poll === 2) h.lb.pid = 101;
+  };
   assert.equal((await run(h, 'app:v2')).status, 'done');
   assert.equal(h.events.find((e) => e.step === 'DRAINED')?.message, '');
 });

@@ -183,42 +183,36 @@ test('HAProxy reloaded just before the slot: the drain also waits for the old pr
   );
 });
 
-test("with HAProxy's master CLI, only an old process's sessions on the slot's server are waited for, not its exit", async () => {
-  const h = fakeHost();
-  h.lb.takenOver.set(100, [90]);
-  h.lb.oldPids.add(90);
-  h.lb.masterSessions = new Map([[90, 1]]);
-  // The old process keeps running (other servers' connections); its last request on app_1 ends at poll 3.
-  h.lb.onServerStat = (server, poll) => {
-    if (server === 'app_1' && poll === 3) h.lb.masterSessions?.set(90, 0);
-  };
-  assert.equal((await run(h, 'app:v2')).status, 'done');
-  assert.ok(h.lb.oldPids.has(90), 'the old process still runs');
-  const drained = h.events.find((e) => e.step === 'DRAINED');
-  assert.equal(drained?.drainTimedOut, false);
-  assert.equal(
-    drained?.message,
-    'HAProxy had been reloaded just before: waited for the old HAProxy process (pid 90) to finish its requests to app/app_1',
-  );
-});
-
-test("an agent that cannot see HAProxy's processes, given the master CLI, learns of a reload just before the slot from it and waits for that process's requests", async () => {
-  const h = fakeHost();
-  h.lb.processesVisible = false;
-  h.lb.takenOver.set(100, [90]);
-  h.lb.oldPids.add(90);
-  h.lb.masterSessions = new Map([[90, 1]]);
-  h.lb.onServerStat = (server, poll) => {
-    if (server === 'app_1' && poll === 3) h.lb.masterSessions?.set(90, 0);
-  };
-  assert.equal((await run(h, 'app:v2')).status, 'done');
-  const drained = h.events.find((e) => e.step === 'DRAINED');
-  assert.equal(drained?.drainTimedOut, false);
-  assert.equal(
-    drained?.message,
-    'HAProxy had been reloaded just before: waited for the old HAProxy process (pid 90) to finish its requests to app/app_1',
-  );
-});
+for (const [seen, name] of [
+  [
+    true,
+    "with HAProxy's master CLI, only an old process's sessions on the slot's server are waited for, not its exit",
+  ],
+  [
+    false,
+    "an agent that cannot see HAProxy's processes, given the master CLI, learns of a reload just before the slot from it and waits for that process's requests",
+  ],
+] as const) {
+  test(name, async () => {
+    const h = fakeHost();
+    h.lb.processesVisible = seen;
+    h.lb.takenOver.set(100, [90]);
+    h.lb.oldPids.add(90);
+    h.lb.masterSessions = new Map([[90, 1]]);
+    // The old process keeps running (other servers' connections); its last request on app_1 ends at poll 3.
+    h.lb.onServerStat = (server, poll) => {
+      if (server === 'app_1' && poll === 3) h.lb.masterSessions?.set(90, 0);
+    };
+    assert.equal((await run(h, 'app:v2')).status, 'done');
+    assert.ok(h.lb.oldPids.has(90), 'the old process still runs');
+    const drained = h.events.find((e) => e.step === 'DRAINED');
+    assert.equal(drained?.drainTimedOut, false);
+    assert.equal(
+      drained?.message,
+      'HAProxy had been reloaded just before: waited for the old HAProxy process (pid 90) to finish its requests to app/app_1',
+    );
+  });
+}
 
 test("an agent that cannot see HAProxy's processes, given the master CLI, asks it about a reload mid-drain instead of waiting out drainTimeout", async () => {
   const h = fakeHost();

@@ -1,6 +1,7 @@
-import type { SlotConfig, SlotTimings } from '@fleetroll/shared';
+import { NoServerLeftError, type SlotConfig, type SlotTimings } from '@fleetroll/shared';
 import { PollBeat } from './poll-beat.js';
 import { answeringProcess } from './haproxy-sight.js';
+import { describeServers, mayTakeTraffic } from './last-server.js';
 import type { LoadBalancer } from './ports.js';
 import { holdAtZero } from './weight-hold.js';
 
@@ -70,12 +71,19 @@ export async function drain(
   };
   const older = await lb.previousProcesses(pid);
   let olderPids: number[] | undefined;
-  /** The process that answered as the drain began, once another answers instead. */
-  let replaced: number | undefined;
   let reloadedPid: number | undefined;
   let weightResets = 0;
   for (;;) {
-    const { scur, weight } = await lb.serverStat(slot.backend, slot.server);
+    const { own, others } = await lb.serverAndSiblings(slot.backend, slot.server);
+    const { scur, weight } = own;
+    // The old container still runs: put back at once, it spares the host an outage. Only once the
+    // others are out for sure: DOWN, in maintenance or at weight 0, not merely failing a check.
+    if (others.length > 0 && !others.some(mayTakeTraffic)) {
+      throw new NoServerLeftError(
+        `every other server of backend ${slot.backend} stopped taking traffic while ${slot.server} ` +
+          `drained (${describeServers(others)})`,
+      );
+    }
     const elapsed = Date.now() - start;
     const result = (timedOut: boolean): DrainResult => ({
       durationMs: elapsed,
@@ -90,11 +98,12 @@ export async function drain(
     if (await holdAtZero(lb, slot, weight)) {
       weightResets += 1;
     } else if (scur === 0 && elapsed >= timings.minDrainMs) {
-      if (replaced === undefined && (await lb.processId()) !== pid) replaced = pid;
-      const waiting = await busy([...(olderPids ?? older), ...(replaced === undefined ? [] : [replaced])]);
+      if (reloadedPid === undefined && (await lb.processId()) !== pid) reloadedPid = pid;
+      const waiting = await busy([
+        ...(olderPids ?? older),
+        ...(reloadedPid === undefined ? [] : [reloadedPid]),
+      ]);
       olderPids ??= waiting.filter((p) => older.includes(p));
-      // Named only when it still had requests: one already gone (HAProxy restarted) had none to wait for.
-      reloadedPid ??= replaced !== undefined && waiting.includes(replaced) ? replaced : undefined;
       if (waiting.length === 0) return result(false);
     }
     if (elapsed >= timings.drainTimeoutMs) return result(true);

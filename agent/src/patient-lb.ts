@@ -49,6 +49,10 @@ export class PatientLoadBalancer implements LoadBalancer {
     return this.patiently(() => this.lb.backendStat(backend));
   }
 
+  serverAndSiblings(backend: string, server: string): Promise<{ own: ServerStat; others: ServerStat[] }> {
+    return this.patiently(() => this.lb.serverAndSiblings(backend, server));
+  }
+
   processId(): Promise<number> {
     return this.patiently(() => this.lb.processId());
   }

@@ -24,6 +24,8 @@ export interface LoadBalancer {
   serverStat(backend: string, server: string): Promise<ServerStat>;
   /** Every server of the backend (none when HAProxy has no such backend). */
   backendStat(backend: string): Promise<ServerStat[]>;
+  /** The server and the other servers of its backend, in one look: what a drain polls. */
+  serverAndSiblings(backend: string, server: string): Promise<{ own: ServerStat; others: ServerStat[] }>;
   /** The pid of the HAProxy process answering the socket now: a reload starts another. */
   processId(): Promise<number>;
   /** Whether that HAProxy process still runs: after a reload the old one finishes its requests. */

@@ -55,6 +55,16 @@ export class FakeLb implements LoadBalancer {
     return { ...this.stat(backend, server), scur };
   }
 
+  /** The server as serverStat scripts it, the others as they stand. */
+  async serverAndSiblings(
+    backend: string,
+    server: string,
+  ): Promise<{ own: ServerStat; others: ServerStat[] }> {
+    const own = await this.serverStat(backend, server);
+    const others = (await this.backendStat(backend)).filter((s) => s.server !== server);
+    return { own, others };
+  }
+
   async backendStat(backend: string): Promise<ServerStat[]> {
     return [...this.weights.keys()]
       .filter((key) => key.startsWith(`${backend}/`))

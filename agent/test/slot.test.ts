@@ -235,16 +235,6 @@ test('an old process that had already exited when the sessions were gone is neit
   assert.equal(h.events.find((e) => e.step === 'DRAINED')?.message, '');
 });
 
-test('HAProxy restarted mid-drain (the old process gone at once): nothing to wait for, and no reload is named', async () => {
-  const h = fakeHost();
-  h.lb.scur.set('app/app_1', [2, 1, 0]);
-  h.lb.onServerStat = (server, poll) => {
-    if (server === 'app_1' && poll === 2) h.lb.pid = 101;
-  };
-  assert.equal((await run(h, 'app:v2')).status, 'done');
-  assert.equal(h.events.find((e) => e.step === 'DRAINED')?.message, '');
-});
-
 test('an old HAProxy process still running at drainTimeout: the slot goes on and says so', async () => {
   const h = fakeHost();
   h.lb.oldPids.add(h.lb.pid);
@@ -457,6 +447,29 @@ test('the last server taking traffic is not taken out: after waiting, the slot f
   });
   assert.deepEqual(h.trail, []);
   assert.equal(h.lb.weights.get('app/app_1'), 37);
+});
+
+test('every other server out mid-drain (DOWN, weight 0): the slot is put back at once, its old container never stopped; a failed check alone does not', async () => {
+  const h = fakeHost();
+  h.lb.scur.set('app/app_1', [3, 3, 3, 3, 3, 0]);
+  // app_2 first fails a check (still UP to HAProxy, which still sends it requests), then is DOWN.
+  h.lb.onServerStat = (server, poll) => {
+    if (server !== 'app_1') return;
+    if (poll === 2) h.lb.status.set('app/app_2', 'UP 1/3');
+    if (poll === 2) h.lb.weights.set('app/app_3', 0);
+    if (poll === 4) h.lb.status.set('app/app_2', 'DOWN');
+  };
+  const outcome = await run(h, 'app:v2');
+  assert.equal(outcome.status, 'failed');
+  assert.equal(outcome.status === 'failed' && outcome.error.code, 'NO_SERVER_LEFT');
+  const failed = h.events.find((e) => e.step === 'SLOT_FAILED');
+  assert.match(
+    failed?.message ?? '',
+    /^every other server of backend app stopped taking traffic while app_1 drained \(app_2 DOWN at weight 100, app_3 UP at weight 0\); rolled back, c1 serves again at weight 37$/,
+  );
+  assert.ok(!h.trail.some((s) => s.startsWith('stop ')), h.trail.join(', '));
+  assert.equal(h.lb.weights.get('app/app_1'), 37);
+  assert.equal(h.runtime.byName('c1')?.image, 'app:v1');
 });
 
 test('a slot waits for a sibling to take traffic again, then goes on', async () => {

@@ -52,6 +52,19 @@ async function underLoad<T>(fn: () => Promise<T>, opts: Parameters<typeof testLo
 
 const steps = (events: StepEvent[], slot: string) => events.filter((e) => e.slot === slot).map((e) => e.step);
 
+/** A request's slot timings: 0 is the agent's own value, except where a test says otherwise. */
+function timings(given: Partial<NonNullable<UpdateHostRequest['options']>>): UpdateHostRequest['options'] {
+  return {
+    drainTimeoutMs: 0,
+    minDrainMs: 0,
+    healthTimeoutMs: 0,
+    minReadyMs: 0,
+    stopTimeoutS: 0,
+    slotParallelism: 0,
+    ...given,
+  };
+}
+
 /** The versions now, and the one app2 does not run: its slot is replaced whatever ran before. */
 async function nextForApp2(): Promise<{ before: string[]; next: string }> {
   const before = await versions();
@@ -166,14 +179,7 @@ test('a weight set above 0 through the socket during the drain (by hand, or a to
     next,
     () => lb.setWeight('app', 'app_2', 100),
     {
-      options: {
-        drainTimeoutMs: 0,
-        minDrainMs: 2_000,
-        healthTimeoutMs: 0,
-        minReadyMs: 0,
-        stopTimeoutS: 0,
-        slotParallelism: 0,
-      },
+      options: timings({ minDrainMs: 2_000 }),
     },
   );
   assert.equal(result.error, undefined, JSON.stringify(result.error));
@@ -294,6 +300,49 @@ test('HAProxy restarted mid-drain (stopped, started again a second later): the s
   await assertOnlyApp2On(next, before);
 });
 
+test('app_1 and app_3 go down while app_2 drains: app_2 is put back at once, its container never stopped', async () => {
+  const { before, next } = await nextForApp2();
+  const siblings = [host.containers[0]!, host.containers[2]!].map((name) => docker.getContainer(name));
+  let down: Promise<unknown> | undefined;
+  try {
+    const result = await updateHost(
+      host.agent.client,
+      {
+        rolloutId: 'it-siblings-down',
+        image: `fleetroll-app:${next}`,
+        slots: ['app2'],
+        // A drain long enough for HAProxy to see the other two go DOWN meanwhile.
+        options: timings({ minDrainMs: 8_000 }),
+      },
+      (e) => {
+        if (e.slot === 'app2' && e.step === 'WEIGHT_ZERO')
+          down = Promise.all(siblings.map((c) => c.stop({ t: 1 })));
+      },
+    );
+    await down;
+    assert.deepEqual(steps(result.events, 'app2'), [
+      'SLOT_STARTED',
+      'WEIGHT_ZERO',
+      'ROLLING_BACK',
+      'SLOT_FAILED',
+    ]);
+    const failed = result.events.find((e) => e.step === 'SLOT_FAILED');
+    assert.equal(failed?.errorCode, 'NO_SERVER_LEFT');
+    assert.match(failed?.message ?? '', /stopped taking traffic while app_2 drained \(app_1 DOWN/);
+    const restored = result.events.find((e) => e.step === 'ROLLING_BACK');
+    const weightZero = result.events.find((e) => e.step === 'WEIGHT_ZERO');
+    const ms = (restored?.atUnixMs ?? 0) - (weightZero?.atUnixMs ?? 0);
+    assert.ok(ms < 5_000, `put back ${ms} ms after weight 0, not at the end of the 8-s drain`);
+    assert.equal(await lb.getWeight('app', 'app_2'), 100);
+    assert.equal(await httpGet(host.frontendUrl), before[1], 'the frontend answers, from app_2');
+  } finally {
+    await down?.catch(() => undefined);
+    await Promise.all(siblings.map((c) => c.start().catch(() => undefined)));
+    await waitForStatus(['app_1', 'app_2', 'app_3'], 'UP');
+  }
+  assert.deepEqual(await versions(), before);
+});
+
 test('with app_2 and app_3 down, app1 is not taken out: NO_SERVER_LEFT, nothing changed, 0 failed requests', async () => {
   const others = host.containers.slice(1).map((name) => docker.getContainer(name));
   await Promise.all(others.map((c) => c.stop({ t: 1 })));
@@ -304,14 +353,7 @@ test('with app_2 and app_3 down, app1 is not taken out: NO_SERVER_LEFT, nothing 
         rolloutId: 'it-last-server',
         image: 'fleetroll-app:v1',
         slots: [],
-        options: {
-          drainTimeoutMs: 0,
-          minDrainMs: 0,
-          healthTimeoutMs: 1_000,
-          minReadyMs: 0,
-          stopTimeoutS: 0,
-          slotParallelism: 0,
-        },
+        options: timings({ healthTimeoutMs: 1_000 }),
       }),
     );
     const failed = result.events.find((e) => e.step === 'SLOT_FAILED');

@@ -94,10 +94,17 @@ export class HaproxyClient implements LoadBalancer {
   }
 
   async serverStat(backend: string, server: string): Promise<ServerStat> {
+    return (await this.serverAndSiblings(backend, server)).own;
+  }
+
+  async serverAndSiblings(
+    backend: string,
+    server: string,
+  ): Promise<{ own: ServerStat; others: ServerStat[] }> {
     checkName('server', server);
     const inBackend = await this.backendStat(backend);
-    const found = inBackend.find((stat) => stat.server === server);
-    if (found) return found;
+    const own = inBackend.find((stat) => stat.server === server);
+    if (own) return { own, others: inBackend.filter((stat) => stat !== own) };
     throw new HaproxyUnknownServerError(
       inBackend.length === 0
         ? `HAProxy has no backend ${excerpt(backend)} (or it has no servers)`

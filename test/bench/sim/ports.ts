@@ -64,6 +64,15 @@ export class SimLoadBalancer implements LoadBalancer {
     return { backend, server, scur, status: 'UP', checkStatus: 'L7OK', weight: s.weight, downCount: 0 };
   }
 
+  async serverAndSiblings(
+    backend: string,
+    server: string,
+  ): Promise<{ own: ServerStat; others: ServerStat[] }> {
+    const own = await this.serverStat(backend, server);
+    const others = (await this.backendStat(backend)).filter((s) => s.server !== server);
+    return { own, others };
+  }
+
   async backendStat(backend: string): Promise<ServerStat[]> {
     const keys = [...this.servers.keys()].filter((key) => key.startsWith(`${backend}/`));
     return Promise.all(keys.map((key) => this.serverStat(backend, key.slice(backend.length + 1))));

@@ -58,24 +58,19 @@ export class SimLoadBalancer implements LoadBalancer {
   }
 
   async serverStat(backend: string, server: string): Promise<ServerStat> {
-    const s = this.server(backend, server);
-    const draining = s.weight === 0 && Date.now() - s.zeroAtMs < this.drainMs;
-    const scur = s.weight > 0 ? SERVING_SESSIONS : draining ? 1 : 0;
-    return { backend, server, scur, status: 'UP', checkStatus: 'L7OK', weight: s.weight, downCount: 0 };
+    return this.stat(backend, server);
   }
 
   async serverAndSiblings(
     backend: string,
     server: string,
   ): Promise<{ own: ServerStat; others: ServerStat[] }> {
-    const own = await this.serverStat(backend, server);
-    const others = (await this.backendStat(backend)).filter((s) => s.server !== server);
-    return { own, others };
+    const own = this.stat(backend, server);
+    return { own, others: this.statsOf(backend).filter((s) => s.server !== server) };
   }
 
   async backendStat(backend: string): Promise<ServerStat[]> {
-    const keys = [...this.servers.keys()].filter((key) => key.startsWith(`${backend}/`));
-    return Promise.all(keys.map((key) => this.serverStat(backend, key.slice(backend.length + 1))));
+    return this.statsOf(backend);
   }
 
   /** Never reloaded: one process, always this one. */
@@ -94,6 +89,19 @@ export class SimLoadBalancer implements LoadBalancer {
   /** No master CLI here. */
   async oldProcessSessions(): Promise<undefined> {
     return undefined;
+  }
+
+  private stat(backend: string, server: string): ServerStat {
+    const s = this.server(backend, server);
+    const draining = s.weight === 0 && Date.now() - s.zeroAtMs < this.drainMs;
+    const scur = s.weight > 0 ? SERVING_SESSIONS : draining ? 1 : 0;
+    return { backend, server, scur, status: 'UP', checkStatus: 'L7OK', weight: s.weight, downCount: 0 };
+  }
+
+  private statsOf(backend: string): ServerStat[] {
+    const prefix = `${backend}/`;
+    const keys = [...this.servers.keys()].filter((key) => key.startsWith(prefix));
+    return keys.map((key) => this.stat(backend, key.slice(prefix.length)));
   }
 
   private server(backend: string, server: string): { weight: number; zeroAtMs: number } {

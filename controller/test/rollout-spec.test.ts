@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { InvalidInputError, type msg } from '@fleetroll/shared';
+import { InvalidInputError, NO_SLOT_OVERRIDES, type msg } from '@fleetroll/shared';
 import { DEFAULT_HOST_TIMEOUT_MS, parseRolloutSpec } from '../src/index.js';
 import { NEW } from './rollout-fakes.js';
 
@@ -46,14 +46,7 @@ test('spec: a wire request with proto defaults gets the documented defaults', ()
     pauseAfter: [],
     groupsInParallel: false,
     groupsInSequence: false,
-    options: {
-      drainTimeoutMs: 0,
-      minDrainMs: 0,
-      healthTimeoutMs: 0,
-      minReadyMs: 0,
-      stopTimeoutS: 0,
-      slotParallelism: 0,
-    },
+    options: NO_SLOT_OVERRIDES,
   });
 });
 

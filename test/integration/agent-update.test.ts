@@ -2,7 +2,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { StepEvent, UpdateHostRequest } from '@fleetroll/shared';
+import { NO_SLOT_OVERRIDES, type StepEvent, type UpdateHostRequest } from '@fleetroll/shared';
 import { HaproxyClient, REPLACED_SLOT_STEPS } from '@fleetroll/agent';
 import { updateHost } from '../support/agent-rpc.js';
 import { testLoad } from '../support/fleet-run.js';
@@ -52,17 +52,9 @@ async function underLoad<T>(fn: () => Promise<T>, opts: Parameters<typeof testLo
 
 const steps = (events: StepEvent[], slot: string) => events.filter((e) => e.slot === slot).map((e) => e.step);
 
-/** A request's slot timings: 0 is the agent's own value, except where a test says otherwise. */
+/** A request's slot options: the agent's own values, except where a test says otherwise. */
 function timings(given: Partial<NonNullable<UpdateHostRequest['options']>>): UpdateHostRequest['options'] {
-  return {
-    drainTimeoutMs: 0,
-    minDrainMs: 0,
-    healthTimeoutMs: 0,
-    minReadyMs: 0,
-    stopTimeoutS: 0,
-    slotParallelism: 0,
-    ...given,
-  };
+  return { ...NO_SLOT_OVERRIDES, ...given };
 }
 
 /** The versions now, and the one app2 does not run: its slot is replaced whatever ran before. */

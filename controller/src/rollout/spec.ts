@@ -2,6 +2,7 @@ import { z } from 'zod';
 import {
   InvalidInputError,
   formatZodError,
+  NO_SLOT_OVERRIDES,
   imageRefSchema,
   nameSchema,
   parseInput,
@@ -50,15 +51,6 @@ export const DEFAULT_HOST_TIMEOUT_MS = 600_000;
 const MAX_HOST_TIMEOUT_MS = 86_400_000;
 const MAX_SOAK_MS = 86_400_000;
 const MAX_BATCH_NUMBER = 100_000;
-
-const NO_OVERRIDES: msg.UpdateOptions__Output = {
-  drainTimeoutMs: 0,
-  minDrainMs: 0,
-  healthTimeoutMs: 0,
-  minReadyMs: 0,
-  stopTimeoutS: 0,
-  slotParallelism: 0,
-};
 
 const PERCENT = /^(\d+(?:\.\d+)?)\s*%?$/;
 
@@ -144,7 +136,7 @@ const requestSchema = z
     groupsInParallel: z.boolean().default(false),
     groupsInSequence: z.boolean().default(false),
     // The agent validates the same message, so the bounds are its own.
-    options: updateHostRequestSchema.shape.options.optional().transform((o) => o ?? NO_OVERRIDES),
+    options: updateHostRequestSchema.shape.options.optional().transform((o) => o ?? { ...NO_SLOT_OVERRIDES }),
   })
   .refine((r) => !(r.groupsInParallel && r.groupsInSequence), {
     path: ['groupsInSequence'],

@@ -52,6 +52,16 @@ export const updateHostRequestSchema = z.strictObject({
     .nullable(),
 });
 
+/** An UpdateHost request's slot options that override nothing: 0 leaves each to the agent's own value. */
+export const NO_SLOT_OVERRIDES: Readonly<NonNullable<z.infer<typeof updateHostRequestSchema>['options']>> = {
+  drainTimeoutMs: 0,
+  minDrainMs: 0,
+  healthTimeoutMs: 0,
+  minReadyMs: 0,
+  stopTimeoutS: 0,
+  slotParallelism: 0,
+};
+
 export interface UpdateCommand {
   rolloutId: string;
   image: string;

@@ -1,29 +1,21 @@
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
-import { DockerRuntime, HaproxyClient } from '@fleetroll/agent';
+import { DockerRuntime } from '@fleetroll/agent';
 import { updateHost } from '../support/agent-rpc.js';
-import { AGENT_MAIN, startLocalHost, type LocalHost } from '@fleetroll/local-fleet';
+import { AGENT_MAIN } from '@fleetroll/local-fleet';
+import { localHostForTests } from '../support/local-host.js';
 
-let host: LocalHost;
-let lb: HaproxyClient;
+const local = localHostForTests({ hostId: 'h2', index: 2 });
 const docker = new DockerRuntime({ socketPath: '/var/run/docker.sock' });
-
-before(async () => {
-  host = await startLocalHost({ hostId: 'h2', index: 2 });
-  lb = new HaproxyClient({ socketPath: host.socketPath, timeoutMs: 2_000 });
-});
-after(async () => {
-  await host?.stop();
-});
 
 /** Weights and container ids: if bad input changed anything, this changes. */
 async function snapshot(): Promise<string> {
-  const weights = await Promise.all([1, 2, 3].map((i) => lb.getWeight('app', `app_${i}`)));
-  const ids = await Promise.all(host.containers.map(async (c) => (await docker.inspect(c)).id));
+  const weights = await Promise.all([1, 2, 3].map((i) => local.lb.getWeight('app', `app_${i}`)));
+  const ids = await Promise.all(local.host.containers.map(async (c) => (await docker.inspect(c)).id));
   return JSON.stringify({ weights, ids });
 }
 
@@ -47,7 +39,7 @@ const BAD_REQUESTS = [
 for (const bad of BAD_REQUESTS) {
   test(`UpdateHost with ${bad.name} is refused with a clear error and changes nothing`, async () => {
     const before = await snapshot();
-    const result = await updateHost(host.agent.client, {
+    const result = await updateHost(local.host.agent.client, {
       rolloutId: 'it-bad',
       image: 'fleetroll-app:v2',
       ...bad.req,
@@ -60,9 +52,9 @@ for (const bad of BAD_REQUESTS) {
 }
 
 async function runAgentWith(edit: (cfg: Record<string, unknown>) => void) {
-  const cfg = parse(await readFile(host.configPath, 'utf8')) as Record<string, unknown>;
+  const cfg = parse(await readFile(local.host.configPath, 'utf8')) as Record<string, unknown>;
   edit(cfg);
-  const path = join(host.dir, 'bad-agent.yml');
+  const path = join(local.host.dir, 'bad-agent.yml');
   await writeFile(path, stringify(cfg));
   return spawnSync(process.execPath, [AGENT_MAIN, '--config', path], { encoding: 'utf8', timeout: 15_000 });
 }
@@ -75,7 +67,7 @@ test('a config with a missing field: exit 2, one line naming the field', async (
 });
 
 test('a registry credentials file (docker.authFile) that is not there: exit 2 at the start, one line naming it', async () => {
-  const missing = join(host.dir, 'no-such-docker-config.json');
+  const missing = join(local.host.dir, 'no-such-docker-config.json');
   const res = await runAgentWith((cfg) => {
     cfg['docker'] = { ...(cfg['docker'] as object | undefined), authFile: missing };
   });
@@ -98,20 +90,20 @@ test('a config with an injection attempt in a backend name is refused', async ()
 
 test('a slot whose HAProxy server does not exist: refused before anything changes', async () => {
   const before = await snapshot();
-  await host.agent.stop();
-  const cfgText = await readFile(host.configPath, 'utf8');
+  await local.host.agent.stop();
+  const cfgText = await readFile(local.host.configPath, 'utf8');
   try {
     const cfg = parse(cfgText) as { slots: { server: string }[] };
     cfg.slots[2]!.server = 'app_9';
-    await writeFile(host.configPath, stringify(cfg));
-    const agent = await host.restartAgent();
+    await writeFile(local.host.configPath, stringify(cfg));
+    const agent = await local.host.restartAgent();
     const result = await updateHost(agent.client, { rolloutId: 'it-bad', image: 'fleetroll-app:v2' });
     assert.equal(result.error?.fleetrollCode, 'HAPROXY_UNKNOWN_SERVER');
     assert.match(result.error?.details ?? '', /app_9/);
     assert.equal(await snapshot(), before);
   } finally {
-    await host.agent.stop();
-    await writeFile(host.configPath, cfgText);
-    await host.restartAgent();
+    await local.host.agent.stop();
+    await writeFile(local.host.configPath, cfgText);
+    await local.host.restartAgent();
   }
 });

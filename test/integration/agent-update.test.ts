@@ -1,36 +1,28 @@
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { NO_SLOT_OVERRIDES, type StepEvent, type UpdateHostRequest } from '@fleetroll/shared';
-import { HaproxyClient, REPLACED_SLOT_STEPS } from '@fleetroll/agent';
+import { REPLACED_SLOT_STEPS } from '@fleetroll/agent';
 import { updateHost } from '../support/agent-rpc.js';
 import { testLoad } from '../support/fleet-run.js';
 import { assertNoFailedRequests, httpGet } from '../support/assertions.js';
-import { describe, docker, startLocalHost, type LocalHost } from '@fleetroll/local-fleet';
+import { localHostForTests } from '../support/local-host.js';
+import { describe, docker } from '@fleetroll/local-fleet';
 
 // One host, 3 slots behind one HAProxy, 240 req/s through the frontend with every
 // 5th request a 1-second CGI, so that every drain has sessions to wait for.
-let host: LocalHost;
-let lb: HaproxyClient;
-
-before(async () => {
-  host = await startLocalHost({ hostId: 'h1', index: 1, weights: [37, 100, 100] });
-  lb = new HaproxyClient({ socketPath: host.socketPath, timeoutMs: 2_000 });
-});
-after(async () => {
-  await host?.stop();
-});
+const local = localHostForTests({ hostId: 'h1', index: 1, weights: [37, 100, 100] });
 
 async function weights(): Promise<number[]> {
-  return Promise.all([1, 2, 3].map((i) => lb.getWeight('app', `app_${i}`)));
+  return Promise.all([1, 2, 3].map((i) => local.lb.getWeight('app', `app_${i}`)));
 }
 
 /** Polls until every server named is in the status wanted, as HAProxy's checks see it. */
 async function waitForStatus(servers: string[], status: string): Promise<void> {
   const deadline = Date.now() + 10_000;
   for (;;) {
-    const seen = await Promise.all(servers.map(async (s) => (await lb.serverStat('app', s)).status));
+    const seen = await Promise.all(servers.map(async (s) => (await local.lb.serverStat('app', s)).status));
     if (seen.every((st) => st === status)) return;
     if (Date.now() > deadline)
       throw new Error(`${servers.join(', ')} never all ${status}: ${seen.join(', ')}`);
@@ -39,11 +31,11 @@ async function waitForStatus(servers: string[], status: string): Promise<void> {
 }
 
 async function versions(): Promise<string[]> {
-  return Promise.all(host.slotPorts.map((p) => httpGet(`http://127.0.0.1:${p}/`)));
+  return Promise.all(local.host.slotPorts.map((p) => httpGet(`http://127.0.0.1:${p}/`)));
 }
 
 async function underLoad<T>(fn: () => Promise<T>, opts: Parameters<typeof testLoad>[2] = {}) {
-  const load = testLoad([host.frontendUrl], 60_000, opts);
+  const load = testLoad([local.host.frontendUrl], 60_000, opts);
   // Let long requests pile up on every server before the first weight goes to 0.
   await new Promise((r) => setTimeout(r, 1_500));
   const result = await fn();
@@ -72,14 +64,14 @@ function replaceApp2(
 ) {
   return underLoad(
     async () => {
-      const update = updateHost(host.agent.client, {
+      const update = updateHost(local.host.agent.client, {
         rolloutId,
         image: `fleetroll-app:${next}`,
         slots: ['app2'],
         ...(options ? { options } : {}),
       });
       const deadline = Date.now() + 20_000;
-      while ((await lb.getWeight('app', 'app_2')) !== 0) {
+      while ((await local.lb.getWeight('app', 'app_2')) !== 0) {
         if (Date.now() > deadline) throw new Error('app_2 never went to weight 0');
         await new Promise((r) => setTimeout(r, 10));
       }
@@ -98,7 +90,7 @@ async function assertOnlyApp2On(next: string, before: string[]): Promise<void> {
 
 test('v1 → v2 under load: every slot on v2, weights restored, 0 failed requests', async () => {
   const { result, report } = await underLoad(() =>
-    updateHost(host.agent.client, { rolloutId: 'it-v2', image: 'fleetroll-app:v2' }),
+    updateHost(local.host.agent.client, { rolloutId: 'it-v2', image: 'fleetroll-app:v2' }),
   );
   assert.equal(result.error, undefined, JSON.stringify(result.error));
   assert.equal(result.events.at(-1)?.step, 'HOST_DONE');
@@ -124,10 +116,10 @@ test('v1 → v2 under load: every slot on v2, weights restored, 0 failed request
     'SLOT_DONE:app3',
   ]);
 
-  assertNoFailedRequests(report, [host]);
+  assertNoFailedRequests(report, [local.host]);
   assert.deepEqual(await weights(), [37, 100, 100]);
   assert.deepEqual(await versions(), ['v2', 'v2', 'v2']);
-  const d = await describe(host.agent.client);
+  const d = await describe(local.host.agent.client);
   assert.deepEqual(
     d.slots.map((s) => s.image),
     Array(3).fill('fleetroll-app:v2'),
@@ -136,7 +128,10 @@ test('v1 → v2 under load: every slot on v2, weights restored, 0 failed request
 });
 
 test('running the same update again touches nothing', async () => {
-  const result = await updateHost(host.agent.client, { rolloutId: 'it-v2-again', image: 'fleetroll-app:v2' });
+  const result = await updateHost(local.host.agent.client, {
+    rolloutId: 'it-v2-again',
+    image: 'fleetroll-app:v2',
+  });
   assert.deepEqual(
     result.events.filter((e) => e.slot).map((e) => e.step),
     ['SLOT_STARTED', 'SLOT_SKIPPED', 'SLOT_STARTED', 'SLOT_SKIPPED', 'SLOT_STARTED', 'SLOT_SKIPPED'],
@@ -145,7 +140,7 @@ test('running the same update again touches nothing', async () => {
 
 test('a broken image: slot rolled back, old version serving, weight restored, 0 failed requests', async () => {
   const { result, report } = await underLoad(() =>
-    updateHost(host.agent.client, { rolloutId: 'it-broken', image: 'fleetroll-app:broken' }),
+    updateHost(local.host.agent.client, { rolloutId: 'it-broken', image: 'fleetroll-app:broken' }),
   );
   const failed = result.events.find((e) => e.step === 'SLOT_FAILED');
   assert.equal(failed?.slot, 'app1');
@@ -153,10 +148,10 @@ test('a broken image: slot rolled back, old version serving, weight restored, 0 
   assert.match(failed?.message ?? '', /unhealthy.*rolled back/);
   assert.equal(result.events.at(-1)?.step, 'HOST_FAILED');
   assert.deepEqual(steps(result.events, 'app2'), [], 'the host stopped at the failed slot');
-  assertNoFailedRequests(report, [host]);
+  assertNoFailedRequests(report, [local.host]);
   assert.deepEqual(await weights(), [37, 100, 100]);
   assert.deepEqual(await versions(), ['v2', 'v2', 'v2']);
-  const d = await describe(host.agent.client);
+  const d = await describe(local.host.agent.client);
   assert.ok(
     d.slots.every((s) => s.containerState === 'running' && s.lbStatus === 'UP'),
     JSON.stringify(d.slots),
@@ -169,13 +164,13 @@ test('a weight set above 0 through the socket during the drain (by hand, or a to
   const { result, report } = await replaceApp2(
     'it-weight-back',
     next,
-    () => lb.setWeight('app', 'app_2', 100),
+    () => local.lb.setWeight('app', 'app_2', 100),
     {
       options: timings({ minDrainMs: 2_000 }),
     },
   );
   assert.equal(result.error, undefined, JSON.stringify(result.error));
-  assertNoFailedRequests(report, [host]);
+  assertNoFailedRequests(report, [local.host]);
   const drained = result.events.find((e) => e.slot === 'app2' && e.step === 'DRAINED');
   assert.match(
     drained?.message ?? '',
@@ -188,7 +183,7 @@ test('HAProxy reloaded mid-drain: weight set back to 0, and the container stoppe
   const { before, next } = await nextForApp2();
   // The old process keeps app_2's 1-second requests; the new one has none of them.
   // A connection per request: the reload closing idle keep-alive connections is HAProxy's doing.
-  const { result, report } = await replaceApp2('it-reload-drain', next, () => host.reloadHaproxy(), {
+  const { result, report } = await replaceApp2('it-reload-drain', next, () => local.host.reloadHaproxy(), {
     keepAlive: false,
   });
   assert.equal(result.error, undefined, JSON.stringify(result.error));
@@ -197,7 +192,7 @@ test('HAProxy reloaded mid-drain: weight set back to 0, and the container stoppe
     drained?.message ?? '',
     /^HAProxy was reloaded meanwhile: waited for the old HAProxy process \(pid \d+\) to finish its requests; HAProxy had app\/app_2 above weight 0 again once while it drained/,
   );
-  assertNoFailedRequests(report, [host]);
+  assertNoFailedRequests(report, [local.host]);
   await assertOnlyApp2On(next, before);
 });
 
@@ -208,17 +203,17 @@ test('HAProxy reloaded just before the slot: the drain also waits for the old pr
     async () => {
       // Three 2-second requests on app_2 through the process about to be replaced: longer than
       // any the new process will have, so `show stat` alone would end the drain under them.
-      await Promise.all(['app_1', 'app_3'].map((s) => lb.setWeight('app', s, 0)));
+      await Promise.all(['app_1', 'app_3'].map((s) => local.lb.setWeight('app', s, 0)));
       const held = [1, 2, 3].map(() =>
-        fetch(`${host.frontendUrl}/cgi-bin/slow?2`, { signal: AbortSignal.timeout(10_000) }).then(
+        fetch(`${local.host.frontendUrl}/cgi-bin/slow?2`, { signal: AbortSignal.timeout(10_000) }).then(
           (res) => res.status,
           (err: Error) => err.message,
         ),
       );
       await sleep(200);
       // The new process starts with the configured weights.
-      await host.reloadHaproxy();
-      const update = await updateHost(host.agent.client, {
+      await local.host.reloadHaproxy();
+      const update = await updateHost(local.host.agent.client, {
         rolloutId: 'it-reload-before',
         image: `fleetroll-app:${next}`,
         slots: ['app2'],
@@ -234,7 +229,7 @@ test('HAProxy reloaded just before the slot: the drain also waits for the old pr
     drained?.message ?? '',
     /^HAProxy had been reloaded just before: waited for the old HAProxy process \(pid \d+\) to finish its requests$/,
   );
-  assertNoFailedRequests(report, [host]);
+  assertNoFailedRequests(report, [local.host]);
   await assertOnlyApp2On(next, before);
 });
 
@@ -244,13 +239,13 @@ test('HAProxy reloaded while the new container starts (weights forgotten, every 
   const { result, report } = await underLoad(
     () =>
       updateHost(
-        host.agent.client,
+        local.host.agent.client,
         { rolloutId: 'it-reload', image: `fleetroll-app:${next}`, slots: ['app2'] },
         (e) => {
           if (e.slot === 'app2' && e.step === 'NEW_STARTED') {
-            reloaded = host
+            reloaded = local.host
               .reloadHaproxy()
-              .then(() => lb.serverStat('app', 'app_2'))
+              .then(() => local.lb.serverStat('app', 'app_2'))
               .then((stat) => stat.weight);
           }
         },
@@ -267,7 +262,7 @@ test('HAProxy reloaded while the new container starts (weights forgotten, every 
     /^HAProxy had app\/app_2 above weight 0 again once while the new container started .*: set back to 0$/,
     `app_2 was at weight ${weightAfterReload} as the reload ended`,
   );
-  assertNoFailedRequests(report, [host]);
+  assertNoFailedRequests(report, [local.host]);
   await assertOnlyApp2On(next, before);
 });
 
@@ -275,10 +270,10 @@ test('HAProxy restarted mid-drain (stopped, started again a second later): the s
   const { before, next } = await nextForApp2();
   let restarted: Promise<void> | undefined;
   const result = await updateHost(
-    host.agent.client,
+    local.host.agent.client,
     { rolloutId: 'it-restart', image: `fleetroll-app:${next}`, slots: ['app2'] },
     (e) => {
-      if (e.slot === 'app2' && e.step === 'WEIGHT_ZERO') restarted = host.restartHaproxy(1_000);
+      if (e.slot === 'app2' && e.step === 'WEIGHT_ZERO') restarted = local.host.restartHaproxy(1_000);
     },
   );
   await restarted;
@@ -294,11 +289,13 @@ test('HAProxy restarted mid-drain (stopped, started again a second later): the s
 
 test('app_1 and app_3 go down while app_2 drains: app_2 is put back at once, its container never stopped', async () => {
   const { before, next } = await nextForApp2();
-  const siblings = [host.containers[0]!, host.containers[2]!].map((name) => docker.getContainer(name));
+  const siblings = [local.host.containers[0]!, local.host.containers[2]!].map((name) =>
+    docker.getContainer(name),
+  );
   let down: Promise<unknown> | undefined;
   try {
     const result = await updateHost(
-      host.agent.client,
+      local.host.agent.client,
       {
         rolloutId: 'it-siblings-down',
         image: `fleetroll-app:${next}`,
@@ -325,8 +322,8 @@ test('app_1 and app_3 go down while app_2 drains: app_2 is put back at once, its
     const weightZero = result.events.find((e) => e.step === 'WEIGHT_ZERO');
     const ms = (restored?.atUnixMs ?? 0) - (weightZero?.atUnixMs ?? 0);
     assert.ok(ms < 5_000, `put back ${ms} ms after weight 0, not at the end of the 8-s drain`);
-    assert.equal(await lb.getWeight('app', 'app_2'), 100);
-    assert.equal(await httpGet(host.frontendUrl), before[1], 'the frontend answers, from app_2');
+    assert.equal(await local.lb.getWeight('app', 'app_2'), 100);
+    assert.equal(await httpGet(local.host.frontendUrl), before[1], 'the frontend answers, from app_2');
   } finally {
     await down?.catch(() => undefined);
     await Promise.all(siblings.map((c) => c.start().catch(() => undefined)));
@@ -336,12 +333,12 @@ test('app_1 and app_3 go down while app_2 drains: app_2 is put back at once, its
 });
 
 test('with app_2 and app_3 down, app1 is not taken out: NO_SERVER_LEFT, nothing changed, 0 failed requests', async () => {
-  const others = host.containers.slice(1).map((name) => docker.getContainer(name));
+  const others = local.host.containers.slice(1).map((name) => docker.getContainer(name));
   await Promise.all(others.map((c) => c.stop({ t: 1 })));
   try {
     await waitForStatus(['app_2', 'app_3'], 'DOWN');
     const { result, report } = await underLoad(() =>
-      updateHost(host.agent.client, {
+      updateHost(local.host.agent.client, {
         rolloutId: 'it-last-server',
         image: 'fleetroll-app:v1',
         slots: [],
@@ -354,9 +351,9 @@ test('with app_2 and app_3 down, app1 is not taken out: NO_SERVER_LEFT, nothing 
     assert.match(failed?.message ?? '', /app_2 DOWN at weight 100, app_3 DOWN at weight 100/);
     assert.equal(result.events.at(-1)?.step, 'HOST_FAILED');
     assert.ok(!result.events.some((e) => e.step === 'WEIGHT_ZERO'), 'no weight went to 0');
-    assertNoFailedRequests(report, [host]);
+    assertNoFailedRequests(report, [local.host]);
     assert.deepEqual(await weights(), [37, 100, 100]);
-    assert.equal(await httpGet(`http://127.0.0.1:${host.slotPorts[0]}/`), 'v2');
+    assert.equal(await httpGet(`http://127.0.0.1:${local.host.slotPorts[0]}/`), 'v2');
   } finally {
     await Promise.all(others.map((c) => c.start()));
   }
@@ -364,8 +361,8 @@ test('with app_2 and app_3 down, app1 is not taken out: NO_SERVER_LEFT, nothing 
 });
 
 test('an agent that cannot see HAProxy processes (a pid namespace of its own, as in a container): HAProxy reloaded mid-drain, the drain lasts until drainTimeout, 0 failed requests', async () => {
-  await host.agent.stop();
-  const agent = await host.restartAgent({ pidNamespace: true });
+  await local.host.agent.stop();
+  const agent = await local.host.restartAgent({ pidNamespace: true });
   try {
     const unseen = /this agent sees no HAProxy with that pid: they run in different pid namespaces/;
     assert.match(await readFile(agent.logFile, 'utf8'), unseen, 'the agent warned at start');
@@ -377,7 +374,7 @@ test('an agent that cannot see HAProxy processes (a pid namespace of its own, as
     const drainTimeoutMs = 3_000;
     // The old process keeps app_2's half-second requests, and nothing the agent sees tells when
     // it has finished them: only drainTimeout, longer than any of them, is safe.
-    const { result, report } = await replaceApp2('it-reload-unseen', next, () => host.reloadHaproxy(), {
+    const { result, report } = await replaceApp2('it-reload-unseen', next, () => local.host.reloadHaproxy(), {
       keepAlive: false,
       options: {
         drainTimeoutMs,
@@ -396,10 +393,10 @@ test('an agent that cannot see HAProxy processes (a pid namespace of its own, as
     );
     assert.equal(drained?.drainTimedOut, true);
     assert.ok((drained?.durationMs ?? 0) >= drainTimeoutMs, `drained for ${drained?.durationMs} ms`);
-    assertNoFailedRequests(report, [host]);
+    assertNoFailedRequests(report, [local.host]);
     await assertOnlyApp2On(next, before);
   } finally {
-    await host.agent.stop();
-    await host.restartAgent();
+    await local.host.agent.stop();
+    await local.host.restartAgent();
   }
 });

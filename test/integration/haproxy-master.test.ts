@@ -1,24 +1,16 @@
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HaproxyClient } from '@fleetroll/agent';
-import { describe, startLocalHost, type LocalHost } from '@fleetroll/local-fleet';
+import { describe } from '@fleetroll/local-fleet';
 import { updateHost } from '../support/agent-rpc.js';
 import { testLoad } from '../support/fleet-run.js';
 import { assertNoFailedRequests } from '../support/assertions.js';
+import { localHostForTests } from '../support/local-host.js';
 
 // One host whose HAProxy runs as a master with workers (-W, as Debian's haproxy.service does), its
 // agent given the master CLI (-S).
-let host: LocalHost;
-let lb: HaproxyClient;
-
-before(async () => {
-  host = await startLocalHost({ hostId: 'h7', index: 7, haproxyMasterWorker: true });
-  lb = new HaproxyClient({ socketPath: host.socketPath, timeoutMs: 2_000 });
-});
-after(async () => {
-  await host?.stop();
-});
+const local = localHostForTests({ hostId: 'h7', index: 7, haproxyMasterWorker: true });
 
 /**
  * Sets app_1..app_3's weights, so that the next requests go where a test wants them. Raised ones
@@ -26,12 +18,14 @@ after(async () => {
  */
 async function route(weights: number[]): Promise<void> {
   const order = weights.map((w, i) => ({ w, server: `app_${i + 1}` })).sort((a, b) => b.w - a.w);
-  for (const { w, server } of order) await lb.setWeight('app', server, w);
+  for (const { w, server } of order) await local.lb.setWeight('app', server, w);
 }
 
 /** A request through the frontend that takes `seconds`: its status, or why it failed. */
 function slowRequest(seconds: number): Promise<number | string> {
-  return fetch(`${host.frontendUrl}/cgi-bin/slow?${seconds}`, { signal: AbortSignal.timeout(15_000) }).then(
+  return fetch(`${local.host.frontendUrl}/cgi-bin/slow?${seconds}`, {
+    signal: AbortSignal.timeout(15_000),
+  }).then(
     (res) => res.status,
     (err: Error) => err.message,
   );
@@ -44,7 +38,7 @@ function slowRequest(seconds: number): Promise<number | string> {
  */
 async function reloadJustBeforeSlot(rolloutId: string, image: string): Promise<void> {
   // A connection per request: the reload closing idle keep-alive connections is HAProxy's doing.
-  const load = testLoad([host.frontendUrl], 60_000, { keepAlive: false });
+  const load = testLoad([local.host.frontendUrl], 60_000, { keepAlive: false });
   let report;
   try {
     await sleep(1_000);
@@ -55,25 +49,25 @@ async function reloadJustBeforeSlot(rolloutId: string, image: string): Promise<v
     await route([0, 100, 0]);
     const onApp2 = [1, 2, 3].map(() => slowRequest(2));
     await sleep(200);
-    const oldWorker = await lb.processId();
+    const oldWorker = await local.lb.processId();
     // The new worker starts with the configured weights.
-    await host.reloadHaproxy();
+    await local.host.reloadHaproxy();
     const master = new HaproxyClient({
-      socketPath: host.socketPath,
+      socketPath: local.host.socketPath,
       timeoutMs: 2_000,
-      masterSocketPath: host.haproxyMasterSocket,
+      masterSocketPath: local.host.haproxyMasterSocket,
     });
-    assert.deepEqual(await master.previousProcesses(await lb.processId()), [oldWorker]);
+    assert.deepEqual(await master.previousProcesses(await local.lb.processId()), [oldWorker]);
     const onOldApp1 = await master.oldProcessSessions(oldWorker, 'app', 'app_1');
     // Undefined while the master re-executes itself: the drain then waits for the worker's exit.
     assert.ok(onOldApp1 === undefined || onOldApp1 >= 1, `the old worker has ${onOldApp1} on app_1`);
-    const result = await updateHost(host.agent.client, {
+    const result = await updateHost(local.host.agent.client, {
       rolloutId,
       image,
       slots: ['app2'],
     });
     assert.equal(result.error, undefined, JSON.stringify(result.error));
-    assert.ok(lb.processRunning(oldWorker), 'the old worker still serves app_1 as the slot ends');
+    assert.ok(local.lb.processRunning(oldWorker), 'the old worker still serves app_1 as the slot ends');
     const drained = result.events.find((e) => e.slot === 'app2' && e.step === 'DRAINED');
     assert.equal(
       drained?.message,
@@ -87,22 +81,22 @@ async function reloadJustBeforeSlot(rolloutId: string, image: string): Promise<v
   } finally {
     report = await load.stop();
   }
-  assertNoFailedRequests(report, [host]);
+  assertNoFailedRequests(report, [local.host]);
 }
 
 test('HAProxy reloaded just before the slot, its old worker busy with app_1 too: asked through the master CLI, the drain waits for its app_2 requests only, 0 failed requests', () =>
   reloadJustBeforeSlot('it-master', 'fleetroll-app:v2'));
 
 test('the same for an agent in a pid namespace of its own: it learns of the old worker from the master CLI, 0 failed requests', async () => {
-  await host.agent.stop();
-  const agent = await host.restartAgent({ pidNamespace: true });
+  await local.host.agent.stop();
+  const agent = await local.host.restartAgent({ pidNamespace: true });
   try {
     const { warnings } = await describe(agent.client);
     assert.match(warnings.join('\n'), /they run in different pid namespaces/, 'the agent sees HAProxy run');
     // The first test left app2 on v2.
     await reloadJustBeforeSlot('it-master-unseen', 'fleetroll-app:v1');
   } finally {
-    await host.agent.stop();
-    await host.restartAgent();
+    await local.host.agent.stop();
+    await local.host.restartAgent();
   }
 });

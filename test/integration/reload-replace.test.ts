@@ -1,50 +1,40 @@
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { HaproxyClient } from '@fleetroll/agent';
-import { startLocalHost, type LocalHost } from '@fleetroll/local-fleet';
 import { updateHost } from '../support/agent-rpc.js';
 import { testLoad } from '../support/fleet-run.js';
 import { assertNoFailedRequests, httpGet } from '../support/assertions.js';
+import { localHostForTests } from '../support/local-host.js';
 
 // One host whose app takes 2 s to stop, as an app finishing its work on SIGTERM does: httpd serves
 // on until the shell that got the signal exits. A reload in that time gives app_2 its configured
 // weight back, and requests that reach the stopping container are cut when it exits.
 const SLOW_STOP = ['/bin/sh', '-c', "trap 'sleep 2; exit 0' TERM; httpd -f -p 8080 -h /www & wait $!"];
 
-let host: LocalHost;
-let lb: HaproxyClient;
-
-before(async () => {
-  host = await startLocalHost({ hostId: 'h8', index: 8, cmd: SLOW_STOP });
-  lb = new HaproxyClient({ socketPath: host.socketPath, timeoutMs: 2_000 });
-});
-after(async () => {
-  await host?.stop();
-});
+const local = localHostForTests({ hostId: 'h8', index: 8, cmd: SLOW_STOP });
 
 test('HAProxy reloaded while the old container stops: the weight goes back to 0 at once, not after the new container started, 0 failed requests', async () => {
-  const app2 = `http://127.0.0.1:${host.slotPorts[1]}/`;
+  const app2 = `http://127.0.0.1:${local.host.slotPorts[1]}/`;
   const next = (await httpGet(app2)) === 'v1' ? 'v2' : 'v1';
   // A connection per request: the reload closing idle keep-alive connections is HAProxy's doing.
-  const load = testLoad([host.frontendUrl], 60_000, { keepAlive: false });
+  const load = testLoad([local.host.frontendUrl], 60_000, { keepAlive: false });
   let stopped = 0;
   let reloaded: Promise<number> | undefined;
   let report;
   try {
     await sleep(1_500);
     const result = await updateHost(
-      host.agent.client,
+      local.host.agent.client,
       { rolloutId: 'it-reload-stop', image: `fleetroll-app:${next}`, slots: ['app2'] },
       (e) => {
         if (e.slot !== 'app2') return;
         if (e.step === 'DRAINED') {
           stopped = Date.now();
           // What the weight is 0.5 s after the reload: back to 0 by the agent, or still the configured 100.
-          reloaded = host
+          reloaded = local.host
             .reloadHaproxy()
             .then(() => sleep(500))
-            .then(() => lb.getWeight('app', 'app_2'));
+            .then(() => local.lb.getWeight('app', 'app_2'));
         }
       },
     );
@@ -63,7 +53,7 @@ test('HAProxy reloaded while the old container stops: the weight goes back to 0 
   } finally {
     report = await load.stop();
   }
-  assertNoFailedRequests(report, [host]);
-  assert.equal(await lb.getWeight('app', 'app_2'), 100);
+  assertNoFailedRequests(report, [local.host]);
+  assert.equal(await local.lb.getWeight('app', 'app_2'), 100);
   assert.equal(await httpGet(app2), next);
 });

@@ -8,7 +8,7 @@ const takesTraffic = (stat: ServerStat): boolean => stat.weight > 0 && isServing
 
 /** One HAProxy may still send requests to: also while it is failing checks but not DOWN yet ("UP 1/3"). */
 export const mayTakeTraffic = (stat: ServerStat): boolean =>
-  takesTraffic(stat) || (stat.weight > 0 && stat.status.startsWith('UP'));
+  stat.weight > 0 && (isServing(stat) || stat.status.startsWith('UP'));
 
 /** "app_1 DOWN at weight 100, app_3 UP at weight 0": what the others are, for an error. */
 export function describeServers(servers: readonly ServerStat[]): string {

@@ -74,7 +74,8 @@ export const agentConfigSchema = z
           .describe(
             "Path of HAProxy's master CLI socket (HAProxy run with -W and -S). With it, a drain asks an old " +
               "process a reload left for its sessions on the slot's server alone, instead of waiting for that " +
-              'process to exit.',
+              'process to exit; and an agent in another pid namespace learns from it of the old workers a ' +
+              'reload just before a slot left.',
           ),
       })
       .describe("The local HAProxy in front of this host's slots."),

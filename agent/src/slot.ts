@@ -39,12 +39,14 @@ export async function replaceSlot(
   const deps = { ...outer, lb: patient };
   const { lb, runtime, journal } = deps;
   const log = deps.log.child({ slot: slot.id });
-  /** A step's note, with the times HAProxy's socket was away since the last one (also logged). */
-  const noted = (note: string): string => {
+  /** The times HAProxy's socket was away since the last look, logged; '' when it never was. */
+  const absences = (): string => {
     const away = absenceNote(patient.takeAbsences());
     if (away) log.warn(away);
-    return [note, away].filter(Boolean).join('; ');
+    return away;
   };
+  /** A step's note, with those absences. */
+  const noted = (note: string): string => [note, absences()].filter(Boolean).join('; ');
   step('SLOT_STARTED', { message: `${slot.container} → ${cmd.image}` });
 
   const old = await runtime.inspect(slot.container);
@@ -124,7 +126,7 @@ export async function replaceSlot(
     weightZeroMs = Date.now() - zeroAt;
     step('WEIGHT_RESTORED', { weight, durationMs: weightZeroMs });
   });
-  noted(''); // logged only: the socket away during the weight's restore
+  absences(); // during the weight's restore: logged only, no step carries a note then
   step('SLOT_DONE', { message: `${slot.container} runs ${cmd.image}` });
   log.info({ weightZeroMs, drainMs }, 'slot replaced');
   return { slot: slot.id, status: 'done', weightZeroMs };

@@ -35,12 +35,17 @@ export async function startAgent(config: AgentConfig, log: Logger): Promise<Runn
     authFile: config.docker.authFile,
   });
   await runtime.checkCredentials();
+  const { serverStateFile } = config.haproxy;
+  const lb = new HaproxyClient({
+    socketPath: config.haproxy.socket,
+    timeoutMs: config.haproxy.timeoutMs,
+    masterSocketPath: config.haproxy.masterSocket,
+    serverState: serverStateFile === undefined ? undefined : { file: serverStateFile, log },
+  });
+  // Before recovery sets any weight: a file that cannot be written is a setup to fix, not a warning.
+  await lb.checkServerStateFile();
   const deps: SlotDeps = {
-    lb: new HaproxyClient({
-      socketPath: config.haproxy.socket,
-      timeoutMs: config.haproxy.timeoutMs,
-      masterSocketPath: config.haproxy.masterSocket,
-    }),
+    lb,
     runtime,
     journal,
     log,

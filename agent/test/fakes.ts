@@ -294,3 +294,14 @@ export function capturingLog() {
   const log = pino({ level: 'info' }, { write: (line: string) => lines.push(line) });
   return { lines, log };
 }
+
+// As HAProxy 2.6.12 answers `show servers state` (app_2 at weight 0, its configured 100).
+export const STATE_DUMP = [
+  '1',
+  '# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight srv_time_since_last_change srv_check_status srv_check_result srv_check_health srv_check_state srv_agent_state bk_f_forced_id srv_f_forced_id srv_fqdn srv_port srvrecord srv_use_ssl srv_check_port srv_check_addr srv_agent_addr srv_agent_port',
+  '3 app 1 app_1 127.0.0.1 2 0 100 100 12 6 3 4 6 0 0 0 - 21001 - 0 0 - - 0',
+  '3 app 2 app_2 127.0.0.1 2 0 0 100 3 6 3 4 6 0 0 0 - 21002 - 0 0 - - 0',
+  '4 api 1 app_2 127.0.0.1 2 0 50 50 3 6 3 4 6 0 0 0 - 21003 - 0 0 - - 0',
+  '',
+  '',
+].join('\n');

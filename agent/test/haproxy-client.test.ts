@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -6,6 +7,7 @@ import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import {
   HaproxySocketMissingError,
+  HaproxyStateFileError,
   HaproxyTimeoutError,
   HaproxyUnexpectedReplyError,
   HaproxyUnknownServerError,
@@ -13,6 +15,7 @@ import {
 } from '@fleetroll/shared';
 import { oldWorkers, takenOverFrom } from '../src/haproxy/client.js';
 import { HaproxyClient, sendCommand } from '../src/haproxy/index.js';
+import { STATE_DUMP, capturingLog } from './fakes.js';
 
 /**
  * A stand-in for HAProxy's admin socket: records each command it receives and answers
@@ -273,5 +276,62 @@ describe('HaproxyClient without a listening socket', () => {
   it('rejects bad options', () => {
     assert.throws(() => new HaproxyClient({ socketPath: '', timeoutMs: 100 }), InvalidInputError);
     assert.throws(() => new HaproxyClient({ socketPath: '/x', timeoutMs: 0 }), InvalidInputError);
+  });
+});
+
+describe('HaproxyClient keeping a server state file', () => {
+  const withState = (file: string) => {
+    const { lines, log } = capturingLog();
+    const keeper = new HaproxyClient({
+      socketPath: fake.socketPath,
+      timeoutMs: 300,
+      serverState: { file, log },
+    });
+    return { keeper, lines };
+  };
+
+  it('saves the state with the new weight before it sets it, one weight change at a time', async () => {
+    const file = join(dir, 'servers.state');
+    const { keeper } = withState(file);
+    const saved: string[] = [];
+    fake.respond = (command) => {
+      if (command === 'show servers state') return STATE_DUMP;
+      // What the file said of the server as its weight was set.
+      const server = command.split(' ')[2]?.split('/')[1];
+      const line = readFileSync(file, 'utf8')
+        .split('\n')
+        .find((l) => l.startsWith('3 app ') && l.split(' ')[3] === server);
+      saved.push(`${server} ${line?.split(' ')[7]}`);
+      return '\n';
+    };
+    await Promise.all([keeper.setWeight('app', 'app_2', 100), keeper.setWeight('app', 'app_1', 0)]);
+    assert.deepEqual(fake.commands, [
+      'show servers state',
+      'set weight app/app_2 100',
+      'show servers state',
+      'set weight app/app_1 0',
+    ]);
+    assert.deepEqual(saved, ['app_2 100', 'app_1 0'], 'the file had each weight before HAProxy did');
+  });
+
+  it('sets the weight all the same when the state cannot be saved, and warns once until it can', async () => {
+    const { keeper, lines } = withState(join(dir, 'absent', 'servers.state'));
+    fake.respond = (command) => (command === 'show servers state' ? STATE_DUMP : '\n');
+    await keeper.setWeight('app', 'app_2', 0);
+    await keeper.setWeight('app', 'app_2', 100);
+    assert.deepEqual(
+      fake.commands.filter((c) => c.startsWith('set')),
+      ['set weight app/app_2 0', 'set weight app/app_2 100'],
+    );
+    assert.equal(lines.length, 1, lines.join(''));
+    assert.match(lines[0] ?? '', /cannot write HAProxy's server state to .*absent/);
+    await assert.rejects(keeper.checkServerStateFile(), HaproxyStateFileError);
+  });
+
+  it('leaves a refusal of the weight to `set weight` to report', async () => {
+    const { keeper, lines } = withState(join(dir, 'servers.state'));
+    fake.respond = (command) => (command === 'show servers state' ? STATE_DUMP : 'No such server.\n\n');
+    await assert.rejects(keeper.setWeight('app', 'app_9', 0), HaproxyUnknownServerError);
+    assert.deepEqual(lines, []);
   });
 });

@@ -52,6 +52,11 @@ export class HaproxyUnexpectedReplyError extends FleetrollError {
   readonly code = 'HAPROXY_UNEXPECTED_REPLY';
 }
 
+/** The agent could not save HAProxy's server state to the file a reload reads it from. */
+export class HaproxyStateFileError extends FleetrollError {
+  readonly code = 'HAPROXY_STATE_FILE';
+}
+
 export class DockerUnavailableError extends FleetrollError {
   readonly code = 'DOCKER_UNAVAILABLE';
 }

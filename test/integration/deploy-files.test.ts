@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { access } from 'node:fs/promises';
+import { access, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
+import { parse } from 'yaml';
 import { findBinary } from '@fleetroll/local-fleet';
 
 /*
@@ -30,7 +31,14 @@ for (const kit of ['samples', 'compose']) {
     const haproxy = await findBinary('haproxy', 'haproxy');
     const r = await run(haproxy, ['-c', '-f', deploy(`${kit}/haproxy.cfg`)]);
     assert.equal(r.code, 0, r.output);
-    assert.doesNotMatch(r.output, /\[WARNING\]|\[ALERT\]/, r.output);
+    // The agent writes the server state file at its first weight change: absent until then.
+    const absentState = /\[WARNING\].*Can't open global server state file '([^']+)'.*\n/;
+    const stateFile = absentState.exec(r.output)?.[1];
+    assert.doesNotMatch(r.output.replace(absentState, ''), /\[WARNING\]|\[ALERT\]/, r.output);
+    const agent = parse(await readFile(deploy(`${kit}/agent.yml`), 'utf8')) as {
+      haproxy?: { serverStateFile?: string };
+    };
+    assert.equal(stateFile, agent.haproxy?.serverStateFile, "the agent's serverStateFile is HAProxy's");
   });
 
   test(`nats-server -t accepts deploy/${kit}/nats.conf`, async () => {

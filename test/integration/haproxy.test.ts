@@ -6,7 +6,12 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HaproxyClient, type ServerStat } from '@fleetroll/agent';
-import { HaproxySocketMissingError, HaproxyUnknownServerError, InvalidInputError } from '@fleetroll/shared';
+import {
+  HaproxySocketMissingError,
+  HaproxyUnknownServerError,
+  InvalidInputError,
+  createLogger,
+} from '@fleetroll/shared';
 import { freeLoopbackPort, startHaproxy, type HaproxyProcess } from '@fleetroll/local-fleet';
 
 /*
@@ -225,6 +230,43 @@ describe('an HAProxy reload', () => {
     assert.equal(client.processRunning(before), true, 'the old process finishes its request first');
     for (const res of held.splice(0)) res.end();
     assert.equal(await request, 200);
+  });
+});
+
+describe('a server state file kept by the client', () => {
+  it('gives a reloaded or restarted HAProxy the weights the client set, not the configured ones', async () => {
+    const stateDir = join(dir, 'state');
+    await mkdir(stateDir);
+    const kept = await startHaproxy({
+      dir: stateDir,
+      frontendPort: await freeLoopbackPort(),
+      servers: [{ name: 'app_1', port: await freeLoopbackPort() }],
+      serverState: true,
+    });
+    try {
+      const file = kept.serverStateFile ?? assert.fail('startHaproxy gave no server state file');
+      const keeper = new HaproxyClient({
+        socketPath: kept.socketPath,
+        timeoutMs: 2_000,
+        serverState: { file, log: createLogger('haproxy-test') },
+      });
+      await keeper.checkServerStateFile();
+      await keeper.setWeight('app', 'app_1', 0);
+      await kept.reload();
+      assert.equal(await keeper.getWeight('app', 'app_1'), 0, 'after a reload');
+      await kept.restart();
+      assert.equal(await keeper.getWeight('app', 'app_1'), 0, 'after a restart');
+      await keeper.setWeight('app', 'app_1', 42);
+      await kept.reload();
+      assert.equal(await keeper.getWeight('app', 'app_1'), 42);
+      // A weight set by anyone else is HAProxy's alone: the reload forgets it (the control).
+      const other = new HaproxyClient({ socketPath: kept.socketPath, timeoutMs: 2_000 });
+      await other.setWeight('app', 'app_1', 7);
+      await kept.reload();
+      assert.equal(await keeper.getWeight('app', 'app_1'), 42);
+    } finally {
+      await kept.stop();
+    }
   });
 });
 

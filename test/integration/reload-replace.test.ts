@@ -7,11 +7,12 @@ import { assertNoFailedRequests, httpGet } from '../support/assertions.js';
 import { localHostForTests } from '../support/local-host.js';
 
 // One host whose app takes 2 s to stop, as an app finishing its work on SIGTERM does: httpd serves
-// on until the shell that got the signal exits. A reload in that time gives app_2 its configured
-// weight back, and requests that reach the stopping container are cut when it exits.
+// on until the shell that got the signal exits. Its HAProxy has no server state file, so a reload
+// in that time gives app_2 its configured weight back, and requests that reach the stopping
+// container are cut when it exits, unless the agent sets the weight back to 0 at once.
 const SLOW_STOP = ['/bin/sh', '-c', "trap 'sleep 2; exit 0' TERM; httpd -f -p 8080 -h /www & wait $!"];
 
-const local = localHostForTests({ hostId: 'h8', index: 8, cmd: SLOW_STOP });
+const local = localHostForTests({ hostId: 'h8', index: 8, cmd: SLOW_STOP, haproxyServerState: false });
 
 test('HAProxy reloaded while the old container stops: the weight goes back to 0 at once, not after the new container started, 0 failed requests', async () => {
   const app2 = `http://127.0.0.1:${local.host.slotPorts[1]}/`;

@@ -1,16 +1,33 @@
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { HaproxyUnexpectedReplyError, HaproxyUnknownServerError, InvalidInputError } from '@fleetroll/shared';
+import {
+  HaproxyStateFileError,
+  HaproxyUnexpectedReplyError,
+  HaproxyUnknownServerError,
+  InvalidInputError,
+  type Logger,
+} from '@fleetroll/shared';
 import type { LoadBalancer, ServerStat } from '../ports.js';
 import { excerpt } from './excerpt.js';
 import { checkName, serverRef } from './names.js';
 import { expectEmptyReply, parseWeightReply, type ReplyContext } from './reply.js';
+import {
+  checkStateFileWritable,
+  stateWithWeight,
+  writeStateFile,
+  type WeightChange,
+} from './server-state.js';
 import { sendCommand, type SocketOptions } from './socket.js';
 import { parseShowStat } from './stat.js';
 
 export interface HaproxyClientOptions extends SocketOptions {
   /** HAProxy's master CLI (run with -W and -S), to ask an old process about one server. */
   masterSocketPath?: string;
+  /**
+   * HAProxy's `server-state-file`: kept saying every weight the agent sets, so that a reload or a
+   * restart starts with them instead of the configured ones. Failing to save it is logged there.
+   */
+  serverState?: { file: string; log: Logger };
 }
 
 // The master CLI's answer for a pid that is no worker of its own (any more).
@@ -25,6 +42,7 @@ export const MAX_WEIGHT = 256;
 const SHOW_SERVERS = 'show stat -1 4 -1';
 const SHOW_INFO = 'show info';
 const SHOW_PROC = 'show proc';
+const SHOW_SERVERS_STATE = 'show servers state';
 // How long the master CLI may refuse `show proc` while it re-executes itself, and how often to ask.
 const MASTER_REEXEC_MS = 2_000;
 const MASTER_RETRY_MS = 20;
@@ -60,6 +78,10 @@ export function takenOverFrom(args: readonly string[]): number[] {
 export class HaproxyClient implements LoadBalancer {
   private readonly options: SocketOptions;
   private readonly master: SocketOptions | undefined;
+  private readonly serverState: { file: string; log: Logger } | undefined;
+  // One weight change at a time: two slots' saves must not interleave their dumps and their sets.
+  private weightChanges: Promise<void> = Promise.resolve();
+  private stateFailing = false;
 
   constructor(options: HaproxyClientOptions) {
     if (typeof options.socketPath !== 'string' || options.socketPath === '') {
@@ -73,6 +95,7 @@ export class HaproxyClient implements LoadBalancer {
       options.masterSocketPath === undefined
         ? undefined
         : { socketPath: options.masterSocketPath, timeoutMs: options.timeoutMs, halfClose: true };
+    this.serverState = options.serverState;
   }
 
   get socketPath(): string {
@@ -90,7 +113,36 @@ export class HaproxyClient implements LoadBalancer {
       throw new InvalidInputError(`weight: must be an integer from 0 to ${MAX_WEIGHT}, got ${weight}`);
     }
     const command = `set weight ${ref} ${weight}`;
-    expectEmptyReply(await this.send(command), this.context(command, backend, server));
+    const set = async (): Promise<void> => {
+      // Saved first: a reload between the two then starts at the weight being set, not the one left.
+      if (this.serverState) await this.keepState(this.serverState.file, { backend, server, weight });
+      expectEmptyReply(await this.send(command), this.context(command, backend, server));
+    };
+    const turn = this.weightChanges.then(set);
+    this.weightChanges = turn.catch(() => undefined);
+    return turn;
+  }
+
+  /** Throws when the state file cannot be written: an agent told to keep it refuses to start. */
+  async checkServerStateFile(): Promise<void> {
+    if (this.serverState) await checkStateFileWritable(this.serverState.file);
+  }
+
+  /**
+   * The state file must not cost a weight change: one that cannot be saved is logged (once until a
+   * save works again) and the weight set all the same; a reload then forgets it, which the slot's
+   * weight checks notice. An HAProxy not answering is for the `set weight` after it to report.
+   */
+  private async keepState(file: string, change: WeightChange): Promise<void> {
+    try {
+      const dump = await this.send(SHOW_SERVERS_STATE);
+      await writeStateFile(file, stateWithWeight(dump, change));
+      this.stateFailing = false;
+    } catch (err) {
+      if (!(err instanceof HaproxyStateFileError)) return;
+      if (!this.stateFailing) this.serverState?.log.warn({ err }, err.message);
+      this.stateFailing = true;
+    }
   }
 
   async serverStat(backend: string, server: string): Promise<ServerStat> {

@@ -29,6 +29,11 @@ export interface HaproxyOptions {
    * which starts a new worker and leaves the old one finishing its requests.
    */
   masterWorker?: boolean;
+  /**
+   * Gives HAProxy a `server-state-file` in dir (loaded by every backend), which a reload or a
+   * restart starts from; whoever sets weights (the agent) keeps it up to date.
+   */
+  serverState?: boolean;
 }
 
 export interface HaproxyProcess {
@@ -41,12 +46,14 @@ export interface HaproxyProcess {
   readonly pid: number;
   /** With masterWorker, the master CLI's socket. */
   masterSocketPath?: string;
+  /** With serverState, the file HAProxy reads its servers' state from as it starts. */
+  serverStateFile?: string;
   /**
    * What a configuration change does on a real machine: a new HAProxy on the same config takes
    * over the listeners from the old one (`-x`, no connection refused meanwhile), which finishes
    * its requests and exits (`-sf`); with masterWorker, SIGUSR2 to the master, which does the same
    * with a new worker. Everything set through the socket is forgotten: weights are the config's
-   * again, and every server starts UP.
+   * again, and every server starts UP; unless with serverState, the state file says otherwise.
    */
   reload(): Promise<void>;
   /**
@@ -67,6 +74,7 @@ const validPort = (port: number): boolean => Number.isInteger(port) && port > 0 
 function renderConfig(
   opts: HaproxyOptions & { backend: string; checkInterMs: number },
   socketPath: string,
+  serverStateFile: string | undefined,
 ): string {
   const servers = opts.servers.map(
     (s) =>
@@ -79,8 +87,10 @@ function renderConfig(
     // Goes to logPath through startProcess: every check result that changed and every server state
     // change, and (dontlog-normal) only the requests that went wrong, with their termination state.
     '    log stderr format iso local0',
+    ...(serverStateFile ? [`    server-state-file ${serverStateFile}`] : []),
     'defaults',
     '    mode http',
+    ...(serverStateFile ? ['    load-server-state-from-file global'] : []),
     '    log global',
     '    option httplog',
     '    option dontlog-normal',
@@ -151,9 +161,16 @@ export async function startHaproxy(options: HaproxyOptions): Promise<HaproxyProc
   const socketPath = join(opts.dir, 'haproxy.sock');
   const configPath = join(opts.dir, 'haproxy.cfg');
   const logPath = join(opts.dir, 'haproxy.log');
-  await writeFile(configPath, renderConfig(opts, socketPath));
+  const serverStateFile = opts.serverState ? join(opts.dir, 'servers.state') : undefined;
+  await writeFile(configPath, renderConfig(opts, socketPath, serverStateFile));
 
-  const base = { socketPath, configPath, logPath, frontendUrl: `http://127.0.0.1:${opts.frontendPort}` };
+  const base = {
+    socketPath,
+    configPath,
+    logPath,
+    serverStateFile,
+    frontendUrl: `http://127.0.0.1:${opts.frontendPort}`,
+  };
   const what = `haproxy (config ${configPath})`;
   const readyTimeoutMs = opts.readyTimeoutMs ?? 5_000;
   if (opts.masterWorker) {

@@ -37,6 +37,11 @@ export interface LocalHostOptions {
   agentPidNamespace?: boolean;
   /** Runs HAProxy as master and workers, and gives the agent its master CLI (see startHaproxy). */
   haproxyMasterWorker?: boolean;
+  /**
+   * Gives HAProxy a server state file and the agent `haproxy.serverStateFile` (the default, as
+   * deploy/samples does); false leaves a reload or restart to forget the weights the agent set.
+   */
+  haproxyServerState?: boolean;
 }
 
 export interface LocalHost {
@@ -111,6 +116,7 @@ export async function startLocalHost(opts: LocalHostOptions): Promise<LocalHost>
       frontendPort: 20000 + opts.index,
       servers: slotPorts.map((port, i) => ({ name: `app_${i + 1}`, port, weight: opts.weights?.[i] ?? 100 })),
       masterWorker: opts.haproxyMasterWorker,
+      serverState: opts.haproxyServerState ?? true,
     });
     haproxy = lb;
 
@@ -125,6 +131,7 @@ export async function startLocalHost(opts: LocalHostOptions): Promise<LocalHost>
         haproxy: {
           socket: lb.socketPath,
           ...(lb.masterSocketPath ? { masterSocket: lb.masterSocketPath } : {}),
+          ...(lb.serverStateFile ? { serverStateFile: lb.serverStateFile } : {}),
         },
         ...(opts.pullStallTimeoutMs ? { docker: { pullStallTimeoutMs: opts.pullStallTimeoutMs } } : {}),
         stateDir: join(dir, 'state'),

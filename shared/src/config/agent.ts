@@ -77,6 +77,16 @@ export const agentConfigSchema = z
               'process to exit; and an agent in another pid namespace learns from it of the old workers a ' +
               'reload just before a slot left.',
           ),
+        serverStateFile: z
+          .string()
+          .startsWith('/', 'must be an absolute path')
+          .optional()
+          .describe(
+            "The file HAProxy's `server-state-file` names (with `load-server-state-from-file global` in its " +
+              "defaults). The agent writes HAProxy's server state there before each weight it sets, so that a " +
+              'reload or a restart keeps a draining server at weight 0 instead of giving it its configured ' +
+              'weight back. The agent refuses to start when it cannot write the file.',
+          ),
       })
       .describe("The local HAProxy in front of this host's slots."),
     docker: z

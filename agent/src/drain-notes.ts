@@ -9,6 +9,9 @@ export function drainNotes(slot: SlotConfig, d: DrainResult): string {
     d.timedOut && d.sessionsLeft > 0 ? `${d.sessionsLeft} sessions still open after drainTimeout` : '',
     olderNote(d, what),
     reloadNote(d, what),
+    d.restartedPid === undefined
+      ? ''
+      : `HAProxy was restarted meanwhile: the old process (pid ${d.restartedPid}) took the connections it carried with it`,
     weightResetNote(slot, d.weightResets, 'while it drained', 'and drained again'),
   ];
   return notes.filter((m) => m !== '').join('; ');

@@ -15,6 +15,11 @@ export interface DrainResult {
   /** The HAProxy process the drain began with, when a reload replaced it meanwhile. */
   reloadedPid?: number;
   /**
+   * The HAProxy process the drain began with, when a restart replaced it meanwhile: the new
+   * process took nothing over from it, and it took its connections with it.
+   */
+  restartedPid?: number;
+  /**
    * Processes a reload just before the drain had left, still running (and, as far as the master
    * CLI tells, still with sessions on the server) when its sessions were gone from `show stat`:
    * the drain waited for them too.
@@ -72,6 +77,7 @@ export async function drain(
   const older = await lb.previousProcesses(pid);
   let olderPids: number[] | undefined;
   let reloadedPid: number | undefined;
+  let restartedPid: number | undefined;
   let weightResets = 0;
   for (;;) {
     const { own, others } = await lb.serverAndSiblings(slot.backend, slot.server);
@@ -91,6 +97,7 @@ export async function drain(
       sessionsLeft: timedOut ? scur : 0,
       weightResets,
       reloadedPid,
+      restartedPid,
       olderPids: olderPids ?? [],
       askedOld,
       processesUnseen: timedOut && reloadedPid !== undefined && !processesSeen && !askedOld,
@@ -98,7 +105,11 @@ export async function drain(
     if (await holdAtZero(lb, slot, weight)) {
       weightResets += 1;
     } else if (scur === 0 && elapsed >= timings.minDrainMs) {
-      if (reloadedPid === undefined && (await lb.processId()) !== pid) reloadedPid = pid;
+      if (reloadedPid === undefined && restartedPid === undefined) {
+        const now = await lb.processId();
+        if (now !== pid && (await tookOverFrom(lb, now, pid))) reloadedPid = pid;
+        else if (now !== pid) restartedPid = pid;
+      }
       const waiting = await busy([
         ...(olderPids ?? older),
         ...(reloadedPid === undefined ? [] : [reloadedPid]),
@@ -109,4 +120,13 @@ export async function drain(
     if (elapsed >= timings.drainTimeoutMs) return result(true);
     if (weight === 0) await beat.wait(start + timings.drainTimeoutMs);
   }
+}
+
+/**
+ * Whether the process answering now took over from `pid` (a reload: `-sf`, or the master's old
+ * workers) rather than started without it (a restart). An agent that cannot see the new process
+ * cannot tell, and takes it for a reload, the case where there may be requests to wait for.
+ */
+async function tookOverFrom(lb: LoadBalancer, now: number, pid: number): Promise<boolean> {
+  return !lb.processRunning(now) || (await lb.previousProcesses(now)).includes(pid);
 }

@@ -78,9 +78,12 @@ export async function replaceSlot(
     const drained = await drain(lb, slot, cmd.timings, deps.pollMs);
     drainMs = drained.durationMs;
     const notes = drainNotes(slot, drained);
-    const { sessionsLeft, weightResets, reloadedPid, olderPids, processesUnseen } = drained;
+    const { sessionsLeft, weightResets, reloadedPid, restartedPid, olderPids, processesUnseen } = drained;
     if (notes) {
-      log.warn({ sessionsLeft, weightResets, reloadedPid, olderPids, processesUnseen }, `drain: ${notes}`);
+      log.warn(
+        { sessionsLeft, weightResets, reloadedPid, restartedPid, olderPids, processesUnseen },
+        `drain: ${notes}`,
+      );
     }
     step('DRAINED', {
       durationMs: drained.durationMs,

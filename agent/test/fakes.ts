@@ -89,6 +89,18 @@ export class FakeLb implements LoadBalancer {
   /** What each process was started to take over from (`-sf`): a reload before the slot sets it. */
   takenOver = new Map<number, number[]>();
 
+  /** A new process takes over from the one answering, which runs on until told it is done. */
+  reload(): void {
+    this.oldPids.add(this.pid);
+    this.takenOver.set(this.pid + 1, [this.pid]);
+    this.pid += 1;
+  }
+
+  /** The process answering is gone, and a new one took nothing over from it. */
+  restart(): void {
+    this.pid += 1;
+  }
+
   /** As the real client: the command line when the process is seen, else the master CLI if any. */
   async previousProcesses(pid: number): Promise<number[]> {
     const known = this.processRunning(pid) || this.masterSessions !== undefined;

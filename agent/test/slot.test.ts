@@ -49,9 +49,7 @@ async function reloadMidDrainUnseen(h: FakeHost, atPoll: (poll: number) => void 
   h.lb.onServerStat = (server, poll) => {
     if (server !== 'app_1') return;
     atPoll(poll);
-    if (poll !== 2) return;
-    h.lb.oldPids.add(h.lb.pid);
-    h.lb.pid = 101;
+    if (poll === 2) h.lb.reload();
   };
   assert.equal((await run(h, 'app:v2')).status, 'done');
   return h.events.find((e) => e.step === 'DRAINED');
@@ -142,10 +140,23 @@ test('HAProxy reloaded mid-drain: the drain ends only once the old process, whic
     6,
     'HAProxy was reloaded meanwhile: waited for the old HAProxy process (pid 100) to finish its requests',
     (poll) => {
-      if (poll !== 2) return;
-      h.lb.oldPids.add(h.lb.pid);
-      h.lb.pid = 101;
+      if (poll === 2) h.lb.reload();
     },
+  );
+});
+
+test('HAProxy restarted mid-drain: nothing of the old process to wait for, and DRAINED says restarted, not reloaded', async () => {
+  const h = fakeHost();
+  h.lb.scur.set('app/app_1', [2, 0]);
+  h.lb.onServerStat = (server, poll) => {
+    if (server === 'app_1' && poll === 1) h.lb.restart();
+  };
+  assert.equal((await run(h, 'app:v2')).status, 'done');
+  const drained = h.events.find((e) => e.step === 'DRAINED');
+  assert.equal(drained?.drainTimedOut, false);
+  assert.equal(
+    drained?.message,
+    'HAProxy was restarted meanwhile: the old process (pid 100) took the connections it carried with it',
   );
 });
 
@@ -237,8 +248,7 @@ test('an old process that had already exited when the sessions were gone is neit
 
 test('an old HAProxy process still running at drainTimeout: the slot goes on and says so', async () => {
   const h = fakeHost();
-  h.lb.oldPids.add(h.lb.pid);
-  h.lb.pid = 101;
+  h.lb.reload();
   const processId = h.lb.processId.bind(h.lb);
   let asked = 0;
   // The drain begins with the old process (pid 100); the new one answers from then on.

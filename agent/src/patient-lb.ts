@@ -74,11 +74,13 @@ export class PatientLoadBalancer implements LoadBalancer {
     return call().catch((err: unknown) => this.again(call, err));
   }
 
+  /** Gives up with the latest error: a reset as HAProxy stopped says less than the missing socket after it. */
   private async again<T>(call: () => Promise<T>, first: unknown): Promise<T> {
     if (!isAway(first)) throw first;
     const since = Date.now();
+    let latest = first;
     for (;;) {
-      if (Date.now() - since >= this.awayMs) throw first;
+      if (Date.now() - since >= this.awayMs) throw latest;
       await sleep(RETRY_MS);
       try {
         const value = await call();
@@ -86,6 +88,7 @@ export class PatientLoadBalancer implements LoadBalancer {
         return value;
       } catch (err) {
         if (!isAway(err)) throw err;
+        latest = err;
       }
     }
   }

@@ -328,6 +328,23 @@ describe('HaproxyClient keeping a server state file', () => {
     await assert.rejects(keeper.checkServerStateFile(), HaproxyStateFileError);
   });
 
+  it('with HAProxy stopped, edits the file it saved before, so the next HAProxy starts at that weight', async () => {
+    const file = join(dir, 'stopped.state');
+    await writeFile(file, STATE_DUMP);
+    const { log, lines } = capturingLog();
+    const stopped = new HaproxyClient({
+      socketPath: join(dir, 'absent.sock'),
+      timeoutMs: 300,
+      serverState: { file, log },
+    });
+    await assert.rejects(stopped.setWeight('app', 'app_2', 100), HaproxySocketMissingError);
+    const app2 = readFileSync(file, 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('3 app 2 app_2 '));
+    assert.equal(app2?.split(' ')[7], '100');
+    assert.deepEqual(lines, []);
+  });
+
   it('leaves a refusal of the weight to `set weight` to report', async () => {
     const { keeper, lines } = withState(join(dir, 'servers.state'));
     fake.respond = (command) => (command === 'show servers state' ? STATE_DUMP : 'No such server.\n\n');

@@ -56,6 +56,23 @@ test('any other error fails at once, and a socket away for longer than the patie
   assert.ok(gone.calls() >= 2 && gone.calls() <= 5, `asked ${gone.calls()} times in 300 ms`);
 });
 
+test('giving up, it says what it saw last: the socket missing, not the reset as HAProxy stopped', async () => {
+  const { lb } = fakeHost();
+  let calls = 0;
+  lb.serverStat = () =>
+    Promise.reject(
+      ++calls === 1
+        ? new HaproxyUnexpectedReplyError('the connection failed (ECONNRESET)', {
+            cause: Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }),
+          })
+        : missing(),
+    );
+  await assert.rejects(
+    new PatientLoadBalancer(lb, 300).serverStat('app', 'app_1'),
+    HaproxySocketMissingError,
+  );
+});
+
 test('the note says how long the socket was away, each time', () => {
   assert.equal(absenceNote([]), '');
   assert.equal(

@@ -264,6 +264,17 @@ describe('a server state file kept by the client', () => {
       await other.setWeight('app', 'app_1', 7);
       await kept.reload();
       assert.equal(await keeper.getWeight('app', 'app_1'), 42);
+      // A weight put back while HAProxy is stopped cannot be set, but the next HAProxy has it.
+      await keeper.setWeight('app', 'app_1', 0);
+      const restarted = kept.restart(1_500);
+      await sleep(500);
+      await assert.rejects(keeper.setWeight('app', 'app_1', 100), HaproxySocketMissingError);
+      await restarted;
+      assert.equal(
+        await keeper.getWeight('app', 'app_1'),
+        100,
+        'after a restart that met the weight restore',
+      );
     } finally {
       await kept.stop();
     }

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   HaproxyStateFileError,
@@ -131,11 +132,17 @@ export class HaproxyClient implements LoadBalancer {
   /**
    * The state file must not cost a weight change: one that cannot be saved is logged (once until a
    * save works again) and the weight set all the same; a reload then forgets it, which the slot's
-   * weight checks notice. An HAProxy not answering is for the `set weight` after it to report.
+   * weight checks notice. An HAProxy not answering (stopped) cannot dump its state: the file is
+   * edited instead, so that the HAProxy started next has the weight a slot put back meanwhile,
+   * not the 0 of its drain; that the weight was not set is for `set weight` to report.
    */
   private async keepState(file: string, change: WeightChange): Promise<void> {
     try {
-      const dump = await this.send(SHOW_SERVERS_STATE);
+      const dump = await this.send(SHOW_SERVERS_STATE).catch(async (err: unknown) => {
+        const saved = await readFile(file, 'utf8').catch(() => undefined);
+        if (saved === undefined) throw err;
+        return saved;
+      });
       await writeStateFile(file, stateWithWeight(dump, change));
       this.stateFailing = false;
     } catch (err) {

@@ -266,7 +266,7 @@ test('HAProxy reloaded while the new container starts: its server state file kee
     );
   }
   const healthy = result.events.find((e) => e.slot === 'app2' && e.step === 'HEALTHY');
-  assert.equal(healthy?.message ?? '', '', 'the agent had to set the weight back to 0');
+  assert.doesNotMatch(healthy?.message ?? '', /above weight 0/, 'the agent had to set the weight back to 0');
   assertNoFailedRequests(report, [local.host]);
   await assertOnlyApp2On(next, before);
 });

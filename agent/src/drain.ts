@@ -107,8 +107,10 @@ export async function drain(
     } else if (scur === 0 && elapsed >= timings.minDrainMs) {
       if (reloadedPid === undefined && restartedPid === undefined) {
         const now = await lb.processId();
-        if (now !== pid && (await tookOverFrom(lb, now, pid))) reloadedPid = pid;
-        else if (now !== pid) restartedPid = pid;
+        if (now !== pid) {
+          if (await tookOverFrom(lb, now, pid)) reloadedPid = pid;
+          else restartedPid = pid;
+        }
       }
       const waiting = await busy([
         ...(olderPids ?? older),

@@ -66,6 +66,18 @@ function request(path: string): Promise<{ status: number; body: string }> {
   });
 }
 
+/** Another HAProxy, in a directory of its own under dir, with one server where nothing listens. */
+async function oneServerHaproxy(name: string, serverState = false): Promise<HaproxyProcess> {
+  const otherDir = join(dir, name);
+  await mkdir(otherDir);
+  return startHaproxy({
+    dir: otherDir,
+    frontendPort: await freeLoopbackPort(),
+    servers: [{ name: 'app_1', port: await freeLoopbackPort() }],
+    serverState,
+  });
+}
+
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'fleetroll-'));
   app = createServer((req, res) => {
@@ -197,13 +209,7 @@ describe('HaproxyClient against a real HAProxy', () => {
         err instanceof HaproxySocketMissingError && err.message.includes(join(dir, 'absent.sock')),
     );
 
-    const otherDir = join(dir, 'stopped');
-    await mkdir(otherDir);
-    const other = await startHaproxy({
-      dir: otherDir,
-      frontendPort: await freeLoopbackPort(),
-      servers: [{ name: 'app_1', port: await freeLoopbackPort() }],
-    });
+    const other = await oneServerHaproxy('stopped');
     try {
       const stoppedClient = new HaproxyClient({ socketPath: other.socketPath, timeoutMs: 2_000 });
       assert.equal(await stoppedClient.getWeight('app', 'app_1'), 100);
@@ -235,14 +241,7 @@ describe('an HAProxy reload', () => {
 
 describe('a server state file kept by the client', () => {
   it('gives a reloaded or restarted HAProxy the weights the client set, not the configured ones', async () => {
-    const stateDir = join(dir, 'state');
-    await mkdir(stateDir);
-    const kept = await startHaproxy({
-      dir: stateDir,
-      frontendPort: await freeLoopbackPort(),
-      servers: [{ name: 'app_1', port: await freeLoopbackPort() }],
-      serverState: true,
-    });
+    const kept = await oneServerHaproxy('state', true);
     try {
       const file = kept.serverStateFile ?? assert.fail('startHaproxy gave no server state file');
       const keeper = new HaproxyClient({

@@ -28,7 +28,12 @@ export interface HaproxyClientOptions extends SocketOptions {
    * HAProxy's `server-state-file`: kept saying every weight the agent sets, so that a reload or a
    * restart starts with them instead of the configured ones. Failing to save it is logged there.
    */
-  serverState?: { file: string; log: Logger };
+  serverState?: ServerStateOptions;
+}
+
+export interface ServerStateOptions {
+  file: string;
+  log: Logger;
 }
 
 // The master CLI's answer for a pid that is no worker of its own (any more).
@@ -79,8 +84,9 @@ export function takenOverFrom(args: readonly string[]): number[] {
 export class HaproxyClient implements LoadBalancer {
   private readonly options: SocketOptions;
   private readonly master: SocketOptions | undefined;
-  private readonly serverState: { file: string; log: Logger } | undefined;
-  // One weight change at a time: two slots' saves must not interleave their dumps and their sets.
+  private readonly serverState: ServerStateOptions | undefined;
+  // With the state file, one weight change at a time: two slots' saves must not interleave their
+  // dumps and their sets.
   private weightChanges: Promise<void> = Promise.resolve();
   private stateFailing = false;
 
@@ -114,12 +120,15 @@ export class HaproxyClient implements LoadBalancer {
       throw new InvalidInputError(`weight: must be an integer from 0 to ${MAX_WEIGHT}, got ${weight}`);
     }
     const command = `set weight ${ref} ${weight}`;
-    const set = async (): Promise<void> => {
-      // Saved first: a reload between the two then starts at the weight being set, not the one left.
-      if (this.serverState) await this.keepState(this.serverState.file, { backend, server, weight });
+    const set = async (): Promise<void> =>
       expectEmptyReply(await this.send(command), this.context(command, backend, server));
-    };
-    const turn = this.weightChanges.then(set);
+    const state = this.serverState;
+    if (!state) return set();
+    const turn = this.weightChanges.then(async () => {
+      // Saved first: a reload between the two then starts at the weight being set, not the one left.
+      await this.keepState(state, { backend, server, weight });
+      await set();
+    });
     this.weightChanges = turn.catch(() => undefined);
     return turn;
   }
@@ -136,7 +145,7 @@ export class HaproxyClient implements LoadBalancer {
    * edited instead, so that the HAProxy started next has the weight a slot put back meanwhile,
    * not the 0 of its drain; that the weight was not set is for `set weight` to report.
    */
-  private async keepState(file: string, change: WeightChange): Promise<void> {
+  private async keepState({ file, log }: ServerStateOptions, change: WeightChange): Promise<void> {
     try {
       const dump = await this.send(SHOW_SERVERS_STATE).catch(async (err: unknown) => {
         const saved = await readFile(file, 'utf8').catch(() => undefined);
@@ -147,7 +156,7 @@ export class HaproxyClient implements LoadBalancer {
       this.stateFailing = false;
     } catch (err) {
       if (!(err instanceof HaproxyStateFileError)) return;
-      if (!this.stateFailing) this.serverState?.log.warn({ err }, err.message);
+      if (!this.stateFailing) log.warn({ err }, err.message);
       this.stateFailing = true;
     }
   }

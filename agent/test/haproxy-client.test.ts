@@ -119,6 +119,51 @@ describe('HaproxyClient over a fake socket', () => {
     );
   });
 
+  it("asks for a backend alone by HAProxy's id of it once a full `show stat` told it, checking whose rows come back", async () => {
+    const own = new HaproxyClient({ socketPath: fake.socketPath, timeoutMs: 300 });
+    // iid 3 is `app`, 4 is `api`, until the reload below swaps them; a proxy named "3" shadows id 3 at the end.
+    let ids = { app: 3, api: 4 };
+    let named3 = false;
+    const row = (backend: 'app' | 'api', server: string, scur: number): string =>
+      `${backend},${server},0,0,${scur},4,,4,0,0,,0,,0,0,0,0,UP,100,1,0,0,0,5,0,,1,${ids[backend]},1,,4,,2,0,,1,L7OK,\n`;
+    const everything = (): string => `${STAT_HEADER}\n${row('app', 'app_1', 1)}${row('api', 'api_1', 2)}\n`;
+    fake.respond = (command) => {
+      if (command === 'show stat -1 4 -1') return everything();
+      const id = Number(command.split(' ')[2]);
+      if (named3 && id === 3)
+        return `${STAT_HEADER}\n3,x_1,0,0,0,4,,4,0,0,,0,,0,0,0,0,UP,100,1,0,0,0,5,0,,1,9,1,,4,,2,0,,1,L7OK,\n\n`;
+      const backend = id === ids.app ? 'app' : id === ids.api ? 'api' : undefined;
+      return `${STAT_HEADER}\n${backend === undefined ? '' : row(backend, `${backend}_1`, 1)}\n`;
+    };
+    const scur = async (backend: 'app' | 'api') => (await own.serverStat(backend, `${backend}_1`)).scur;
+
+    assert.equal(await scur('app'), 1);
+    assert.equal(await scur('app'), 1);
+    assert.deepEqual(fake.commands.splice(0), ['show stat -1 4 -1', 'show stat 3 4 -1']);
+
+    ids = { app: 4, api: 3 };
+    assert.equal(await scur('app'), 1);
+    assert.equal(await scur('app'), 1);
+    assert.deepEqual(fake.commands.splice(0), ['show stat 3 4 -1', 'show stat -1 4 -1', 'show stat 4 4 -1']);
+
+    ids = { app: 7, api: 3 };
+    assert.equal(await scur('app'), 1);
+    assert.deepEqual(fake.commands.splice(0), ['show stat 4 4 -1', 'show stat -1 4 -1']);
+
+    ids = { app: 3, api: 4 };
+    named3 = true;
+    await scur('app');
+    await scur('app');
+    await scur('app');
+    assert.deepEqual(fake.commands.splice(0), [
+      'show stat 7 4 -1',
+      'show stat -1 4 -1',
+      'show stat 3 4 -1',
+      'show stat -1 4 -1',
+      'show stat -1 4 -1',
+    ]);
+  });
+
   it('maps "No such server." and "No such backend." replies', async () => {
     fake.respond = () => 'No such server.\n\n';
     await assert.rejects(client.getWeight('app', 'app_9'), HaproxyUnknownServerError);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, get, type Server, type ServerResponse } from 'node:http';
+import { connect, createServer as createSocketServer, type Server as SocketServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -236,6 +237,67 @@ describe('an HAProxy reload', () => {
     assert.equal(client.processRunning(before), true, 'the old process finishes its request first');
     for (const res of held.splice(0)) res.end();
     assert.equal(await request, 200);
+  });
+});
+
+/** A Unix socket passing each connection through to HAProxy's, keeping the command sent on it. */
+async function recordingSocket(target: string, path: string, commands: string[]): Promise<SocketServer> {
+  const server = createSocketServer((conn) => {
+    const upstream = connect(target);
+    conn.once('data', (chunk: Buffer) => commands.push(chunk.toString('utf8').trim()));
+    conn.pipe(upstream).pipe(conn);
+    conn.on('error', () => upstream.destroy());
+    upstream.on('error', () => conn.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(path, resolve));
+  return server;
+}
+
+describe("a backend asked for alone, by HAProxy's id of it", () => {
+  it('reads the right backend after a reload whose new configuration gives its id to a proxy named with those digits', async () => {
+    const renumbered = await oneServerHaproxy('renumbered');
+    const commands: string[] = [];
+    const recorder = await recordingSocket(
+      renumbered.socketPath,
+      join(dir, 'renumbered', 'rec.sock'),
+      commands,
+    );
+    try {
+      const reader = new HaproxyClient({ socketPath: join(dir, 'renumbered', 'rec.sock'), timeoutMs: 2_000 });
+      await reader.setWeight('app', 'app_1', 37);
+      commands.length = 0;
+      for (let i = 0; i < 3; i++) assert.equal((await reader.serverStat('app', 'app_1')).weight, 37);
+      const id = /^show stat (\d+) 4 -1$/.exec(commands[1] ?? '')?.[1] ?? assert.fail(commands.join(' | '));
+      assert.deepEqual(commands.splice(0), [
+        'show stat -1 4 -1',
+        `show stat ${id} 4 -1`,
+        `show stat ${id} 4 -1`,
+      ]);
+
+      // Two backends ahead of `app`, the second named with app's id, each with a server of the same name.
+      const config = await readFile(renumbered.configPath, 'utf8');
+      const port = await freeLoopbackPort();
+      const ahead = `backend extra\n    server app_1 127.0.0.1:${port}\nbackend ${id}\n    server app_1 127.0.0.1:${port}\n`;
+      await writeFile(renumbered.configPath, config.replace('\nbackend app\n', `\n${ahead}backend app\n`));
+      await renumbered.reload();
+      await reader.setWeight('app', 'app_1', 42);
+      await reader.setWeight('extra', 'app_1', 5);
+      await reader.setWeight(id, 'app_1', 6);
+      commands.length = 0;
+      for (let i = 0; i < 3; i++) assert.equal((await reader.serverStat('app', 'app_1')).weight, 42);
+      assert.equal(commands[0], `show stat ${id} 4 -1`);
+      assert.equal(commands[1], 'show stat -1 4 -1');
+      const now = /^show stat (\d+) 4 -1$/.exec(commands[2] ?? '')?.[1] ?? assert.fail(commands.join(' | '));
+      assert.notEqual(now, id);
+      assert.deepEqual(commands.slice(2), [`show stat ${now} 4 -1`, `show stat ${now} 4 -1`]);
+      for (let i = 0; i < 2; i++) {
+        assert.equal((await reader.serverStat('extra', 'app_1')).weight, 5);
+        assert.equal((await reader.serverStat(id, 'app_1')).weight, 6);
+      }
+    } finally {
+      await new Promise<void>((resolve) => recorder.close(() => resolve()));
+      await renumbered.stop();
+    }
   });
 });
 

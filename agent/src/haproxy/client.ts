@@ -19,7 +19,7 @@ import {
   type WeightChange,
 } from './server-state.js';
 import { sendCommand, type SocketOptions } from './socket.js';
-import { parseShowStat } from './stat.js';
+import { parseShowStat, parseStatRows, type StatRow } from './stat.js';
 
 export interface HaproxyClientOptions extends SocketOptions {
   /** HAProxy's master CLI (run with -W and -S), to ask an old process about one server. */
@@ -43,9 +43,10 @@ const NO_SUCH_WORKER = "Can't find the target PID";
 // "Absolute weight can only be between 0 and 256 inclusive." otherwise).
 export const MAX_WEIGHT = 256;
 
-// `-1 4 -1`: servers only, of every proxy. Filtering by backend here rather than with
-// `show stat <backend>` because HAProxy reads an all-digit proxy argument as a numeric id.
+// `-1 4 -1`: servers only, of every proxy. One proxy is asked for by its numeric id, never its
+// name: whether HAProxy reads an all-digit argument as a name or an id depends on its version.
 const SHOW_SERVERS = 'show stat -1 4 -1';
+const showProxyServers = (proxyId: number): string => `show stat ${proxyId} 4 -1`;
 const SHOW_INFO = 'show info';
 const SHOW_PROC = 'show proc';
 const SHOW_SERVERS_STATE = 'show servers state';
@@ -89,6 +90,13 @@ export class HaproxyClient implements LoadBalancer {
   // dumps and their sets.
   private weightChanges: Promise<void> = Promise.resolve();
   private stateFailing = false;
+  /**
+   * Backend name → HAProxy's id of it, learned from a full `show stat`, so that the polls of a slot
+   * ask for its backend alone: with hundreds of backends a full dump costs HAProxy and the agent
+   * milliseconds of CPU per poll. Null: that id answers for another proxy (one named with those
+   * digits), so this backend is always read from the full dump.
+   */
+  private readonly proxyIds = new Map<string, number | null>();
 
   constructor(options: HaproxyClientOptions) {
     if (typeof options.socketPath !== 'string' || options.socketPath === '') {
@@ -182,12 +190,27 @@ export class HaproxyClient implements LoadBalancer {
 
   async backendStat(backend: string): Promise<ServerStat[]> {
     checkName('backend', backend);
-    return (await this.showStat()).filter((stat) => stat.backend === backend);
+    const known = this.proxyIds.get(backend);
+    if (typeof known === 'number') {
+      const command = showProxyServers(known);
+      const stats = parseShowStat(await this.send(command), this.context(command, backend));
+      // A reload with another configuration may have given the id to another proxy, or to none.
+      if (stats.length > 0 && stats.every((stat) => stat.backend === backend)) return stats;
+    }
+    const rows = (await this.statRows()).filter((row) => row.stat.backend === backend);
+    const proxyId = rows[0]?.proxyId;
+    if (proxyId === undefined) this.proxyIds.delete(backend);
+    else if (known !== null) this.proxyIds.set(backend, proxyId === known ? null : proxyId);
+    return rows.map((row) => row.stat);
   }
 
   /** Every server of every proxy, for callers that watch several slots at once. */
   async showStat(): Promise<ServerStat[]> {
-    return parseShowStat(await this.send(SHOW_SERVERS), this.context(SHOW_SERVERS));
+    return (await this.statRows()).map((row) => row.stat);
+  }
+
+  private async statRows(): Promise<StatRow[]> {
+    return parseStatRows(await this.send(SHOW_SERVERS), this.context(SHOW_SERVERS));
   }
 
   async processId(): Promise<number> {

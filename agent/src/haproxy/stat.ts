@@ -13,11 +13,22 @@ function toCount(value: string, column: string, row: string, ctx: ReplyContext):
   return Number(value);
 }
 
+/** A server's row, with the numeric id of its proxy (`iid`), by which `show stat` can be asked for one proxy. */
+export interface StatRow {
+  stat: ServerStat;
+  /** Undefined from a build of HAProxy without the column. */
+  proxyId: number | undefined;
+}
+
 /**
  * Parses `show stat` CSV into one row per server, skipping frontends, backends and
  * listeners. Columns are found by header name: their positions change between versions.
  */
 export function parseShowStat(reply: string, ctx: ReplyContext): ServerStat[] {
+  return parseStatRows(reply, ctx).map((row) => row.stat);
+}
+
+export function parseStatRows(reply: string, ctx: ReplyContext): StatRow[] {
   const [header, ...rows] = checkReply(reply, ctx).split('\n');
   if (!header?.startsWith('# '))
     throw unexpectedReply('expected a CSV header starting with "# "', reply, ctx);
@@ -31,8 +42,9 @@ export function parseShowStat(reply: string, ctx: ReplyContext): ServerStat[] {
 
   // Only a soak's comparison reads it: a build of HAProxy without the column reads as never down.
   const chkdown = names.indexOf('chkdown');
+  const iid = names.indexOf('iid');
 
-  const stats: ServerStat[] = [];
+  const stats: StatRow[] = [];
   for (const row of rows) {
     if (row === '') continue;
     const fields = splitCsvLine(row);
@@ -45,14 +57,18 @@ export function parseShowStat(reply: string, ctx: ReplyContext): ServerStat[] {
     // Empty for a server HAProxy does not check: no check ever took it down.
     const downs = chkdown < 0 ? '' : (fields[chkdown] ?? '');
     if (get('type') !== SERVER_TYPE) continue;
+    const proxyId = iid < 0 ? undefined : fields[iid];
     stats.push({
-      backend: get('pxname'),
-      server: get('svname'),
-      scur: count('scur'),
-      status: get('status'),
-      checkStatus: get('check_status'),
-      weight: count('weight'),
-      downCount: downs === '' ? 0 : toCount(downs, 'chkdown', row, ctx),
+      stat: {
+        backend: get('pxname'),
+        server: get('svname'),
+        scur: count('scur'),
+        status: get('status'),
+        checkStatus: get('check_status'),
+        weight: count('weight'),
+        downCount: downs === '' ? 0 : toCount(downs, 'chkdown', row, ctx),
+      },
+      proxyId: proxyId !== undefined && /^\d+$/.test(proxyId) ? Number(proxyId) : undefined,
     });
   }
   return stats;

@@ -34,6 +34,11 @@ export interface HaproxyOptions {
    * restart starts from; whoever sets weights (the agent) keeps it up to date.
    */
   serverState?: boolean;
+  /**
+   * Backends of other apps ahead of this one (`other_1` …, four unchecked servers each at a port
+   * where nothing listens): an HAProxy fronting many apps, whose full `show stat` is long.
+   */
+  otherBackends?: number;
 }
 
 export interface HaproxyProcess {
@@ -80,6 +85,11 @@ function renderConfig(
     (s) =>
       `    server ${s.name} 127.0.0.1:${s.port}${s.check === false ? '' : ' check'} weight ${s.weight ?? 100}`,
   );
+  // Port 9 (discard): nothing listens there on loopback, and nothing is sent: no checks, no traffic.
+  const others = Array.from({ length: opts.otherBackends ?? 0 }, (_, b) => [
+    `backend other_${b + 1}`,
+    ...[1, 2, 3, 4].map((n) => `    server s${n} 127.0.0.1:9`),
+  ]).flat();
   return [
     'global',
     // expose-fd: a reload's new process takes the listeners over from this one (reload()).
@@ -105,6 +115,7 @@ function renderConfig(
     'frontend fe',
     `    bind 127.0.0.1:${opts.frontendPort}`,
     `    default_backend ${opts.backend}`,
+    ...others,
     `backend ${opts.backend}`,
     '    balance roundrobin',
     '    option httpchk GET /health',
@@ -150,6 +161,8 @@ export async function startHaproxy(options: HaproxyOptions): Promise<HaproxyProc
   check(validPort(opts.frontendPort), `frontendPort ${opts.frontendPort}`);
   check(NAME_PATTERN.test(opts.backend), `backend ${JSON.stringify(opts.backend)}`);
   check(Number.isInteger(opts.checkInterMs) && opts.checkInterMs > 0, `checkInterMs ${opts.checkInterMs}`);
+  const otherBackends = opts.otherBackends ?? 0;
+  check(Number.isInteger(otherBackends) && otherBackends >= 0, `otherBackends ${otherBackends}`);
   check(!/\s/.test(opts.dir), `dir ${JSON.stringify(opts.dir)} (HAProxy config paths cannot hold spaces)`);
   for (const s of opts.servers) {
     const weightOk =

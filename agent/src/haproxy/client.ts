@@ -204,7 +204,7 @@ export class HaproxyClient implements LoadBalancer {
     return rows.map((row) => row.stat);
   }
 
-  /** Every server of every proxy, for callers that watch several slots at once. */
+  /** Every server of every proxy: one full dump, whatever HAProxy fronts. */
   async showStat(): Promise<ServerStat[]> {
     return (await this.statRows()).map((row) => row.stat);
   }

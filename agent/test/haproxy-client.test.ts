@@ -263,6 +263,37 @@ describe('HaproxyClient over a fake socket', () => {
     assert.deepEqual(fake.commands, Object.keys(replies).concat('@!45 show stat -1 4 -1'));
   });
 
+  it("asks an old process by the id the answering one gave the backend, and in full when its rows are another proxy's", async () => {
+    const master = new HaproxyClient({
+      socketPath: fake.socketPath,
+      timeoutMs: 300,
+      masterSocketPath: fake.socketPath,
+    });
+    const row = (backend: string, scur: number): string =>
+      `${backend},app_2,0,0,${scur},3,,4,0,0,,0,,0,0,0,0,UP,100,1,0,0,0,5,0,,1,3,1,,4,,2,0,,1,L7OK,\n`;
+    const replies: Record<string, string> = {
+      // The process answering now: app is proxy 3.
+      'show stat -1 4 -1': `${STAT_HEADER}\n${row('app', 0)}\n`,
+      '@!42 show stat 3 4 -1': `${STAT_HEADER}\n${row('app', 2)}\n`,
+      // An old process on another configuration, where 3 is another proxy.
+      '@!50 show stat 3 4 -1': `${STAT_HEADER}\n${row('web', 7)}\n`,
+      '@!50 show stat -1 4 -1': `${STAT_HEADER}\n${row('web', 7)}${row('app', 5)}\n`,
+      '@!51 show stat 3 4 -1': "Can't find the target PID matching the prefix '@!51'\n",
+    };
+    fake.respond = (command) => replies[command] ?? '';
+    await master.serverStat('app', 'app_2');
+    fake.commands.length = 0;
+    assert.equal(await master.oldProcessSessions(42, 'app', 'app_2'), 2);
+    assert.equal(await master.oldProcessSessions(50, 'app', 'app_2'), 5);
+    assert.equal(await master.oldProcessSessions(51, 'app', 'app_2'), 0);
+    assert.deepEqual(fake.commands, [
+      '@!42 show stat 3 4 -1',
+      '@!50 show stat 3 4 -1',
+      '@!50 show stat -1 4 -1',
+      '@!51 show stat 3 4 -1',
+    ]);
+  });
+
   it("asks the master CLI for HAProxy's old workers when it cannot see the process answering", async () => {
     const master = new HaproxyClient({
       socketPath: fake.socketPath,

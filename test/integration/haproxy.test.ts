@@ -242,7 +242,8 @@ describe('an HAProxy reload', () => {
 
 /** A Unix socket passing each connection through to HAProxy's, keeping the command sent on it. */
 async function recordingSocket(target: string, path: string, commands: string[]): Promise<SocketServer> {
-  const server = createSocketServer((conn) => {
+  // Half-open: a client of the master CLI ends its side once it has asked, then reads the answer.
+  const server = createSocketServer({ allowHalfOpen: true }, (conn) => {
     const upstream = connect(target);
     conn.once('data', (chunk: Buffer) => commands.push(chunk.toString('utf8').trim()));
     conn.pipe(upstream).pipe(conn);
@@ -297,6 +298,55 @@ describe("a backend asked for alone, by HAProxy's id of it", () => {
     } finally {
       await new Promise<void>((resolve) => recorder.close(() => resolve()));
       await renumbered.stop();
+    }
+  });
+});
+
+describe("an old worker asked through the master CLI by HAProxy's id of the backend", () => {
+  it('counts the request the old worker still carries, asking for the backend alone', async () => {
+    const masterDir = join(dir, 'master');
+    await mkdir(masterDir);
+    const served = app.address();
+    const mw = await startHaproxy({
+      dir: masterDir,
+      frontendPort: await freeLoopbackPort(),
+      servers: [{ name: 'app_1', port: typeof served === 'object' && served ? served.port : 0 }],
+      masterWorker: true,
+    });
+    const commands: string[] = [];
+    const masterSocket = mw.masterSocketPath ?? assert.fail('startHaproxy gave no master socket');
+    const recorder = await recordingSocket(masterSocket, join(masterDir, 'rec.sock'), commands);
+    try {
+      const reader = new HaproxyClient({
+        socketPath: mw.socketPath,
+        masterSocketPath: join(masterDir, 'rec.sock'),
+        timeoutMs: 2_000,
+      });
+      const up = Date.now() + 5_000;
+      while ((await reader.serverStat('app', 'app_1')).status !== 'UP' && Date.now() < up) await sleep(50);
+      const heldNow = new Promise<void>((resolve) => (onHeld = resolve));
+      const request = fetch(`${mw.frontendUrl}/slow`).then((res) => res.status);
+      await heldNow;
+      const old = mw.pid;
+      await mw.reload();
+      // The master refuses its CLI for a moment as it re-executes itself: undefined then.
+      let sessions: number | undefined;
+      const asked = Date.now() + 5_000;
+      while (
+        (sessions = await reader.oldProcessSessions(old, 'app', 'app_1')) === undefined &&
+        Date.now() < asked
+      )
+        await sleep(50);
+      assert.equal(sessions, 1);
+      const toOld = commands.filter((c) => c.startsWith(`@!${old} `));
+      assert.ok(toOld.length > 0);
+      for (const c of toOld) assert.match(c, /^@!\d+ show stat \d+ 4 -1$/);
+      for (const res of held.splice(0)) res.end();
+      assert.equal(await request, 200);
+    } finally {
+      for (const res of held.splice(0)) res.end();
+      await new Promise<void>((resolve) => recorder.close(() => resolve()));
+      await mw.stop();
     }
   });
 });

@@ -54,6 +54,30 @@ const SHOW_SERVERS_STATE = 'show servers state';
 const MASTER_REEXEC_MS = 2_000;
 const MASTER_RETRY_MS = 20;
 
+/** Whether rows asked for by a proxy's id are that backend's: ids change when the configuration does. */
+function onlyOf(backend: string, stats: readonly ServerStat[]): boolean {
+  return stats.length > 0 && stats.every((stat) => stat.backend === backend);
+}
+
+/**
+ * Asks an old process through the master CLI: its servers' rows, or 0 sessions once the process
+ * is gone, or undefined when it cannot tell.
+ */
+async function askOld(
+  master: SocketOptions,
+  pid: number,
+  command: string,
+  about: { backend: string; server: string },
+): Promise<ServerStat[] | number | undefined> {
+  const ask = `@!${pid} ${command}`;
+  // Refused while the master re-executes itself on a reload: then only the process's exit tells.
+  const reply = await sendCommand(master, ask).catch(() => '');
+  if (reply.includes(NO_SUCH_WORKER)) return 0;
+  // As a worker exits, the master answers "Can't connect to the target CLI!", or nothing.
+  if (!reply.startsWith('# ')) return undefined;
+  return parseShowStat(reply, { command: ask, socketPath: master.socketPath, ...about });
+}
+
 /** The pids `show proc` on the master CLI lists under "# old workers"; undefined for another reply. */
 export function oldWorkers(reply: string): number[] | undefined {
   if (!reply.startsWith('#<PID>')) return undefined;
@@ -195,7 +219,7 @@ export class HaproxyClient implements LoadBalancer {
       const command = showProxyServers(known);
       const stats = parseShowStat(await this.send(command), this.context(command, backend));
       // A reload with another configuration may have given the id to another proxy, or to none.
-      if (stats.length > 0 && stats.every((stat) => stat.backend === backend)) return stats;
+      if (onlyOf(backend, stats)) return stats;
     }
     const rows = (await this.statRows()).filter((row) => row.stat.backend === backend);
     const proxyId = rows[0]?.proxyId;
@@ -266,14 +290,16 @@ export class HaproxyClient implements LoadBalancer {
   async oldProcessSessions(pid: number, backend: string, server: string): Promise<number | undefined> {
     const master = this.master;
     if (!master) return undefined;
-    const ask = `@!${pid} ${SHOW_SERVERS}`;
-    // Refused while the master re-executes itself on a reload: then only the process's exit tells.
-    const reply = await sendCommand(master, ask).catch(() => '');
-    if (reply.includes(NO_SUCH_WORKER)) return 0;
-    // As a worker exits, the master answers "Can't connect to the target CLI!", or nothing.
-    if (!reply.startsWith('# ')) return undefined;
-    const context = { command: ask, socketPath: master.socketPath, backend, server };
-    const stat = parseShowStat(reply, context).find((s) => s.backend === backend && s.server === server);
+    // By the id the process answering now gave the backend, which a reload on the same
+    // configuration keeps; the full dump when there is none yet, or the old process's
+    // configuration numbered its proxies otherwise.
+    const known = this.proxyIds.get(backend);
+    const about = { backend, server };
+    let answer = typeof known === 'number' ? await askOld(master, pid, showProxyServers(known), about) : [];
+    if (Array.isArray(answer) && !onlyOf(backend, answer))
+      answer = await askOld(master, pid, SHOW_SERVERS, about);
+    if (!Array.isArray(answer)) return answer;
+    const stat = answer.find((s) => s.backend === backend && s.server === server);
     if (!stat) {
       throw new HaproxyUnknownServerError(
         `the old HAProxy process ${pid} has no server ${serverRef(backend, server)}`,

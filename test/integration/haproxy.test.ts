@@ -67,15 +67,28 @@ function request(path: string): Promise<{ status: number; body: string }> {
   });
 }
 
-/** Another HAProxy, in a directory of its own under dir, with one server where nothing listens. */
-async function oneServerHaproxy(name: string, serverState = false): Promise<HaproxyProcess> {
+/** The port of the node:http app (the main HAProxy's app_1). */
+function appPort(): number {
+  const address = app.address();
+  return typeof address === 'object' && address ? address.port : 0;
+}
+
+/**
+ * Another HAProxy, in a directory of its own under dir, with one server: where nothing listens
+ * unless `port` is given.
+ */
+async function oneServerHaproxy(
+  name: string,
+  options: { serverState?: boolean; masterWorker?: boolean; port?: number } = {},
+): Promise<HaproxyProcess> {
   const otherDir = join(dir, name);
   await mkdir(otherDir);
   return startHaproxy({
     dir: otherDir,
     frontendPort: await freeLoopbackPort(),
-    servers: [{ name: 'app_1', port: await freeLoopbackPort() }],
-    serverState,
+    servers: [{ name: 'app_1', port: options.port ?? (await freeLoopbackPort()) }],
+    serverState: options.serverState,
+    masterWorker: options.masterWorker,
   });
 }
 
@@ -304,15 +317,8 @@ describe("a backend asked for alone, by HAProxy's id of it", () => {
 
 describe("an old worker asked through the master CLI by HAProxy's id of the backend", () => {
   it('counts the request the old worker still carries, asking for the backend alone', async () => {
+    const mw = await oneServerHaproxy('master', { port: appPort(), masterWorker: true });
     const masterDir = join(dir, 'master');
-    await mkdir(masterDir);
-    const served = app.address();
-    const mw = await startHaproxy({
-      dir: masterDir,
-      frontendPort: await freeLoopbackPort(),
-      servers: [{ name: 'app_1', port: typeof served === 'object' && served ? served.port : 0 }],
-      masterWorker: true,
-    });
     const commands: string[] = [];
     const masterSocket = mw.masterSocketPath ?? assert.fail('startHaproxy gave no master socket');
     const recorder = await recordingSocket(masterSocket, join(masterDir, 'rec.sock'), commands);
@@ -353,7 +359,7 @@ describe("an old worker asked through the master CLI by HAProxy's id of the back
 
 describe('a server state file kept by the client', () => {
   it('gives a reloaded or restarted HAProxy the weights the client set, not the configured ones', async () => {
-    const kept = await oneServerHaproxy('state', true);
+    const kept = await oneServerHaproxy('state', { serverState: true });
     try {
       const file = kept.serverStateFile ?? assert.fail('startHaproxy gave no server state file');
       const keeper = new HaproxyClient({
@@ -397,9 +403,7 @@ describe('startHaproxy', () => {
     const otherDir = join(dir, 'clash');
     await mkdir(otherDir);
     // HAProxy binds with SO_REUSEPORT, so only a port held by another program (the app) clashes.
-    const busy = app.address();
-    const port = typeof busy === 'object' && busy ? busy.port : 0;
-    const outcome = await startHaproxy({ dir: otherDir, frontendPort: port, servers: [] }).then(
+    const outcome = await startHaproxy({ dir: otherDir, frontendPort: appPort(), servers: [] }).then(
       async (started) => {
         await started.stop();
         return null;

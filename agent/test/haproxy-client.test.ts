@@ -13,7 +13,7 @@ import {
   HaproxyUnknownServerError,
   InvalidInputError,
 } from '@fleetroll/shared';
-import { oldWorkers, takenOverFrom } from '../src/haproxy/client.js';
+import { oldWorkers, takenOverFrom } from '../src/haproxy/old-workers.js';
 import { HaproxyClient, sendCommand } from '../src/haproxy/index.js';
 import { STATE_DUMP, capturingLog } from './fakes.js';
 

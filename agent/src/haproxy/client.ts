@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { setTimeout as sleep } from 'node:timers/promises';
 import {
   HaproxyStateFileError,
   HaproxyUnexpectedReplyError,
@@ -19,7 +18,15 @@ import {
   type WeightChange,
 } from './server-state.js';
 import { sendCommand, type SocketOptions } from './socket.js';
-import { parseShowStat, parseStatRows, type StatRow } from './stat.js';
+import { askOldWorker, listOldWorkers, takenOverFrom } from './old-workers.js';
+import {
+  SHOW_SERVERS,
+  onlyOf,
+  parseShowStat,
+  parseStatRows,
+  showProxyServers,
+  type StatRow,
+} from './stat.js';
 
 export interface HaproxyClientOptions extends SocketOptions {
   /** HAProxy's master CLI (run with -W and -S), to ask an old process about one server. */
@@ -36,74 +43,12 @@ export interface ServerStateOptions {
   log: Logger;
 }
 
-// The master CLI's answer for a pid that is no worker of its own (any more).
-const NO_SUCH_WORKER = "Can't find the target PID";
-
 // The range HAProxy accepts for an absolute weight (it answers
 // "Absolute weight can only be between 0 and 256 inclusive." otherwise).
 export const MAX_WEIGHT = 256;
 
-// `-1 4 -1`: servers only, of every proxy. One proxy is asked for by its numeric id, never its
-// name: whether HAProxy reads an all-digit argument as a name or an id depends on its version.
-const SHOW_SERVERS = 'show stat -1 4 -1';
-const showProxyServers = (proxyId: number): string => `show stat ${proxyId} 4 -1`;
 const SHOW_INFO = 'show info';
-const SHOW_PROC = 'show proc';
 const SHOW_SERVERS_STATE = 'show servers state';
-// How long the master CLI may refuse `show proc` while it re-executes itself, and how often to ask.
-const MASTER_REEXEC_MS = 2_000;
-const MASTER_RETRY_MS = 20;
-
-/** Whether rows asked for by a proxy's id are that backend's: ids change when the configuration does. */
-function onlyOf(backend: string, stats: readonly ServerStat[]): boolean {
-  return stats.length > 0 && stats.every((stat) => stat.backend === backend);
-}
-
-/**
- * Asks an old process through the master CLI: its servers' rows, or 0 sessions once the process
- * is gone, or undefined when it cannot tell.
- */
-async function askOld(
-  master: SocketOptions,
-  pid: number,
-  command: string,
-  about: { backend: string; server: string },
-): Promise<ServerStat[] | number | undefined> {
-  const ask = `@!${pid} ${command}`;
-  // Refused while the master re-executes itself on a reload: then only the process's exit tells.
-  const reply = await sendCommand(master, ask).catch(() => '');
-  if (reply.includes(NO_SUCH_WORKER)) return 0;
-  // As a worker exits, the master answers "Can't connect to the target CLI!", or nothing.
-  if (!reply.startsWith('# ')) return undefined;
-  return parseShowStat(reply, { command: ask, socketPath: master.socketPath, ...about });
-}
-
-/** The pids `show proc` on the master CLI lists under "# old workers"; undefined for another reply. */
-export function oldWorkers(reply: string): number[] | undefined {
-  if (!reply.startsWith('#<PID>')) return undefined;
-  const pids: number[] = [];
-  let old = false;
-  for (const line of reply.split('\n')) {
-    if (line.startsWith('#')) old = line.trim() === '# old workers';
-    else if (old) {
-      const pid = /^(\d+)\s/.exec(line)?.[1];
-      if (pid !== undefined) pids.push(Number(pid));
-    }
-  }
-  return pids;
-}
-
-/** The pids after `-sf` or `-st` (each takes a list, up to the next option). */
-export function takenOverFrom(args: readonly string[]): number[] {
-  const pids: number[] = [];
-  let listing = false;
-  for (const arg of args) {
-    if (arg === '-sf' || arg === '-st') listing = true;
-    else if (listing && /^\d+$/.test(arg)) pids.push(Number(arg));
-    else listing = false;
-  }
-  return pids;
-}
 
 /** The agent's LoadBalancer: HAProxy's runtime API over its admin Unix socket. */
 export class HaproxyClient implements LoadBalancer {
@@ -265,7 +210,7 @@ export class HaproxyClient implements LoadBalancer {
   /**
    * Named on the command line of the process answering when this agent sees it; else, for an
    * agent in another pid namespace, asked of HAProxy's master CLI where there is one (its old
-   * workers). None known when the master does not answer within MASTER_REEXEC_MS.
+   * workers; none known when the master does not answer in time).
    */
   async previousProcesses(pid: number): Promise<number[]> {
     if (this.processRunning(pid)) {
@@ -275,16 +220,7 @@ export class HaproxyClient implements LoadBalancer {
         return [];
       }
     }
-    const master = this.master;
-    if (!master) return [];
-    // Just after a reload the master re-executes itself and refuses its CLI for a moment: a drain
-    // that begins then is the very one that must learn of the old workers.
-    const deadline = Date.now() + MASTER_REEXEC_MS;
-    for (;;) {
-      const workers = oldWorkers(await sendCommand(master, SHOW_PROC).catch(() => ''));
-      if (workers !== undefined || Date.now() >= deadline) return workers ?? [];
-      await sleep(MASTER_RETRY_MS);
-    }
+    return this.master ? listOldWorkers(this.master) : [];
   }
 
   async oldProcessSessions(pid: number, backend: string, server: string): Promise<number | undefined> {
@@ -295,9 +231,10 @@ export class HaproxyClient implements LoadBalancer {
     // configuration numbered its proxies otherwise.
     const known = this.proxyIds.get(backend);
     const about = { backend, server };
-    let answer = typeof known === 'number' ? await askOld(master, pid, showProxyServers(known), about) : [];
+    let answer =
+      typeof known === 'number' ? await askOldWorker(master, pid, showProxyServers(known), about) : [];
     if (Array.isArray(answer) && !onlyOf(backend, answer))
-      answer = await askOld(master, pid, SHOW_SERVERS, about);
+      answer = await askOldWorker(master, pid, SHOW_SERVERS, about);
     if (!Array.isArray(answer)) return answer;
     const stat = answer.find((s) => s.backend === backend && s.server === server);
     if (!stat) {

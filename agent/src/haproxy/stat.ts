@@ -2,6 +2,16 @@ import type { ServerStat } from '../ports.js';
 import { splitCsvLine } from './csv.js';
 import { checkReply, unexpectedReply, type ReplyContext } from './reply.js';
 
+// `-1 4 -1`: servers only, of every proxy. One proxy is asked for by its numeric id, never its
+// name: whether HAProxy reads an all-digit argument as a name or an id depends on its version.
+export const SHOW_SERVERS = 'show stat -1 4 -1';
+export const showProxyServers = (proxyId: number): string => `show stat ${proxyId} 4 -1`;
+
+/** Whether rows asked for by a proxy's id are that backend's: ids change when the configuration does. */
+export function onlyOf(backend: string, stats: readonly ServerStat[]): boolean {
+  return stats.length > 0 && stats.every((stat) => stat.backend === backend);
+}
+
 // The `type` column tells servers from FRONTEND/BACKEND/listener rows; svname cannot,
 // because a server may legally be named "BACKEND".
 const COLUMNS = ['pxname', 'svname', 'scur', 'status', 'check_status', 'weight', 'type'] as const;

@@ -75,9 +75,9 @@ class FakeConnection {
 
 const alive: Liveness = { onDead: () => () => undefined, isAlive: () => true };
 
-function client(nc: FakeConnection): NatsAgentClient {
+function client(nc: FakeConnection, liveness: Liveness = alive): NatsAgentClient {
   const log = createLogger('test', { write: () => undefined });
-  return new NatsAgentClient(HOST, nc as unknown as NatsConnection, alive, DEFAULT_NATS_TIMEOUTS, log);
+  return new NatsAgentClient(HOST, nc as unknown as NatsConnection, liveness, DEFAULT_NATS_TIMEOUTS, log);
 }
 
 const reconnect: Status = { type: 'reconnect', server: '127.0.0.1:4222' };
@@ -119,4 +119,40 @@ test('an end that arrives right after the Describe that says the update is over 
   await sleep(20);
   nc.publish('HOST_DONE');
   assert.equal((await update).step, 'HOST_DONE');
+});
+
+test('a host id two agents answer to: nothing is sent to it, and an update it was running fails DUPLICATE_HOST_ID', async () => {
+  const nc = new FakeConnection();
+  const seen = { conflict: '' };
+  let died: ((hostId: string, reason: string) => void) | undefined;
+  const two: Liveness = {
+    onDead: (_h, cb) => {
+      died = cb;
+      return () => (died = undefined);
+    },
+    conflict: () => seen.conflict || undefined,
+  };
+  const agent = client(nc, two);
+  const update = agent.update({ rolloutId: 'r1', image: 'app:v2' }, () => undefined);
+  await sleep(10);
+  nc.publish('HOST_STARTED');
+  seen.conflict = 'two agents register as host h1';
+  died?.(HOST, seen.conflict);
+  await assert.rejects(update, {
+    code: 'DUPLICATE_HOST_ID',
+    message: 'two agents register as host h1 (found during the update)',
+  });
+  await assert.rejects(agent.describe(), {
+    code: 'DUPLICATE_HOST_ID',
+    message: 'two agents register as host h1 (Describe not sent)',
+  });
+  await assert.rejects(
+    agent.update({ rolloutId: 'r2', image: 'app:v2' }, () => undefined),
+    {
+      code: 'DUPLICATE_HOST_ID',
+    },
+  );
+  assert.equal(nc.describes, 0);
+  // Abort goes out all the same: it stops the update on both.
+  await assert.rejects(agent.abort('r1'), { message: /unexpected request on .*Abort/ });
 });

@@ -251,6 +251,54 @@ test('a new process under the same host id is a death of the old one, even befor
   assert.equal(dead.length, 1, 'its own beats are no restart');
 });
 
+test('two agents registering as one host alternately: a conflict, said once, listed, and gone once one is quiet', () => {
+  const { clock, registry, dead, lines, advance } = setup();
+  const a = { startedAtMs: Date.UTC(2026, 11, 7, 10), grpcAddress: '10.0.0.1:7070' };
+  const b = { startedAtMs: Date.UTC(2026, 11, 7, 11), grpcAddress: '10.0.0.2:7070' };
+  registry.apply(put('fe-01', clock.now, true, a));
+  const fired: string[] = [];
+  registry.onDead('fe-01', (_h, reason) => fired.push(reason));
+  advance(400);
+  // Until the first agent is heard again, the second looks like its restart.
+  registry.apply(put('fe-01', clock.now, true, b));
+  assert.equal(registry.conflict('fe-01'), undefined);
+  registry.onDead('fe-01', (_h, reason) => fired.push(reason));
+  advance(600);
+  registry.apply(put('fe-01', clock.now, true, a));
+  const conflict = registry.conflict('fe-01') ?? assert.fail('no conflict seen');
+  assert.match(
+    conflict,
+    /^two agents register as host fe-01, one started 2026-12-07T10:00:00.000Z \(gRPC 10.0.0.1:7070\), the other started 2026-12-07T11:00:00.000Z \(gRPC 10.0.0.2:7070\): .*give each machine its own hostId in agent.yml$/,
+  );
+  assert.deepEqual(fired, ['the agent restarted (a new process registered)', conflict]);
+  for (let beat = 0; beat < 6; beat++) {
+    advance(500);
+    registry.apply(put('fe-01', clock.now, true, beat % 2 ? a : b));
+  }
+  assert.equal(dead.length, 2, 'the alternation itself fires nothing more');
+  assert.equal(lines.filter((l) => l.includes('two agents register')).length, 1, 'logged once');
+  assert.deepEqual(registry.list()[0]?.warnings, [conflict]);
+  // The second machine got its own id: only one agent is heard now.
+  for (let beat = 0; beat < 6; beat++) {
+    advance(1_000);
+    registry.apply(put('fe-01', clock.now, true, a));
+  }
+  assert.equal(registry.conflict('fe-01'), undefined);
+  assert.deepEqual(registry.list()[0]?.warnings, []);
+  assert.equal(registry.isAlive('fe-01'), true);
+});
+
+test('an agent restarted twice is no conflict: none of its old processes is heard again', () => {
+  const { clock, registry, advance } = setup();
+  for (const startedAtMs of [1, 2, 3]) {
+    for (let beat = 0; beat < 3; beat++) {
+      registry.apply(put('fe-01', clock.now, true, { startedAtMs }));
+      advance(1_000);
+    }
+  }
+  assert.equal(registry.conflict('fe-01'), undefined);
+});
+
 test('a host going silent makes the registry watch afresh (it may only be unheard), at most once per deadAfterMs', async () => {
   const clock = { now: 1_000_000 };
   let stops = 0;

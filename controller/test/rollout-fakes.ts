@@ -89,6 +89,8 @@ export class FakeAgent implements AgentClient {
   /** What describe says of a slot instead of running, healthy and UP: a new version gone bad. */
   readonly degraded = new Map<string, Partial<SlotStatus>>();
   private down = false;
+  /** Set once another agent registers under this host id: the NATS client refuses the host then. */
+  private twinned: string | undefined;
   private running: FakeRun | null = null;
   private cutOff: ((err: Error) => void) | null = null;
 
@@ -115,6 +117,16 @@ export class FakeAgent implements AgentClient {
     this.alive = true;
   }
 
+  /**
+   * A second agent starts under this host id: the update under way ends as if the agent restarted
+   * (the registry's first sight of the other), and from then on every call but Abort is refused, as
+   * the NATS client refuses a host id two agents answer to.
+   */
+  twin(reason: string): void {
+    this.twinned = reason;
+    this.cutOff?.(new RemoteError('AGENT_UNREACHABLE', `agent ${this.hostId} vanished: the agent restarted`));
+  }
+
   /** The controller loses sight of the update (AGENT_UNREACHABLE) while the agent goes on with it. */
   loseStream(): void {
     this.cutOff?.(new RemoteError('AGENT_UNREACHABLE', `lost the update stream of ${this.hostId}`));
@@ -125,12 +137,13 @@ export class FakeAgent implements AgentClient {
   }
 
   private gone(): Promise<never> {
+    if (this.twinned) return Promise.reject(new RemoteError('DUPLICATE_HOST_ID', this.twinned));
     return Promise.reject(new RemoteError('AGENT_UNREACHABLE', `no agent answers for ${this.hostId}`));
   }
 
   describe(): Promise<HostDescription> {
     this.fleet.record({ host: this.hostId, kind: 'describe' });
-    if (this.down) return this.gone();
+    if (this.down || this.twinned) return this.gone();
     const slots = [...this.images].map(([slot, image]) => ({
       ...servingSlot(slot, image, `${this.hostId}-${slot}`),
       ...this.degraded.get(slot),
@@ -147,7 +160,7 @@ export class FakeAgent implements AgentClient {
 
   async prePull(image: string): Promise<PrePullResult> {
     this.fleet.record({ host: this.hostId, kind: 'prePull', image });
-    if (this.down) return this.gone();
+    if (this.down || this.twinned) return this.gone();
     await sleep(1);
     if (this.script.prePull !== 'ok') return misbehave(this.script.prePull, this.hostId);
     return { pulled: true, durationMs: 1 };
@@ -166,7 +179,7 @@ export class FakeAgent implements AgentClient {
     const image = request.image ?? '';
     const rolloutId = request.rolloutId ?? '';
     this.fleet.record({ host: this.hostId, kind: 'update', image, slots: request.slots ?? [] });
-    if (this.down) return this.gone();
+    if (this.down || this.twinned) return this.gone();
     await sleep(1);
     const how = this.script.update;
     if (how !== 'done' && how !== 'fail') return misbehave(how, this.hostId);

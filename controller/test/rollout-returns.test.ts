@@ -161,3 +161,29 @@ test('resumed while the agent still runs the update it took before it went out o
   );
   assert.ok(h.lines.some((l) => l.hostId === 'h01' && /still runs this rollout's update/.test(l.msg)));
 });
+
+test('a second agent starts under a host id mid-update: the host fails DUPLICATE_HOST_ID at once, not at the host timeout', async () => {
+  const h = harness({ serial: ['1'], hostTimeoutMs: 60_000 }, inventory(2), { script: { slotMs: 30 } });
+  const agent = h.fleet.agent('h01');
+  onStep(h, agent, 'a', 'SLOT_STARTED', () => agent.twin('two agents register as host h01'));
+  const run = h.rollout.run();
+  const started = Date.now();
+  await until(() => h.rollout.status().state === 'ROLLOUT_PAUSED', 'the failure pause', 5_000);
+  const h01 = host(h.rollout.status(), 'h01');
+  assert.equal(h01.state, 'HOST_FAILED');
+  assert.equal(h01.errorCode, 'DUPLICATE_HOST_ID');
+  assert.match(h01.message, /two agents register as host h01/);
+  assert.ok(Date.now() - started < 5_000);
+  assert.equal(hostState(h.rollout, 'h02'), 'HOST_PENDING');
+  h.rollout.abort();
+  await run;
+});
+
+test('a host id two agents answer to before its batch: the host fails DUPLICATE_HOST_ID and is sent no update', async () => {
+  const h = harness({ serial: ['1'], maxFail: '100%' }, inventory(2), { script: { slotMs: 10 } });
+  h.fleet.agent('h02').twin('two agents register as host h02');
+  const final = await h.rollout.run();
+  assert.equal(host(final, 'h02').errorCode, 'DUPLICATE_HOST_ID');
+  assert.equal(host(final, 'h01').state, 'HOST_SUCCEEDED');
+  assert.deepEqual(h.fleet.updated(), ['h01']);
+});

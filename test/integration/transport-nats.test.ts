@@ -1,6 +1,10 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { parse, stringify } from 'yaml';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { REPLACED_SLOT_STEPS } from '@fleetroll/agent';
 import {
@@ -13,7 +17,14 @@ import { connectNats, createLogger, type StepEvent } from '@fleetroll/shared';
 import { refusedUpdate } from '../support/agent-rpc.js';
 import { testLoad } from '../support/fleet-run.js';
 import { assertNoFailedRequests } from '../support/assertions.js';
-import { startLocalHost, type LocalHost, startNatsServer, type NatsServer } from '@fleetroll/local-fleet';
+import {
+  freeLoopbackPort,
+  spawnAgent,
+  startLocalHost,
+  type LocalHost,
+  startNatsServer,
+  type NatsServer,
+} from '@fleetroll/local-fleet';
 
 // A dot in the host id exercises both the KV key and the subject token mapping.
 const HOST = 'h5.nats';
@@ -223,6 +234,40 @@ test('NATS restarted with an empty store: the agent registers again and answers 
   } finally {
     stopCounting();
   }
+});
+
+test('a second agent under the same host id (its agent.yml copied unchanged): the registry says so within seconds, nothing is sent to the host, and all is as before once it stops', async () => {
+  const twinDir = await mkdtemp(join(tmpdir(), 'fleetroll-twin-'));
+  const address = `127.0.0.1:${await freeLoopbackPort()}`;
+  const config = parse(await readFile(host!.configPath, 'utf8')) as Record<string, unknown>;
+  const configPath = join(twinDir, 'agent.yml');
+  await writeFile(configPath, stringify({ ...config, grpc: { listen: address }, stateDir: twinDir }));
+  const twin = await spawnAgent(configPath, address, join(twinDir, 'agent.log'));
+  const events: StepEvent[] = [];
+  try {
+    const seenIn = await until('the conflict seen', 5_000, () => registry!.conflict(HOST) !== undefined);
+    console.log(`# two agents under one host id: seen ${seenIn} ms after the second one served`);
+    const conflict = registry!.conflict(HOST) ?? '';
+    assert.match(
+      conflict,
+      /^two agents register as host h5\.nats, one started \S+ \(gRPC 127\.0\.0\.1:\d+\), the other started \S+ \(gRPC 127\.0\.0\.1:\d+\): /,
+    );
+    assert.ok(conflict.includes(address) && conflict.includes(host!.agentAddress), conflict);
+    assert.deepEqual(registry!.list().find((a) => a.hostId === HOST)?.warnings, [conflict]);
+    await assert.rejects(overNats.describe(), { code: 'DUPLICATE_HOST_ID', message: /Describe not sent/ });
+    const update = overNats.update({ rolloutId: 'it-twin', image: 'fleetroll-app:v1' }, (e) =>
+      events.push(e),
+    );
+    await assert.rejects(update, { code: 'DUPLICATE_HOST_ID', message: /UpdateHost not sent/ });
+  } finally {
+    await twin.stop();
+    await rm(twinDir, { recursive: true, force: true });
+  }
+  assert.deepEqual(events, []);
+  // Its goodbye removed the registration they shared: the first agent's next beat brings it back.
+  await until('the first agent alone again', 5_000, () => registry!.isAlive(HOST));
+  assert.equal(registry!.conflict(HOST), undefined);
+  assert.equal((await overNats.describe()).hostId, HOST);
 });
 
 test('SIGKILL mid-update: dead in the registry within 5 s, update() rejects AGENT_UNREACHABLE within 10 s', async () => {

@@ -26,10 +26,13 @@ export type AgentReturn =
   /** The rollout paused or stopped while the agent was away. */
   | { readonly kind: 'interrupted' }
   /** Not back by the deadline; why, in the words of the last look. */
-  | { readonly kind: 'lost'; readonly why: string };
+  | { readonly kind: 'lost'; readonly why: string }
+  /** Not to be asked at all: two agents answer to its host id. */
+  | { readonly kind: 'refused'; readonly error: FleetrollError };
 
 type Look =
   | { readonly kind: 'gone'; readonly why: string }
+  | { readonly kind: 'refused'; readonly error: FleetrollError }
   | { readonly kind: 'there'; readonly description: HostDescription };
 
 async function look(client: AgentClient, budgetMs: number): Promise<Look> {
@@ -40,7 +43,9 @@ async function look(client: AgentClient, budgetMs: number): Promise<Look> {
     if (answer.done) return { kind: 'there', description: answer.value };
     return { kind: 'gone', why: `Describe unanswered after ${formatDuration(budgetMs)}` };
   } catch (err) {
-    return { kind: 'gone', why: asFleetrollError(err).message };
+    const error = asFleetrollError(err);
+    if (error.code === 'DUPLICATE_HOST_ID') return { kind: 'refused', error };
+    return { kind: 'gone', why: error.message };
   }
 }
 
@@ -64,6 +69,7 @@ export async function awaitAgentReturn(
     // Another controller took the rollout over (or the store failed): nothing more is sent from here.
     if (ctx.ledger.failure) return { kind: 'interrupted' };
     const seen = await look(client, deadlineMs - Date.now());
+    if (seen.kind === 'refused') return seen;
     if (seen.kind === 'gone') {
       why = seen.why;
       // Nothing runs there to stop at a slot boundary: the host settles now, and runs on resume.
@@ -168,6 +174,7 @@ export async function updateThroughReturns(
     await waiting(ctx, hostId, cut.waiting);
     const back = await awaitAgentReturn(ctx, hostId, ctx.agents.client(hostId), deadline, probeMs);
     if (back.kind === 'interrupted') return null;
+    if (back.kind === 'refused') return { kind: 'failed', error: back.error };
     if (back.kind === 'lost') {
       const error = withContext(
         cut.error,

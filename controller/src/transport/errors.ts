@@ -8,3 +8,11 @@ import { FleetrollError } from '@fleetroll/shared';
 export class AgentUnreachableError extends FleetrollError {
   readonly code = 'AGENT_UNREACHABLE';
 }
+
+/**
+ * Two agents register under the host's id (an agent.yml copied to another machine unchanged):
+ * over NATS both would take every command sent to the host, so nothing is sent to it.
+ */
+export class DuplicateHostIdError extends FleetrollError {
+  readonly code = 'DUPLICATE_HOST_ID';
+}

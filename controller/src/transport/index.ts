@@ -1,5 +1,5 @@
 export { HOST_END_STEPS, type AgentClient, type AgentDirectory } from './agent-client.js';
-export { AgentUnreachableError } from './errors.js';
+export { AgentUnreachableError, DuplicateHostIdError } from './errors.js';
 export {
   AgentRegistry,
   DEFAULT_DEAD_AFTER_MS,

@@ -25,7 +25,7 @@ import {
   type UpdateHostRequest,
 } from '@fleetroll/shared';
 import { HOST_END_STEPS, type AgentClient, type AgentDirectory } from './agent-client.js';
-import { AgentUnreachableError } from './errors.js';
+import { AgentUnreachableError, DuplicateHostIdError } from './errors.js';
 import { onReconnect } from './nats-reconnects.js';
 import type { DeadListener } from './registry.js';
 
@@ -50,10 +50,12 @@ export const DEFAULT_NATS_TIMEOUTS: NatsTimeouts = {
   acceptMs: 30_000,
 };
 
-/** What the clients need from the registry: word that a host died, and whether it beats now. */
+/** What the clients need from the registry: word that a host died, whether it beats now, and whether it is two. */
 export interface Liveness {
   onDead(hostId: string, cb: DeadListener): () => void;
   isAlive?(hostId: string): boolean;
+  /** Why two agents seem to share the host id, while they do. */
+  conflict?(hostId: string): string | undefined;
 }
 
 export interface NatsDirectoryOptions {
@@ -126,6 +128,7 @@ export class NatsAgentClient implements AgentClient {
     // The events subject is built from the id, so it must be checked here (in the
     // agent's words); the agent checks the rest.
     const { rolloutId } = parseInput(ROLLOUT_ID_ONLY, { rolloutId: request.rolloutId }, 'UpdateHost');
+    this.refuseTwo('UpdateHost');
     return new Promise<StepEvent>((resolve, reject) => {
       let settled = false;
       let accepted = false;
@@ -153,7 +156,7 @@ export class NatsAgentClient implements AgentClient {
         },
       });
       const stopWatching = this.liveness.onDead(this.hostId, (_host, reason) =>
-        finish(new AgentUnreachableError(`agent ${this.hostId} vanished during the update: ${reason}`)),
+        finish(this.deadError('the update', reason)),
       );
       const stopReconnects = onReconnect(this.nc, () => {
         if (!accepted) return;
@@ -205,10 +208,12 @@ export class NatsAgentClient implements AgentClient {
     timeoutMs: number,
     codec: Codec<unknown, T>,
   ): Promise<T> {
+    // Abort only stops an update at a slot boundary: both agents stopping is what is wanted then.
+    if (method !== 'Abort') this.refuseTwo(method);
     let stopWatching = (): void => undefined;
     const dead = new Promise<never>((_, reject) => {
       stopWatching = this.liveness.onDead(this.hostId, (_host, reason) =>
-        reject(new AgentUnreachableError(`agent ${this.hostId} vanished during ${method}: ${reason}`)),
+        reject(this.deadError(method, reason)),
       );
     });
     const reply = this.nc
@@ -219,6 +224,19 @@ export class NatsAgentClient implements AgentClient {
     } finally {
       stopWatching();
     }
+  }
+
+  /** Nothing goes to a host id two agents answer to: both would act on it. */
+  private refuseTwo(method: AgentMethod): void {
+    const conflict = this.liveness.conflict?.(this.hostId);
+    if (conflict) throw new DuplicateHostIdError(`${conflict} (${method} not sent)`);
+  }
+
+  /** Two agents under one id look like one agent dying again and again: say which it is. */
+  private deadError(during: string, reason: string): FleetrollError {
+    const conflict = this.liveness.conflict?.(this.hostId);
+    if (conflict) return new DuplicateHostIdError(`${conflict} (found during ${during})`);
+    return new AgentUnreachableError(`agent ${this.hostId} vanished during ${during}: ${reason}`);
   }
 
   private subject(method: AgentMethod): string {

@@ -42,6 +42,10 @@ interface Host {
   lastSeenMs: number;
   /** As of the last sweep or change: an alive → dead transition fires listeners once. */
   alive: boolean;
+  /** The agents this one replaced under the host id: start time → when last heard. */
+  replaced: Map<number, number>;
+  /** Two agents kept registering under this host id, as the operator reads it, and when last seen so. */
+  conflict?: { reason: string; seenMs: number };
 }
 
 interface Waiter {
@@ -138,7 +142,7 @@ export class AgentRegistry {
         alive: this.isAlive(hostId),
         activeRolloutId: r.activeRolloutId,
         sources: ['nats'],
-        warnings: r.warnings,
+        warnings: [this.conflict(hostId) ?? [], r.warnings].flat(),
       }));
   }
 
@@ -182,19 +186,57 @@ export class AgentRegistry {
     }
     const now = this.now();
     const previous = this.hosts.get(entry.key);
-    // A new process under the same host id: whatever the old one had accepted died
-    // with it, even when the new one beats before the old one's silence is noticed.
-    if (previous?.alive && previous.registration.startedAtMs !== registration.startedAtMs) {
-      previous.alive = false;
-      this.died(entry.key, 'the agent restarted (a new process registered)', true);
+    const replaced = this.stillHeard(previous?.replaced ?? new Map<number, number>(), now);
+    let conflict = previous?.conflict;
+    if (previous && previous.registration.startedAtMs !== registration.startedAtMs) {
+      replaced.set(previous.registration.startedAtMs, previous.lastSeenMs);
+      if (replaced.has(registration.startedAtMs)) {
+        // An agent heard again after another registered: two processes share the host id.
+        const found = !this.conflictOf(previous, now);
+        const reason = conflictReason(entry.key, registration, previous.registration);
+        conflict = { reason, seenMs: now };
+        if (found) {
+          this.log.error({ hostId: entry.key }, conflict.reason);
+          this.tell(entry.key, conflict.reason, previous.alive);
+        }
+        previous.alive = false;
+      } else if (previous.alive) {
+        // A new process under the same host id: whatever the old one had accepted died
+        // with it, even when the new one beats before the old one's silence is noticed.
+        previous.alive = false;
+        this.died(entry.key, 'the agent restarted (a new process registered)', true);
+      }
     }
     // A replayed value is as old as the server says (a long-dead agent must not
     // look alive after a controller restart); never older than what we saw.
     const seenMs = entry.isUpdate ? now : Math.min(now, entry.createdMs);
     const lastSeenMs = Math.max(previous?.lastSeenMs ?? 0, seenMs);
     const alive = now - lastSeenMs <= this.deadAfterMs;
-    if (alive && !previous?.alive) this.log.info({ hostId: entry.key }, 'agent alive');
-    this.hosts.set(entry.key, { registration, lastSeenMs, alive });
+    if (alive && !previous?.alive && !conflict) this.log.info({ hostId: entry.key }, 'agent alive');
+    this.hosts.set(entry.key, { registration, lastSeenMs, alive, replaced, conflict });
+  }
+
+  /**
+   * Set while two agents register as the host (say, agent.yml copied to another machine without
+   * changing hostId): both would take every command sent to it over NATS. Cleared once only one
+   * has been heard for a few heartbeats' worth of time.
+   */
+  conflict(hostId: string): string | undefined {
+    const host = this.hosts.get(hostId);
+    return host && this.conflictOf(host, this.now());
+  }
+
+  private conflictOf(host: Host, now: number): string | undefined {
+    const { conflict } = host;
+    return conflict && now - conflict.seenMs <= this.deadAfterMs ? conflict.reason : undefined;
+  }
+
+  /** The replaced agents heard from recently enough that hearing them again means they still run. */
+  private stillHeard(replaced: Map<number, number>, now: number): Map<number, number> {
+    for (const [startedAtMs, lastSeenMs] of replaced) {
+      if (now - lastSeenMs > this.deadAfterMs) replaced.delete(startedAtMs);
+    }
+    return replaced;
   }
 
   /** Marks silent hosts dead; the timer calls it, and tests with a fake clock. */
@@ -228,10 +270,13 @@ export class AgentRegistry {
   }
 
   private died(hostId: string, reason: string, wasAlive: boolean): void {
-    if (wasAlive) {
-      this.log.warn({ hostId, reason }, 'agent dead');
-      for (const cb of this.anyDead) this.call(cb, hostId, reason);
-    }
+    if (wasAlive) this.log.warn({ hostId, reason }, 'agent dead');
+    this.tell(hostId, reason, wasAlive);
+  }
+
+  /** The listeners of a death: all of them when the host was alive, else those waiting on it. */
+  private tell(hostId: string, reason: string, wasAlive: boolean): void {
+    if (wasAlive) for (const cb of this.anyDead) this.call(cb, hostId, reason);
     for (const waiter of this.waiters) if (waiter.hostId === hostId) this.fire(waiter, reason);
   }
 
@@ -265,6 +310,18 @@ export class AgentRegistry {
       await sleep(rewatchMs, undefined, { signal: this.closing.signal }).catch(() => undefined);
     }
   }
+}
+
+/** The two agents in plain words, with what tells them apart. */
+function conflictReason(hostId: string, ...agents: msg.AgentRegistration__Output[]): string {
+  const [one, other] = agents.map(
+    (a) =>
+      `started ${new Date(Number(a.startedAtMs)).toISOString()}${a.grpcAddress ? ` (gRPC ${a.grpcAddress})` : ''}`,
+  );
+  return (
+    `two agents register as host ${hostId}, one ${one}, the other ${other}: both would take every ` +
+    'command sent to it over NATS; give each machine its own hostId in agent.yml'
+  );
 }
 
 function kvSource(nc: NatsConnection, replicas: number): RegistrySource {

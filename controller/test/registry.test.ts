@@ -299,6 +299,21 @@ test('an agent restarted twice is no conflict: none of its old processes is hear
   assert.equal(registry.conflict('fe-01'), undefined);
 });
 
+test('a replayed registration of a replaced agent is no conflict; the same heard live is', () => {
+  const { clock, registry, dead, advance } = setup();
+  registry.apply(put('fe-01', clock.now, true, { startedAtMs: 1 }));
+  advance(1_000);
+  registry.apply(put('fe-01', clock.now, true, { startedAtMs: 2 }));
+  advance(500);
+  // A watch started afresh may replay an older value (a server that came back without the newest).
+  registry.apply(put('fe-01', clock.now - 1_500, false, { startedAtMs: 1 }));
+  registry.apply(put('fe-01', clock.now, true, { startedAtMs: 2 }));
+  assert.equal(registry.conflict('fe-01'), undefined);
+  assert.deepEqual(dead, ['fe-01: the agent restarted (a new process registered)'], 'the replay is no death');
+  registry.apply(put('fe-01', clock.now, true, { startedAtMs: 1 }));
+  assert.match(registry.conflict('fe-01') ?? '', /^two agents register as host fe-01/);
+});
+
 test('a host going silent makes the registry watch afresh (it may only be unheard), at most once per deadAfterMs', async () => {
   const clock = { now: 1_000_000 };
   let stops = 0;

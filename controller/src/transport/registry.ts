@@ -186,12 +186,15 @@ export class AgentRegistry {
     }
     const now = this.now();
     const previous = this.hosts.get(entry.key);
+    // A watch's replay may bring back the value of an agent already replaced (a server that came
+    // back without the newest): stale, not a sign that the old process runs.
+    if (!entry.isUpdate && previous?.replaced.has(registration.startedAtMs)) return;
     const replaced = this.stillHeard(previous?.replaced ?? new Map<number, number>(), now);
     let conflict = previous?.conflict;
     if (previous && previous.registration.startedAtMs !== registration.startedAtMs) {
       replaced.set(previous.registration.startedAtMs, previous.lastSeenMs);
+      // An agent heard again after another registered: two processes share the host id.
       if (replaced.has(registration.startedAtMs)) {
-        // An agent heard again after another registered: two processes share the host id.
         const found = !this.conflictOf(previous, now);
         const reason = conflictReason(entry.key, registration, previous.registration);
         conflict = { reason, seenMs: now };

@@ -276,7 +276,14 @@ test('HAProxy restarted mid-drain (stopped, started again a second later): the s
   let restarted: Promise<void> | undefined;
   const result = await updateHost(
     local.host.agent.client,
-    { rolloutId: 'it-restart', image: `fleetroll-app:${next}`, slots: ['app2'] },
+    {
+      rolloutId: 'it-restart',
+      image: `fleetroll-app:${next}`,
+      slots: ['app2'],
+      // Idle, a drain ends within milliseconds of its weight 0, before the restart this test sends
+      // on seeing WEIGHT_ZERO: held open long enough for HAProxy to be gone and back within it.
+      options: timings({ minDrainMs: 1_500 }),
+    },
     (e) => {
       if (e.slot === 'app2' && e.step === 'WEIGHT_ZERO') restarted = local.host.restartHaproxy(1_000);
     },

@@ -1,25 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parse, stringify } from 'yaml';
-import { freeLoopbackPort, spawnAgent, startLocalFleet, type LocalHost } from '@fleetroll/local-fleet';
+import { startLocalFleet } from '@fleetroll/local-fleet';
 import { runCli, startWithCli } from '../support/cli.js';
 import { slotVersions } from '../support/fleet-run.js';
-
-/**
- * A second agent under a host's id, as an agent.yml copied to another machine unchanged (or an
- * old agent left running) gives: here on the same machine, with its own gRPC port and state.
- */
-async function twinOf(host: LocalHost, dir: string) {
-  const address = `127.0.0.1:${await freeLoopbackPort()}`;
-  const config = parse(await readFile(host.configPath, 'utf8')) as Record<string, unknown>;
-  const configPath = join(dir, 'agent.yml');
-  await writeFile(configPath, stringify({ ...config, grpc: { listen: address }, stateDir: dir }));
-  return spawnAgent(configPath, address, join(dir, 'agent.log'));
-}
+import { secondAgentOf } from '../support/local-host.js';
 
 test('two agents under one host id: `fleetroll agents` warns, the rollout sends that host nothing and pauses on it, DUPLICATE_HOST_ID', async (t) => {
   const fleet = await startLocalFleet({
@@ -33,7 +21,7 @@ test('two agents under one host id: `fleetroll agents` warns, the rollout sends 
   const [first, second, third] = fleet.hosts.map((h) => h.hostId) as [string, string, string];
   const twinDir = await mkdtemp(join(tmpdir(), 'fleetroll-twin-'));
   t.after(() => rm(twinDir, { recursive: true, force: true }));
-  const twin = await twinOf(fleet.hosts[1]!, twinDir);
+  const twin = await secondAgentOf(fleet.hosts[1]!, twinDir);
   t.after(() => twin.stop());
 
   const address = fleet.controller.address;

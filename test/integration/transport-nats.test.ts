@@ -1,10 +1,9 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parse, stringify } from 'yaml';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { REPLACED_SLOT_STEPS } from '@fleetroll/agent';
 import {
@@ -17,14 +16,8 @@ import { connectNats, createLogger, type StepEvent } from '@fleetroll/shared';
 import { refusedUpdate } from '../support/agent-rpc.js';
 import { testLoad } from '../support/fleet-run.js';
 import { assertNoFailedRequests } from '../support/assertions.js';
-import {
-  freeLoopbackPort,
-  spawnAgent,
-  startLocalHost,
-  type LocalHost,
-  startNatsServer,
-  type NatsServer,
-} from '@fleetroll/local-fleet';
+import { startLocalHost, type LocalHost, startNatsServer, type NatsServer } from '@fleetroll/local-fleet';
+import { secondAgentOf } from '../support/local-host.js';
 
 // A dot in the host id exercises both the KV key and the subject token mapping.
 const HOST = 'h5.nats';
@@ -238,11 +231,7 @@ test('NATS restarted with an empty store: the agent registers again and answers 
 
 test('a second agent under the same host id (its agent.yml copied unchanged): the registry says so within seconds, nothing is sent to the host, and all is as before once it stops', async () => {
   const twinDir = await mkdtemp(join(tmpdir(), 'fleetroll-twin-'));
-  const address = `127.0.0.1:${await freeLoopbackPort()}`;
-  const config = parse(await readFile(host!.configPath, 'utf8')) as Record<string, unknown>;
-  const configPath = join(twinDir, 'agent.yml');
-  await writeFile(configPath, stringify({ ...config, grpc: { listen: address }, stateDir: twinDir }));
-  const twin = await spawnAgent(configPath, address, join(twinDir, 'agent.log'));
+  const twin = await secondAgentOf(host!, twinDir);
   const events: StepEvent[] = [];
   try {
     const seenIn = await until('the conflict seen', 5_000, () => registry!.conflict(HOST) !== undefined);
@@ -252,7 +241,7 @@ test('a second agent under the same host id (its agent.yml copied unchanged): th
       conflict,
       /^two agents register as host h5\.nats, one started \S+ \(gRPC 127\.0\.0\.1:\d+\), the other started \S+ \(gRPC 127\.0\.0\.1:\d+\): /,
     );
-    assert.ok(conflict.includes(address) && conflict.includes(host!.agentAddress), conflict);
+    assert.ok(conflict.includes(twin.address) && conflict.includes(host!.agentAddress), conflict);
     assert.deepEqual(registry!.list().find((a) => a.hostId === HOST)?.warnings, [conflict]);
     await assert.rejects(overNats.describe(), { code: 'DUPLICATE_HOST_ID', message: /Describe not sent/ });
     const update = overNats.update({ rolloutId: 'it-twin', image: 'fleetroll-app:v1' }, (e) =>

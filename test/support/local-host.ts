@@ -1,6 +1,16 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { after, before } from 'node:test';
+import { parse, stringify } from 'yaml';
 import { HaproxyClient } from '@fleetroll/agent';
-import { startLocalHost, type LocalHost, type LocalHostOptions } from '@fleetroll/local-fleet';
+import {
+  freeLoopbackPort,
+  spawnAgent,
+  startLocalHost,
+  type AgentProcess,
+  type LocalHost,
+  type LocalHostOptions,
+} from '@fleetroll/local-fleet';
 
 export interface HostUnderTest {
   readonly host: LocalHost;
@@ -22,4 +32,17 @@ export function localHostForTests(opts: LocalHostOptions): HostUnderTest {
     await handle.host?.stop();
   });
   return handle as HostUnderTest;
+}
+
+/**
+ * A second agent under the host's id, as an agent.yml copied to another machine unchanged (or an
+ * old agent left running) gives: here on the same machine, with its own gRPC port, and its config,
+ * state and log in `dir`.
+ */
+export async function secondAgentOf(host: LocalHost, dir: string): Promise<AgentProcess> {
+  const address = `127.0.0.1:${await freeLoopbackPort()}`;
+  const config = parse(await readFile(host.configPath, 'utf8')) as Record<string, unknown>;
+  const configPath = join(dir, 'agent.yml');
+  await writeFile(configPath, stringify({ ...config, grpc: { listen: address }, stateDir: dir }));
+  return spawnAgent(configPath, address, join(dir, 'agent.log'));
 }

@@ -50,12 +50,15 @@ export function stateWithWeight(dump: string, change?: WeightChange): string {
   return `${edited.join('\n')}\n`;
 }
 
+/** The temporary file a replacement of `path` is written to first, in the same directory. */
+const besideFile = (path: string): string => `${path}.${process.pid}.tmp`;
+
 /**
  * Replaces the file in one step (a temporary file beside it, then rename): an HAProxy starting
  * meanwhile reads the old state or the new, never half of one.
  */
 export async function writeStateFile(path: string, text: string): Promise<void> {
-  const temporary = `${path}.${process.pid}.tmp`;
+  const temporary = besideFile(path);
   try {
     await writeFile(temporary, text, { mode: 0o644 });
     await rename(temporary, path);
@@ -73,7 +76,7 @@ export async function writeStateFile(path: string, text: string): Promise<void> 
  * it at any moment, and the agent may start before HAProxy answers for a dump.
  */
 export async function checkStateFileWritable(path: string): Promise<void> {
-  const probe = `${path}.${process.pid}.tmp`;
+  const probe = besideFile(path);
   try {
     await writeFile(probe, '');
   } catch (err) {

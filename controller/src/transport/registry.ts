@@ -202,7 +202,6 @@ export class AgentRegistry {
           this.log.error({ hostId: entry.key }, conflict.reason);
           this.tell(entry.key, conflict.reason, previous.alive);
         }
-        previous.alive = false;
       } else if (previous.alive) {
         // A new process under the same host id: whatever the old one had accepted died
         // with it, even when the new one beats before the old one's silence is noticed.

@@ -212,7 +212,8 @@ export async function startHaproxy(options: HaproxyOptions): Promise<HaproxyProc
     await newWorker();
     // Reloaded within about a second of its start while its worker held a request, the master now
     // and then ignored the SIGUSR2 (3 of 10 times here, HAProxy 2.6); no real reload comes that early.
-    const settled = sleep(MASTER_SETTLE_MS);
+    // Unreferenced: a caller that never reloads need not wait for it to exit.
+    const settled = sleep(MASTER_SETTLE_MS, undefined, { ref: false });
     return {
       ...base,
       masterSocketPath,

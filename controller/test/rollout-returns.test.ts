@@ -3,7 +3,16 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { StepEvent, msg } from '@fleetroll/shared';
 import { MAX_AGENT_RETURNS } from '../src/rollout/agent-return.js';
-import { NEW, harness, hostState, inventory, until, type FakeAgent, type Harness } from './rollout-fakes.js';
+import {
+  NEW,
+  OLD,
+  harness,
+  hostState,
+  inventory,
+  until,
+  type FakeAgent,
+  type Harness,
+} from './rollout-fakes.js';
 
 type Status = msg.RolloutStatus__Output;
 
@@ -162,7 +171,7 @@ test('resumed while the agent still runs the update it took before it went out o
   assert.ok(h.lines.some((l) => l.hostId === 'h01' && /still runs this rollout's update/.test(l.msg)));
 });
 
-test('a second agent starts under a host id mid-update: the host fails DUPLICATE_HOST_ID at once, not at the host timeout', async () => {
+test('a second agent starts under a host id mid-update: the host fails DUPLICATE_HOST_ID at once, not at the host timeout, and its update stops at the slot boundary', async () => {
   const h = harness({ serial: ['1'], hostTimeoutMs: 60_000 }, inventory(2), { script: { slotMs: 30 } });
   const agent = h.fleet.agent('h01');
   onStep(h, agent, 'a', 'SLOT_STARTED', () => agent.twin('two agents register as host h01'));
@@ -175,6 +184,12 @@ test('a second agent starts under a host id mid-update: the host fails DUPLICATE
   assert.match(h01.message, /two agents register as host h01/);
   assert.ok(Date.now() - started < 5_000);
   assert.equal(hostState(h.rollout, 'h02'), 'HOST_PENDING');
+  await until(
+    () => h.fleet.calls.some((c) => c.host === 'h01' && c.kind === 'update-end'),
+    'the update ended',
+  );
+  assert.ok(h.fleet.index('h01', 'abort') >= 0, 'asked to stop');
+  assert.deepEqual([...agent.images.values()], [NEW, OLD], 'stopped after the slot it was on');
   h.rollout.abort();
   await run;
 });

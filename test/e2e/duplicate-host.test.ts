@@ -5,8 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startLocalFleet } from '@fleetroll/local-fleet';
+import { recordAgentSteps, type StepRecorder } from '../support/agent-steps.js';
 import { runCli, startWithCli } from '../support/cli.js';
-import { slotVersions } from '../support/fleet-run.js';
+import { serverWeights, slotVersions } from '../support/fleet-run.js';
 import { secondAgentOf } from '../support/local-host.js';
 
 test('two agents under one host id: `fleetroll agents` warns, the rollout sends that host nothing and pauses on it, DUPLICATE_HOST_ID', async (t) => {
@@ -47,4 +48,58 @@ test('two agents under one host id: `fleetroll agents` warns, the rollout sends 
   assert.deepEqual(await slotVersions(fleet, [third]), ['v1', 'v1', 'v1'], 'the rollout paused before it');
   const agentLog = await readFile(join(twinDir, 'agent.log'), 'utf8');
   assert.doesNotMatch(agentLog, /"step"/, 'the second agent ran no step');
+});
+
+/** Waits until an agent has published `step` for hostId. */
+async function untilStep(
+  steps: StepRecorder,
+  hostId: string,
+  step: string,
+  timeoutMs: number,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!steps.seen.some((s) => s.event.hostId === hostId && s.event.step === step)) {
+    const seen = steps.seen.map((s) => `${s.event.hostId} ${s.event.slot} ${s.event.step}`).join(', ');
+    if (Date.now() > deadline)
+      assert.fail(`no ${step} of ${hostId} within ${timeoutMs / 1000} s; seen: ${seen}`);
+    await sleep(50);
+  }
+}
+
+test('a second agent starts under a host id mid-update: the host fails DUPLICATE_HOST_ID and the update stops at the slot boundary, every weight back', async (t) => {
+  const fleet = await startLocalFleet({
+    name: 'ey',
+    hosts: 1,
+    indexBase: 84,
+    transport: 'nats',
+    dockerHealthcheck: false,
+  });
+  t.after(() => fleet.stop());
+  const steps = await recordAgentSteps(fleet.nats.url);
+  t.after(() => steps.close());
+  const twinDir = await mkdtemp(join(tmpdir(), 'fleetroll-twin-'));
+  t.after(() => rm(twinDir, { recursive: true, force: true }));
+  const host = fleet.hosts[0]!;
+  const weights = await serverWeights(fleet);
+
+  // The first slot stays out 4 s: time for the controller to see the second agent while it is out.
+  const run = startWithCli(t, fleet.controller.address, 'fleetroll-app:v2', '--min-drain', '4s');
+  await untilStep(steps, host.hostId, 'WEIGHT_ZERO', 30_000);
+  const twinAtMs = Date.now();
+  const twin = await secondAgentOf(host, twinDir);
+  t.after(() => twin.stop());
+
+  const { code, out } = await run;
+  // Its only batch failed: nothing is left to pause before.
+  assert.equal(code, 1, `failed:\n${out}`);
+  assert.match(
+    out,
+    new RegExp(`${host.hostId} failed .*DUPLICATE_HOST_ID two agents register as host ${host.hostId}`),
+  );
+  await untilStep(steps, host.hostId, 'HOST_ABORTED', 20_000);
+  const done = steps.seen.filter((s) => s.event.step === 'SLOT_DONE').map((s) => s.event.slot);
+  assert.deepEqual(done, ['app1'], 'the slot it was on, and no other');
+  assert.deepEqual(await slotVersions(fleet, [host.hostId]), ['v2', 'v1', 'v1']);
+  assert.deepEqual(await serverWeights(fleet), weights, 'every weight is back');
+  t.diagnostic(`second agent started → update stopped ${Date.now() - twinAtMs} ms`);
 });

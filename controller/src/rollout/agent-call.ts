@@ -61,7 +61,7 @@ export class AgentCall {
 export interface CallFailure {
   readonly kind: 'failed';
   readonly error: FleetrollError;
-  /** A call given up on (timed out) that may still be running on the agent. */
+  /** A call given up on (timed out, or two agents answer to the host) that may still be running. */
   readonly abandoned?: AgentCall;
 }
 
@@ -127,7 +127,12 @@ export async function callUpdate(
       result = { kind: 'ended', event: outcome.value, abortRequested: call.abortRequested };
     }
   } catch (err) {
-    result = { kind: 'failed', error: asFleetrollError(err) };
+    const error = asFleetrollError(err);
+    // Two agents answer to the host: whichever of them runs the update must stop at a slot boundary.
+    result =
+      error.code === 'DUPLICATE_HOST_ID'
+        ? { kind: 'failed', error, abandoned: call }
+        : { kind: 'failed', error };
   } finally {
     live = false;
     ctx.inFlight.delete(hostId);

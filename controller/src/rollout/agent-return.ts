@@ -6,7 +6,7 @@ import {
   type UpdateHostRequest,
 } from '@fleetroll/shared';
 import type { AgentClient } from '../transport/agent-client.js';
-import { callUpdate, type CallResult } from './agent-call.js';
+import { AgentCall, callUpdate, type CallResult } from './agent-call.js';
 import type { RolloutContext } from './context.js';
 import { withContext } from './errors.js';
 import { formatDuration, within } from './timeout.js';
@@ -174,7 +174,11 @@ export async function updateThroughReturns(
     await waiting(ctx, hostId, cut.waiting);
     const back = await awaitAgentReturn(ctx, hostId, ctx.agents.client(hostId), deadline, probeMs);
     if (back.kind === 'interrupted') return null;
-    if (back.kind === 'refused') return { kind: 'failed', error: back.error };
+    if (back.kind === 'refused') {
+      // The update it was running may go on, on either machine: both are asked to stop.
+      const abandoned = new AgentCall(ctx.agents.client(hostId), ctx.spec.id, log);
+      return { kind: 'failed', error: back.error, abandoned };
+    }
     if (back.kind === 'lost') {
       const error = withContext(
         cut.error,

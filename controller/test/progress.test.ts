@@ -39,6 +39,41 @@ test('prints the header, batch starts, host changes, replaced slots and failures
   ]);
 });
 
+test('a host of a batch not begun yet is said to be prepared for it, or to have failed while it was', () => {
+  const p = new ProgressPrinter(0);
+  const s1 = status({});
+  s1.batches[0]!.startedAtMs = 5;
+  s1.hosts[0] = host('h1', 'HOST_UPDATING');
+  s1.hosts[1] = host('h2', 'HOST_PULLING', { slotsTotal: 0 });
+  assert.deepEqual(p.lines({ status: s1, steps: [] }, 1_000).slice(1), [
+    '[   1.0s] batch 1/2: h1',
+    '[   1.0s] h1 updating (0/3 slots)',
+    '[   1.0s] h2 pulling for batch 2/2',
+  ]);
+  const s2 = status({ state: 'ROLLOUT_PAUSED', message: 'h2 failed' });
+  s2.batches[0]!.startedAtMs = 5;
+  s2.hosts[0] = host('h1', 'HOST_SUCCEEDED', { slotsDone: 3 });
+  s2.hosts[1] = host('h2', 'HOST_FAILED', {
+    slotsTotal: 0,
+    errorCode: 'IMAGE_PULL_FAILED',
+    message: 'pre-pull of app:v2 failed: not found',
+  });
+  assert.deepEqual(p.lines({ status: s2, steps: [] }, 2_000), [
+    '[   2.0s] h1 succeeded (3/3 slots)',
+    '[   2.0s] h2 failed while preparing batch 2/2: IMAGE_PULL_FAILED pre-pull of app:v2 failed: not found',
+    '[   2.0s] rollout paused: h2 failed',
+  ]);
+  // Skipped at the end, the host was never prepared: no batch is named.
+  const p2 = new ProgressPrinter(0);
+  p2.lines({ status: status({}), steps: [] }, 0);
+  const s3 = status({ state: 'ROLLOUT_ABORTED', message: 'aborted by operator' });
+  s3.hosts[1] = host('h2', 'HOST_SKIPPED', { slotsTotal: 0 });
+  assert.deepEqual(p2.lines({ status: s3, steps: [] }, 1_000), [
+    '[   1.0s] h2 skipped',
+    '[   1.0s] rollout aborted: aborted by operator',
+  ]);
+});
+
 test('what the agent says about a drain or a health wait that did not go plainly is printed; plain ones are not', () => {
   const p = new ProgressPrinter(0);
   const s1 = status({});

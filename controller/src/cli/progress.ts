@@ -49,10 +49,11 @@ export class ProgressPrinter {
     const changed = status.hosts.filter(
       (h) => before.get(h.hostId) !== h.state && h.state !== 'HOST_PENDING',
     );
+    const unbegun = unbegunBatches(status);
     const hostLines = (ended: boolean): string[] =>
       changed
         .filter((h) => FINAL_HOST_STATES.has(h.state) === ended)
-        .map((h) => `${t} ${h.hostId} ${hostLine(h)}`);
+        .map((h) => `${t} ${h.hostId} ${hostLine(h, unbegun.get(h.hostId))}`);
     out.push(...hostLines(true));
     const soakMs = status.request?.soakMs ?? 0;
     status.batches.forEach((b, i) => {
@@ -105,8 +106,26 @@ function header(s: Status): string {
   );
 }
 
-function hostLine(h: msg.HostStatus__Output): string {
-  const state = word(h.state);
+/** Hosts of batches that have not begun, with their batch: what happens to them now is its preparation. */
+function unbegunBatches(s: Status): Map<string, string> {
+  const batches = new Map<string, string>();
+  for (const b of s.batches) {
+    if (b.startedAtMs > 0) continue;
+    const label = batchLabel(s, b);
+    for (const id of b.hostIds) batches.set(id, label);
+  }
+  return batches;
+}
+
+/** States a host takes while its batch is prepared: pulled ahead of it, or failed before it began. */
+const PREPARING: ReadonlySet<string> = new Set(['HOST_PULLING', 'HOST_FAILED']);
+
+function hostLine(h: msg.HostStatus__Output, unbegunBatch: string | undefined): string {
+  // Said with the batch: a host of the next batch pulled while this one runs, or failed before its batch began.
+  const preparing = unbegunBatch && PREPARING.has(h.state);
+  const state = preparing
+    ? `${word(h.state)} ${h.state === 'HOST_FAILED' ? 'while preparing' : 'for'} ${unbegunBatch}`
+    : word(h.state);
   const slots = h.slotsTotal > 0 ? ` (${h.slotsDone}/${h.slotsTotal} slots)` : '';
   const why =
     h.message && (h.state === 'HOST_FAILED' || h.state === 'HOST_ROLLED_BACK')

@@ -28,13 +28,10 @@ describe('stateWithWeight', () => {
     );
   });
 
-  it('keeps the dump as it is without a change', () => {
-    assert.equal(stateWithWeight(STATE_DUMP), `${STATE_DUMP.trimEnd()}\n`);
-  });
-
   it('refuses another format, a header without the weight, and a server HAProxy does not have', () => {
-    assert.throws(() => stateWithWeight(STATE_DUMP.replace(/^1/, '2')), HaproxyStateFileError);
-    assert.throws(() => stateWithWeight('Unknown command\n'), HaproxyStateFileError);
+    const change = { backend: 'app', server: 'app_1', weight: 0 };
+    assert.throws(() => stateWithWeight(STATE_DUMP.replace(/^1/, '2'), change), HaproxyStateFileError);
+    assert.throws(() => stateWithWeight('Unknown command\n', change), HaproxyStateFileError);
     assert.throws(
       () =>
         stateWithWeight(STATE_DUMP.replace('srv_uweight', 'weight'), {

@@ -18,7 +18,7 @@ export interface WeightChange {
  * change names set to the weight about to be set: a reload between this file and `set weight`
  * then starts at that weight rather than at the one being left.
  */
-export function stateWithWeight(dump: string, change?: WeightChange): string {
+export function stateWithWeight(dump: string, change: WeightChange): string {
   const lines = dump.replace(/\s+$/, '').split('\n');
   const [version, header] = lines;
   if (version !== FORMAT_VERSION || !header?.startsWith('# ')) {
@@ -26,7 +26,6 @@ export function stateWithWeight(dump: string, change?: WeightChange): string {
       `HAProxy's server state is not in format ${FORMAT_VERSION}: ${excerpt(lines.slice(0, 2).join(' | '))}`,
     );
   }
-  if (!change) return `${lines.join('\n')}\n`;
   const columns = header.slice(2).split(' ');
   const at = (name: string): number => {
     const i = columns.indexOf(name);

@@ -39,17 +39,32 @@ test('prints the header, batch starts, host changes, replaced slots and failures
   ]);
 });
 
-test('a host of a batch not begun yet is said to be prepared for it, or to have failed while it was', () => {
+test('a host of a batch not begun yet is said to be prepared for it, ready, or to have failed while it was', () => {
   const p = new ProgressPrinter(0);
-  const s1 = status({});
-  s1.batches[0]!.startedAtMs = 5;
-  s1.hosts[0] = host('h1', 'HOST_UPDATING');
-  s1.hosts[1] = host('h2', 'HOST_PULLING', { slotsTotal: 0 });
-  assert.deepEqual(p.lines({ status: s1, steps: [] }, 1_000).slice(1), [
+  // Batch 1 updating, h2 as given. The printer keeps each status: every update is one of its own.
+  const next = (h2: ReturnType<typeof host>) => {
+    const s = status({});
+    s.batches[0]!.startedAtMs = 5;
+    s.hosts[0] = host('h1', 'HOST_UPDATING');
+    s.hosts[1] = h2;
+    return s;
+  };
+  assert.deepEqual(p.lines({ status: next(host('h2', 'HOST_PULLING')), steps: [] }, 1_000).slice(1), [
     '[   1.0s] batch 1/2: h1',
     '[   1.0s] h1 updating (0/3 slots)',
     '[   1.0s] h2 pulling for batch 2/2',
   ]);
+  const ready = next(
+    host('h2', 'HOST_PENDING', {
+      message: 'pulled app:v2 in 12.3 s',
+      previousImages: [{ slot: 'app1', image: 'app:v1' }],
+    }),
+  );
+  assert.deepEqual(p.lines({ status: ready, steps: [] }, 1_500), [
+    '[   1.5s] h2 ready for batch 2/2: pulled app:v2 in 12.3 s',
+  ]);
+  // Its batch's own preparation, which fails.
+  p.lines({ status: next(host('h2', 'HOST_PULLING')), steps: [] }, 1_600);
   const s2 = status({ state: 'ROLLOUT_PAUSED', message: 'h2 failed' });
   s2.batches[0]!.startedAtMs = 5;
   s2.hosts[0] = host('h1', 'HOST_SUCCEEDED', { slotsDone: 3 });

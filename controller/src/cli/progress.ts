@@ -45,11 +45,13 @@ export class ProgressPrinter {
       }
     }
     const before = new Map(prev?.hosts.map((h) => [h.hostId, h.state]));
-    // Waiting is not news: a host goes back to pending between its pre-pull and its update.
-    const changed = status.hosts.filter(
-      (h) => before.get(h.hostId) !== h.state && h.state !== 'HOST_PENDING',
-    );
     const unbegun = unbegunBatches(status);
+    // Waiting is not news, but how a host's preparation ahead of its batch went is.
+    const changed = status.hosts.filter((h) => {
+      const was = before.get(h.hostId);
+      if (was === h.state) return false;
+      return h.state !== 'HOST_PENDING' || (was === 'HOST_PULLING' && unbegun.has(h.hostId));
+    });
     const hostLines = (ended: boolean): string[] =>
       changed
         .filter((h) => FINAL_HOST_STATES.has(h.state) === ended)
@@ -117,15 +119,17 @@ function unbegunBatches(s: Status): Map<string, string> {
   return batches;
 }
 
-/** States a host takes while its batch is prepared: pulled ahead of it, or failed before it began. */
-const PREPARING: ReadonlySet<string> = new Set(['HOST_PULLING', 'HOST_FAILED']);
-
 function hostLine(h: msg.HostStatus__Output, unbegunBatch: string | undefined): string {
-  // Said with the batch: a host of the next batch pulled while this one runs, or failed before its batch began.
-  const preparing = unbegunBatch && PREPARING.has(h.state);
-  const state = preparing
-    ? `${word(h.state)} ${h.state === 'HOST_FAILED' ? 'while preparing' : 'for'} ${unbegunBatch}`
-    : word(h.state);
+  // A host of a batch that has not begun is being prepared for it (described, its image pulled).
+  if (unbegunBatch && h.state === 'HOST_PULLING') return `${word(h.state)} for ${unbegunBatch}`;
+  if (unbegunBatch && h.state === 'HOST_PENDING') {
+    const ready = h.previousImages.length > 0 ? 'ready' : 'not ready';
+    return `${ready} for ${unbegunBatch}: ${h.message}`;
+  }
+  if (unbegunBatch && h.state === 'HOST_FAILED') {
+    return `${word(h.state)} while preparing ${unbegunBatch}: ${h.errorCode} ${h.message}`;
+  }
+  const state = word(h.state);
   const slots = h.slotsTotal > 0 ? ` (${h.slotsDone}/${h.slotsTotal} slots)` : '';
   const why =
     h.message && (h.state === 'HOST_FAILED' || h.state === 'HOST_ROLLED_BACK')

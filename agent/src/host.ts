@@ -1,7 +1,10 @@
 import pLimit from 'p-limit';
 import {
   AgentBusyError,
+  ImageMismatchError,
   UnknownSlotError,
+  sameBuild,
+  shortImageId,
   asFleetrollError,
   type AgentConfig,
   type HostDescription,
@@ -74,7 +77,8 @@ export class HostAgent {
   async prePull(image: string, stop?: AbortSignal): Promise<PrePullResult> {
     const start = Date.now();
     const { pulled } = await this.deps.runtime.ensureImage(image, stop);
-    return { pulled, durationMs: Date.now() - start };
+    const durationMs = Date.now() - start;
+    return { pulled, durationMs, imageIds: await this.deps.runtime.buildIds(image) };
   }
 
   /** Asks the running update of that rollout to stop: its pull at once, its slots at the next boundary. */
@@ -136,12 +140,20 @@ export class HostAgent {
     const hostStep = stepEmitter(emitAndLog, cmd.rolloutId, this.hostId);
     hostStep('HOST_STARTED', { message: `${slots.length} slots → ${cmd.image}` });
 
+    let build: string;
     try {
       const pull = await this.prePull(cmd.image, run.halt.signal);
+      if (cmd.imageIds.length > 0 && !sameBuild(pull.imageIds, cmd.imageIds)) {
+        throw new ImageMismatchError(
+          `${cmd.image} is ${shortImageId(pull.imageIds)} here, not ${shortImageId(cmd.imageIds)} as on the hosts before: ` +
+            'the tag was pushed again during the rollout, or this host keeps an older image under it; no slot was touched',
+        );
+      }
       hostStep('IMAGE_READY', {
         durationMs: pull.durationMs,
         message: pull.pulled ? 'pulled' : 'already present',
       });
+      build = pull.imageIds[0] ?? '';
     } catch (err) {
       if (run.halt.signal.aborted) {
         hostStep('HOST_ABORTED', { message: `aborted while pulling ${cmd.image}; no slot was touched` });
@@ -163,7 +175,7 @@ export class HostAgent {
           // Slot boundary: a failure elsewhere or an abort stops slots that have not begun.
           if (failed || run.halt.signal.aborted) return;
           const step = stepEmitter(emitAndLog, cmd.rolloutId, this.hostId, slot.id);
-          const outcome = await replaceSlot(slot, cmd, deps, step).catch((err: unknown) => {
+          const outcome = await replaceSlot(slot, cmd, deps, step, build).catch((err: unknown) => {
             const error = asFleetrollError(err);
             log.error({ slot: slot.id, code: error.code, err }, error.message);
             step('SLOT_FAILED', { errorCode: error.code, message: error.message });

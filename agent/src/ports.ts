@@ -73,6 +73,11 @@ export interface ContainerRuntime {
   find(nameOrId: string): Promise<ContainerSnapshot | null>;
   /** The content id of a local image, or null when it is not present. */
   imageId(ref: string): Promise<string | null>;
+  /**
+   * What identifies the build a local image is (none when it is not present): its id, then the
+   * registry digests it was pulled by. See sameBuild.
+   */
+  buildIds(ref: string): Promise<string[]>;
   /** Pulls the image unless it is already present; throws ImagePullError, also when `stop` ends the pull. */
   ensureImage(ref: string, stop?: AbortSignal): Promise<{ pulled: boolean }>;
   /** Graceful stop (SIGTERM, then SIGKILL after timeoutS); no-op if already stopped. */

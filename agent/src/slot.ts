@@ -1,5 +1,7 @@
 import {
+  ImageMismatchError,
   asFleetrollError,
+  shortImageId,
   type FleetrollError,
   type SlotConfig,
   type UpdateCommand,
@@ -34,6 +36,8 @@ export async function replaceSlot(
   cmd: UpdateCommand,
   outer: SlotDeps,
   step: SlotStepper,
+  /** Docker's id of the image as the update's pull found it: the build every slot gets, or fails. */
+  build: string,
 ): Promise<SlotOutcome> {
   const patient = new PatientLoadBalancer(outer.lb);
   const deps = { ...outer, lb: patient };
@@ -50,7 +54,7 @@ export async function replaceSlot(
   step('SLOT_STARTED', { message: `${slot.container} → ${cmd.image}` });
 
   const old = await runtime.inspect(slot.container);
-  if (old.running && old.imageId === (await runtime.imageId(cmd.image))) {
+  if (old.running && old.imageId === build) {
     step('SLOT_SKIPPED', { message: `${slot.container} already runs ${cmd.image}` });
     return { slot: slot.id, status: 'skipped' };
   }
@@ -101,6 +105,9 @@ export async function replaceSlot(
       t = Date.now();
       entry.newId = await runtime.createFrom(old.id, slot.container, cmd.image);
       await journal.record(entry);
+      // The tag may have been pushed (or tagged) again since the pull: then this is another build.
+      const made = await runtime.inspect(entry.newId);
+      if (made.imageId !== build) throw movedTag(cmd.image, made.imageId, build);
       await runtime.start(entry.newId);
       return entry.newId;
     });
@@ -133,6 +140,13 @@ export async function replaceSlot(
   step('SLOT_DONE', { message: `${slot.container} runs ${cmd.image}` });
   log.info({ weightZeroMs, drainMs }, 'slot replaced');
   return { slot: slot.id, status: 'done', weightZeroMs };
+}
+
+function movedTag(image: string, found: string, build: string): ImageMismatchError {
+  return new ImageMismatchError(
+    `${image} became ${shortImageId([found])} during the update, which pulled ${shortImageId([build])}: ` +
+      'the tag was pushed again; the slot keeps its old container',
+  );
 }
 
 async function failSlot(

@@ -188,6 +188,11 @@ export class FakeRuntime implements ContainerRuntime {
     return this.images.get(ref) ?? null;
   }
 
+  async buildIds(ref: string): Promise<string[]> {
+    const id = this.images.get(ref);
+    return id === undefined ? [] : [id];
+  }
+
   /** Images whose pull never ends by itself (a registry that stopped sending); only `stop` ends it. */
   hangingPulls = new Set<string>();
 

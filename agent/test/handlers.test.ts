@@ -32,6 +32,7 @@ const request = (over: Record<string, unknown> = {}) => ({
   rolloutId: 'r1',
   image: 'app:v2',
   slots: [],
+  imageIds: [],
   options: null,
   ...over,
 });
@@ -99,7 +100,11 @@ test('a transport that throws while sending costs events, never a half-done slot
 
 test('PrePull and Abort validate their requests too', async () => {
   const { handlers } = setup();
-  assert.deepEqual(Object.keys(await handlers.prePull({ image: 'app:v2' })), ['pulled', 'durationMs']);
+  assert.deepEqual(Object.keys(await handlers.prePull({ image: 'app:v2' })), [
+    'pulled',
+    'durationMs',
+    'imageIds',
+  ]);
   await assert.rejects(handlers.prePull({ image: 'no way' }), { code: 'INVALID_INPUT', message: /image/ });
   await assert.rejects(handlers.abort({ rolloutId: 'a b' }), { code: 'INVALID_INPUT', message: /rolloutId/ });
   assert.deepEqual(await handlers.abort({ rolloutId: 'r1' }), { accepted: false });

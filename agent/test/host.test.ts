@@ -3,10 +3,11 @@ import assert from 'node:assert/strict';
 import { HostAgent } from '../src/host.js';
 import { TIMINGS, capturingLog, fakeHost } from './fakes.js';
 
-const cmd = (image: string, slots: string[] = []) => ({
+const cmd = (image: string, slots: string[] = [], imageIds: string[] = []) => ({
   rolloutId: 'r1',
   image,
   slots,
+  imageIds,
   timings: { ...TIMINGS },
 });
 
@@ -41,6 +42,39 @@ test('a failed slot stops the host: later slots are not touched', async () => {
   assert.ok(!h.trail.some((t) => t.includes('app_2')));
   assert.equal(h.events.at(-1)?.step, 'HOST_FAILED');
   assert.equal(h.events.at(-1)?.errorCode, 'HEALTH_CHECK_FAILED');
+});
+
+test('an image that names another build here than the rollout rolls out fails the host before any slot: IMAGE_MISMATCH', async () => {
+  const h = fakeHost();
+  const host = new HostAgent(h.config, h.deps);
+  const outcome = await host.update(cmd('app:v2', [], ['sha256:v1', 'app@sha256:old']), h.emit);
+  assert.deepEqual(outcome, { status: 'failed', slots: [] });
+  assert.deepEqual(h.trail, ['pull app:v2'], 'nothing but the pull');
+  const last = h.events.at(-1);
+  assert.equal(last?.step, 'HOST_FAILED');
+  assert.equal(last?.errorCode, 'IMAGE_MISMATCH');
+  assert.match(last?.message ?? '', /^app:v2 is sha256:v2 here, not sha256:v1 as on the hosts before/);
+  assert.equal(
+    (await host.update(cmd('app:v2', [], ['sha256:other-platform', 'sha256:v2']), h.emit)).status,
+    'done',
+    'the same build (one of its ids) goes',
+  );
+});
+
+test('the tag is moved mid-update: the next slot would get another build, so it fails IMAGE_MISMATCH and keeps its old container', async () => {
+  const h = fakeHost();
+  const host = new HostAgent(h.config, h.deps);
+  const outcome = await host.update(cmd('app:v2'), (e) => {
+    h.emit(e);
+    if (e.step === 'SLOT_DONE' && e.slot === 'app1') h.runtime.images.set('app:v2', 'sha256:v3');
+  });
+  assert.equal(outcome.status, 'failed');
+  const last = h.events.at(-1);
+  assert.equal(last?.errorCode, 'IMAGE_MISMATCH');
+  assert.match(last?.message ?? '', /app:v2 became sha256:v3 during the update, which pulled sha256:v2/);
+  assert.equal(h.runtime.byName('c2')?.image, 'app:v1', 'the slot keeps its old container');
+  assert.equal(h.runtime.byName('c3')?.image, 'app:v1', 'the next slot is not touched');
+  assert.equal(await h.lb.getWeight('app', 'app_2'), 100, 'its weight back');
 });
 
 test('an unknown slot is refused before anything changes', async () => {

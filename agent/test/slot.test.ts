@@ -8,11 +8,17 @@ import { replaceSlot } from '../src/slot.js';
 import { heldAtZero } from '../src/weight-hold.js';
 import { TIMINGS, fakeHost, type FakeHost } from './fakes.js';
 
-const cmd = (image: string) => ({ rolloutId: 'r1', image, slots: [], timings: { ...TIMINGS } });
+const cmd = (image: string) => ({ rolloutId: 'r1', image, slots: [], imageIds: [], timings: { ...TIMINGS } });
 
 function run(h: FakeHost, image: string, slotIndex = 0) {
   const slot = h.config.slots[slotIndex]!;
-  return replaceSlot(slot, cmd(image), h.deps, stepEmitter(h.emit, 'r1', 'h1', slot.id));
+  return replaceSlot(
+    slot,
+    cmd(image),
+    h.deps,
+    stepEmitter(h.emit, 'r1', 'h1', slot.id),
+    h.runtime.images.get(image) ?? '',
+  );
 }
 
 /**

@@ -7,6 +7,7 @@ import {
   toServiceError,
   type AgentServiceHandlers,
   type HostDescription,
+  type PrePullResult,
   type StepEvent,
 } from '@fleetroll/shared';
 import { GrpcAgentDirectory } from '../src/transport/grpc.js';
@@ -49,14 +50,16 @@ const description: HostDescription = {
   warnings: [],
 };
 
+const BUILD = `sha256:${'f'.repeat(64)}`;
+
 let server: Server;
 let directory: GrpcAgentDirectory;
 
 before(async () => {
   const handlers: AgentServiceHandlers = {
     Describe: (_call: unknown, cb: sendUnaryData<HostDescription>) => cb(null, description),
-    PrePull: (_call: unknown, cb: sendUnaryData<{ pulled: boolean; durationMs: number }>) =>
-      cb(null, { pulled: true, durationMs: 5 }),
+    PrePull: (_call: unknown, cb: sendUnaryData<PrePullResult>) =>
+      cb(null, { pulled: true, durationMs: 5, imageIds: [BUILD] }),
     Abort: (call: { request: { rolloutId: string } }, cb: sendUnaryData<{ accepted: boolean }>) =>
       cb(null, { accepted: call.request.rolloutId === 'running' }),
     UpdateHost: (call: ServerWritableStream<{ rolloutId: string }, StepEvent>) =>
@@ -85,7 +88,7 @@ test('unary calls return the agent replies', async () => {
   const client = directory.client('h');
   assert.equal(directory.client('h'), client, 'one client (one channel) per host');
   assert.deepEqual(await client.describe(), description);
-  assert.deepEqual(await client.prePull('app:v2'), { pulled: true, durationMs: 5 });
+  assert.deepEqual(await client.prePull('app:v2'), { pulled: true, durationMs: 5, imageIds: [BUILD] });
   assert.equal(await client.abort('running'), true);
   assert.equal(await client.abort('other'), false);
 });

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ProgressPrinter, outcome } from '../src/cli/progress.js';
+import { formatStatus } from '../src/cli/status-format.js';
 import { specToRequest } from '../src/index.js';
 import { spec } from './rollout-fakes.js';
 import { group, host, status, stepEvent } from './status-fixtures.js';
@@ -202,4 +203,14 @@ test('a batch is named as the live view names it: of its group only when groups 
   assert.deepEqual(new ProgressPrinter(0).lines({ status: perGroup, steps: [] }, 1_000).slice(1), [
     '[   1.0s] batch 1/1 of eu: h1',
   ]);
+});
+
+test('the build the first host prepared is said once, when it is pinned, and in `rollout status`', () => {
+  const p = new ProgressPrinter(0);
+  p.lines({ status: status({}), steps: [] }, 0);
+  const pinned = status({ imageIds: [`sha256:${'ab'.repeat(32)}`, 'reg/app@sha256:x'], imageIdsHost: 'h1' });
+  const line = 'build sha256:abababababab (as h1 had it): every host must run this one';
+  assert.deepEqual(p.lines({ status: pinned, steps: [] }, 500), [`[   0.5s] ${line}`]);
+  assert.deepEqual(p.lines({ status: { ...pinned }, steps: [] }, 600), []);
+  assert.ok(formatStatus(pinned).split('\n').includes(`  ${line}`), formatStatus(pinned));
 });

@@ -46,6 +46,8 @@ export interface Call {
   readonly kind: 'describe' | 'prePull' | 'update' | 'update-end' | 'abort';
   readonly image?: string;
   readonly slots?: readonly string[];
+  /** An update's build it must be (UpdateHostRequest.imageIds). */
+  readonly imageIds?: readonly string[];
 }
 
 const never = new Promise<never>(() => undefined);
@@ -84,6 +86,8 @@ export function servingSlot(slot: string, image: string, container = slot): Slot
 export class FakeAgent implements AgentClient {
   script: Script;
   readonly images: Map<string, string>;
+  /** What PrePull says the image is here (PrePullResponse.imageIds); none by default. */
+  buildIds: string[] = [];
   /** A fresh heartbeat, as a registry would say; kill() and restart() move it. */
   alive = true;
   /** What describe says of a slot instead of running, healthy and UP: a new version gone bad. */
@@ -163,7 +167,7 @@ export class FakeAgent implements AgentClient {
     if (this.down || this.twinned) return this.gone();
     await sleep(1);
     if (this.script.prePull !== 'ok') return misbehave(this.script.prePull, this.hostId);
-    return { pulled: true, durationMs: 1 };
+    return { pulled: true, durationMs: 1, imageIds: this.buildIds };
   }
 
   abort(rolloutId: string): Promise<boolean> {
@@ -178,7 +182,8 @@ export class FakeAgent implements AgentClient {
   async update(request: UpdateHostRequest, onEvent: (event: StepEvent) => void): Promise<StepEvent> {
     const image = request.image ?? '';
     const rolloutId = request.rolloutId ?? '';
-    this.fleet.record({ host: this.hostId, kind: 'update', image, slots: request.slots ?? [] });
+    const { slots = [], imageIds = [] } = request;
+    this.fleet.record({ host: this.hostId, kind: 'update', image, slots, imageIds });
     if (this.down || this.twinned) return this.gone();
     await sleep(1);
     const how = this.script.update;

@@ -54,6 +54,8 @@ export function status(over: Partial<msg.RolloutStatus__Output>): msg.RolloutSta
     haltReason: '',
     haltMessage: '',
     abortedByOperator: false,
+    imageIds: [],
+    imageIdsHost: '',
     ...over,
   };
 }

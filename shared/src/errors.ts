@@ -69,6 +69,11 @@ export class ImagePullError extends FleetrollError {
   readonly code = 'IMAGE_PULL_FAILED';
 }
 
+/** The image reference names another build on this host than the one the rollout rolls out. */
+export class ImageMismatchError extends FleetrollError {
+  readonly code = 'IMAGE_MISMATCH';
+}
+
 /** Docker refused a stop, rename, remove or inspect that should have worked. */
 export class DockerOperationError extends FleetrollError {
   readonly code = 'DOCKER_OPERATION_FAILED';

@@ -34,6 +34,12 @@ const BAD_REQUESTS = [
     message: /slots\.0: must be 1-63 characters/,
   },
   { name: 'missing rollout id', req: { rolloutId: '' }, code: 'INVALID_INPUT', message: /rolloutId/ },
+  {
+    name: 'a build that is no image id',
+    req: { imageIds: ['latest'] },
+    code: 'INVALID_INPUT',
+    message: /imageIds\.0: must be an image id \(sha256:…\) or a digest/,
+  },
 ];
 
 for (const bad of BAD_REQUESTS) {
@@ -50,6 +56,26 @@ for (const bad of BAD_REQUESTS) {
     assert.equal(await snapshot(), before);
   });
 }
+
+test('UpdateHost for another build than the image names here (the tag moved) fails IMAGE_MISMATCH and changes nothing', async () => {
+  const before = await snapshot();
+  const result = await updateHost(local.host.agent.client, {
+    rolloutId: 'it-other-build',
+    image: 'fleetroll-app:v2',
+    imageIds: [`sha256:${'0'.repeat(64)}`],
+  });
+  assert.deepEqual(
+    result.events.map((e) => e.step),
+    ['HOST_STARTED', 'HOST_FAILED'],
+  );
+  const failed = result.events.at(-1);
+  assert.equal(failed?.errorCode, 'IMAGE_MISMATCH');
+  assert.match(
+    failed?.message ?? '',
+    /^fleetroll-app:v2 is sha256:[0-9a-f]{12} here, not sha256:000000000000 as on the hosts before/,
+  );
+  assert.equal(await snapshot(), before);
+});
 
 async function runAgentWith(edit: (cfg: Record<string, unknown>) => void) {
   const cfg = parse(await readFile(local.host.configPath, 'utf8')) as Record<string, unknown>;

@@ -115,6 +115,8 @@ export interface ContainerInspect {
 
 export interface ImageInspect {
   Id: string;
+  /** The registry digests it was pulled by ("name@sha256:…"); none for an image built here. */
+  RepoDigests?: string[] | null;
   Config?: ImageConfig | null;
 }
 
@@ -313,6 +315,7 @@ export function readImageInspect(raw: unknown, what: string): ImageInspect {
   const check = new ReplyChecker(what);
   const reply = check.record(raw, 'the reply');
   check.required(reply, { Id: 'string' }, 'reply');
+  check.fields(reply, { RepoDigests: 'strings' }, 'reply');
   if (reply.Config !== undefined && reply.Config !== null)
     checkConfig(check, reply.Config, IMAGE_CONFIG_FIELDS);
   return reply as unknown as ImageInspect;

@@ -74,6 +74,12 @@ export class DockerRuntime implements ContainerRuntime {
     return (await this.inspectImage(ref))?.Id ?? null;
   }
 
+  async buildIds(ref: string): Promise<string[]> {
+    checkImageRef(ref);
+    const image = await this.inspectImage(ref);
+    return image ? [image.Id, ...(image.RepoDigests ?? [])] : [];
+  }
+
   async ensureImage(ref: string, stop?: AbortSignal): Promise<{ pulled: boolean }> {
     if ((await this.imageId(ref)) !== null) return { pulled: false };
     const failure: Failure = { action: `pull image ${ref}`, as: ImagePullError };

@@ -3,7 +3,7 @@ import { slotNote } from '../../view/slot-note.js';
 import { word } from '../../view/words.js';
 import { FINAL_HOST_STATES } from '../rollout/status.js';
 import { formatDuration } from '../rollout/timeout.js';
-import { batchLabel, formatOverrides } from './status-format.js';
+import { batchLabel, buildLine, formatOverrides } from './status-format.js';
 
 type Status = msg.RolloutStatus__Output;
 
@@ -74,6 +74,7 @@ export class ProgressPrinter {
         out.push(`${t} group ${g.group} ${word(g.state)}${g.pauseReason ? ` (${g.pauseReason})` : ''}`);
       }
     }
+    if (status.imageIds.length > 0 && !prev?.imageIds.length) out.push(`${t} ${buildLine(status)}`);
     if (prev && prev.state !== status.state) {
       out.push(`${t} rollout ${word(status.state)}${status.message ? `: ${status.message}` : ''}`);
     }

@@ -1,4 +1,4 @@
-import type { msg } from '@fleetroll/shared';
+import { shortImageId, type msg } from '@fleetroll/shared';
 import { word } from '../../view/words.js';
 import { formatDuration } from '../rollout/timeout.js';
 
@@ -33,6 +33,7 @@ export function formatStatus(s: msg.RolloutStatus__Output): string {
     `rollout ${s.id}  ${word(s.state)}  ${s.image} via ${s.transport} (serial ${s.serial.join(',') || 'all'})`,
   ];
   if (s.message) lines.push(`  ${s.message}`);
+  if (s.imageIds.length > 0) lines.push(`  ${buildLine(s)}`);
   const overrides = formatOverrides(s.request?.options);
   if (overrides) lines.push(`  slots: ${overrides}; the rest as each agent is configured`);
   const soakMs = s.request?.soakMs ?? 0;
@@ -58,4 +59,9 @@ export function formatStatus(s: msg.RolloutStatus__Output): string {
     for (const note of h.notes) lines.push(`      note: ${note}`);
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** The build the rollout pinned: one tag, one build across the fleet, even if it is pushed again. */
+export function buildLine(s: msg.RolloutStatus__Output): string {
+  return `build ${shortImageId(s.imageIds)} (as ${s.imageIdsHost} had it): every host must run this one`;
 }

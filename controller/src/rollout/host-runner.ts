@@ -1,4 +1,11 @@
-import { RemoteError, asFleetrollError, type FleetrollError } from '@fleetroll/shared';
+import {
+  ImageMismatchError,
+  RemoteError,
+  asFleetrollError,
+  sameBuild,
+  shortImageId,
+  type FleetrollError,
+} from '@fleetroll/shared';
 import { failCall, type CallResult } from './agent-call.js';
 import { updateThroughReturns } from './agent-return.js';
 import type { RolloutContext } from './context.js';
@@ -46,16 +53,38 @@ export async function prepareHost(ctx: RolloutContext, hostId: string, ahead = f
     return prepareFailed(ctx, hostId, error, ahead);
   }
   const { description, pull } = outcome.value;
+  const mismatch = otherBuild(ctx, hostId, pull.imageIds);
+  if (mismatch) return prepareFailed(ctx, hostId, mismatch, ahead);
   // Saved with the host's update, which begins only once the rollback target is saved.
   ctx.ledger.record({
     kind: 'host-ready',
     hostId,
     slotsTotal: description.slots.length,
     previous: description.slots.map((s) => ({ slot: s.slot, image: s.image })),
+    imageIds: pull.imageIds,
     message: pull.pulled
       ? `pulled ${image} in ${formatDuration(pull.durationMs)}`
       : `${image} already present`,
   });
+}
+
+/**
+ * The image names another build on this host than on the host the rollout first prepared: the tag
+ * was pushed again meanwhile, or this host keeps an older image under it. One rollout, one build.
+ */
+function otherBuild(
+  ctx: RolloutContext,
+  hostId: string,
+  ids: readonly string[],
+): ImageMismatchError | undefined {
+  const { imageIds: pinned, imageIdsHost } = ctx.ledger.live;
+  if (pinned.length === 0 || ids.length === 0 || sameBuild(ids, pinned)) return undefined;
+  return new ImageMismatchError(
+    `${ctx.spec.image} is ${shortImageId(ids)} on ${hostId}, not ${shortImageId(pinned)} as on ` +
+      `${imageIdsHost}, where the rollout took it from: the tag was pushed again during the rollout, or ` +
+      `${hostId} keeps an older image under it; nothing was changed there. Roll out by digest ` +
+      '(name@sha256:…) or by a tag that is never pushed twice',
+  );
 }
 
 function prepareFailed(ctx: RolloutContext, hostId: string, error: FleetrollError, ahead: boolean) {
@@ -140,7 +169,14 @@ export async function runHost(ctx: RolloutContext, hostId: string): Promise<void
   });
   // A pause or an abort that came while the change was being saved: the agent has not been asked yet.
   if (!ctx.canStart(hostId)) return settleInterrupted(ctx, hostId, 'before its update began');
-  const request = { rolloutId: ctx.spec.id, image: ctx.spec.image, slots: [], options: ctx.spec.options };
+  const request = {
+    rolloutId: ctx.spec.id,
+    image: ctx.spec.image,
+    slots: [],
+    options: ctx.spec.options,
+    // The agent checks it too: the tag may be pushed again between the host's pre-pull and its update.
+    imageIds: ctx.ledger.live.imageIds,
+  };
   const result = await updateThroughReturns(ctx, hostId, request);
   if (!result) return settleInterrupted(ctx, hostId, 'while its agent was away');
   await settleUpdate(ctx, hostId, result);

@@ -41,6 +41,8 @@ export type Change =
       readonly slotsTotal: number;
       /** What each slot runs before the update: the rollback target. */
       readonly previous: readonly SlotImage[];
+      /** The build the image names on the host (none from an agent that does not say): the first pins it. */
+      readonly imageIds: readonly string[];
       readonly message: string;
     }
   | {
@@ -145,6 +147,10 @@ function applyChange(status: Status, change: Change, now: number): void {
       host.slotsTotal = change.slotsTotal;
       host.previousImages = change.previous.map((p) => ({ ...p }));
       host.message = change.message;
+      if (status.imageIds.length === 0 && change.imageIds.length > 0) {
+        status.imageIds = [...change.imageIds];
+        status.imageIdsHost = change.hostId;
+      }
       return;
     }
     case 'host-reconciled': {

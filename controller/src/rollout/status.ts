@@ -40,6 +40,7 @@ export function copyStatus(status: Status, hosts: HostStatus[] = status.hosts.ma
   return {
     ...status,
     serial: [...status.serial],
+    imageIds: [...status.imageIds],
     groups: status.groups.map((g) => ({ ...g })),
     batches: status.batches.map((b) => ({ ...b, hostIds: [...b.hostIds] })),
     hosts,
@@ -180,6 +181,8 @@ export function initialStatus(spec: RolloutSpec, plan: RolloutPlan, transport: s
     haltReason: '',
     haltMessage: '',
     abortedByOperator: false,
+    imageIds: [],
+    imageIdsHost: '',
   };
   derive(status);
   return status;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { imageRefSchema, nameSchema } from '../names.js';
+import { imageIdsSchema, imageRefSchema, nameSchema } from '../names.js';
 import type { SlotTimings } from '../config/durations.js';
 import type { StepEvent__Output } from '../generated/fleetroll/v1/StepEvent.js';
 import type { Step__Output } from '../generated/fleetroll/v1/Step.js';
@@ -32,6 +32,7 @@ export const updateHostRequestSchema = z.strictObject({
   rolloutId: rolloutIdSchema,
   image: imageRefSchema,
   slots: z.array(nameSchema).refine((s) => new Set(s).size === s.length, 'lists a slot twice'),
+  imageIds: imageIdsSchema,
   options: z
     .strictObject({
       drainTimeoutMs: overrideMs,
@@ -67,6 +68,8 @@ export interface UpdateCommand {
   image: string;
   /** Empty means every slot of the host. */
   slots: string[];
+  /** The build `image` must name here (see sameBuild); empty: any. */
+  imageIds: string[];
   timings: SlotTimings;
 }
 
@@ -79,7 +82,7 @@ export function toUpdateCommand(
   for (const [key, value] of Object.entries(req.options ?? {}) as [keyof SlotTimings, number][]) {
     if (value > 0) timings[key] = value;
   }
-  return { rolloutId: req.rolloutId, image: req.image, slots: req.slots, timings };
+  return { rolloutId: req.rolloutId, image: req.image, slots: req.slots, imageIds: req.imageIds, timings };
 }
 
 export type UpdateHostRequestMessage = UpdateHostRequest__Output;

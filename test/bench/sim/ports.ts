@@ -167,6 +167,11 @@ export class SimRuntime implements ContainerRuntime {
     return this.images.get(ref) ?? null;
   }
 
+  async buildIds(ref: string): Promise<string[]> {
+    const id = this.images.get(ref);
+    return id === undefined ? [] : [id];
+  }
+
   async ensureImage(ref: string): Promise<{ pulled: boolean }> {
     if (!this.images.has(ref)) throw new Error(`the simulation has no image ${ref}`);
     return { pulled: false };

@@ -39,7 +39,10 @@ export const imageIdsSchema = z
     z
       .string()
       .max(300)
-      .regex(/^([^@\s]+@)?sha256:[0-9a-f]{64}$/, 'must be an image id (sha256:…) or a digest (name@sha256:…)'),
+      .regex(
+        /^([^@\s]+@)?sha256:[0-9a-f]{64}$/,
+        'must be an image id (sha256:…) or a digest (name@sha256:…)',
+      ),
   )
   .max(64, 'at most 64 image ids');
 

@@ -48,3 +48,14 @@ test('agents that do not say what the image is pin nothing and are asked for no 
   assert.deepEqual(final.imageIds, []);
   for (const call of fleet.calls.filter((c) => c.kind === 'update')) assert.deepEqual(call.imageIds, []);
 });
+
+test('a PrePull answer whose build is no image id fails that host as it enters, before the build goes to any other host', async () => {
+  const { rollout, fleet } = harness({ serial: ['1'], maxFail: '100%' }, inventory(2));
+  fleet.agent('h01').buildIds = ['latest'];
+  fleet.agent('h02').buildIds = [AMD64];
+  const final = await rollout.run();
+  assert.equal(host(final, 'h01').errorCode, 'INVALID_INPUT');
+  assert.match(host(final, 'h01').message, /h01's PrePull answer: imageIds\.0: must be an image id/);
+  assert.deepEqual(final.imageIds, [AMD64], 'pinned by the next host prepared');
+  assert.deepEqual(fleet.updated(), ['h02']);
+});

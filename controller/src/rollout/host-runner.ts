@@ -1,6 +1,8 @@
 import {
   ImageMismatchError,
   RemoteError,
+  parseInput,
+  prePullResultSchema,
   asFleetrollError,
   sameBuild,
   shortImageId,
@@ -41,7 +43,12 @@ export async function prepareHost(ctx: RolloutContext, hostId: string, ahead = f
     const client = ctx.agents.client(hostId);
     const work = Promise.all([
       stage('describe', () => client.describe()),
-      stage(`pre-pull of ${image}`, () => client.prePull(image)),
+      // Checked as it enters: the build it names is sent back to every host of the rollout.
+      stage(`pre-pull of ${image}`, () =>
+        client
+          .prePull(image)
+          .then((pull) => parseInput(prePullResultSchema, pull, `${hostId}'s PrePull answer`)),
+      ),
     ]).then(([description, pull]) => ({ description, pull }));
     outcome = await within(work, hostTimeoutMs);
   } catch (err) {

@@ -53,6 +53,13 @@ export const updateHostRequestSchema = z.strictObject({
     .nullable(),
 });
 
+/** An agent's PrePull answer, as the controller takes it in: the build it names goes to every host. */
+export const prePullResultSchema = z.object({
+  pulled: z.boolean(),
+  durationMs: z.number().int().min(0),
+  imageIds: imageIdsSchema,
+});
+
 /** An UpdateHost request's slot options that override nothing: 0 leaves each to the agent's own value. */
 export const NO_SLOT_OVERRIDES: Readonly<NonNullable<z.infer<typeof updateHostRequestSchema>['options']>> = {
   drainTimeoutMs: 0,

@@ -65,9 +65,12 @@ export class HeadView {
     const soak =
       (soakMs > 0 ? ` · each batch soaks ${duration(soakMs)}` : '') +
       (pauseAfter.length > 0 ? ` · pauses after batch ${pauseAfter.join(', ')}` : '');
+    // The build the rollout pinned (see docs/decisions.md), as short as `docker images` shows an id.
+    const pinned = status.imageIds[0];
+    const build = pinned ? ` (build ${pinned.slice('sha256:'.length, 'sha256:'.length + 12)})` : '';
     setText(
       this.meta,
-      `${status.image} · serial ${serial}${soak} · over ${status.transport} · started ${clock(status.createdAtMs)} · ${took}`,
+      `${status.image}${build} · serial ${serial}${soak} · over ${status.transport} · started ${clock(status.createdAtMs)} · ${took}`,
     );
     setText(this.message, status.message);
     this.message.hidden = status.message === '';

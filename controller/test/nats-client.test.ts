@@ -156,3 +156,25 @@ test('a host id two agents answer to: nothing is sent to it, and an update it wa
   // Abort goes out all the same: it stops the update on both.
   await assert.rejects(agent.abort('r1'), { message: /unexpected request on .*Abort/ });
 });
+
+test('an update is not sent while a restart cannot yet be told from a second agent: AGENT_UNREACHABLE, to be asked again', async () => {
+  const nc = new FakeConnection();
+  const why = {
+    unsettled: 'a new agent process registered as h1 while the one before it was heard 0.4 s ago',
+  };
+  const settling: Liveness = { onDead: () => () => undefined, unsettled: () => why.unsettled || undefined };
+  const agent = client(nc, settling);
+  assert.equal(agent.settling(), why.unsettled);
+  await assert.rejects(
+    agent.update({ rolloutId: 'r1', image: 'app:v2' }, () => undefined),
+    {
+      code: 'AGENT_UNREACHABLE',
+      message: `agent h1: ${why.unsettled} (UpdateHost not sent)`,
+    },
+  );
+  why.unsettled = '';
+  const update = agent.update({ rolloutId: 'r1', image: 'app:v2' }, () => undefined);
+  await sleep(10);
+  nc.publish('HOST_DONE');
+  assert.equal((await update).step, 'HOST_DONE');
+});

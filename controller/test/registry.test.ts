@@ -299,6 +299,32 @@ test('an agent restarted twice is no conflict: none of its old processes is hear
   assert.equal(registry.conflict('fe-01'), undefined);
 });
 
+test('after a new process registers, the host is unsettled until the old one has been silent deadAfterMs: then a restart, or else a conflict', () => {
+  const { clock, registry, advance } = setup();
+  registry.apply(put('fe-01', clock.now, true, { startedAtMs: 1 }));
+  assert.equal(registry.unsettled('fe-01'), undefined, 'one agent, never replaced');
+  advance(400);
+  registry.apply(put('fe-01', clock.now, true, { startedAtMs: 2 }));
+  assert.match(
+    registry.unsettled('fe-01') ?? '',
+    /^a new agent process registered as fe-01 while the one before it was heard 0\.4 s ago; waiting until that one has been silent 3\.0 s/,
+  );
+  advance(DEAD_AFTER - 400);
+  assert.ok(registry.unsettled('fe-01'), 'not yet silent long enough');
+  advance(1);
+  assert.equal(registry.unsettled('fe-01'), undefined, 'a restart: the old process was never heard again');
+
+  // A second agent: the old one is heard again, which is a conflict, not something to wait out.
+  registry.apply(put('fe-02', clock.now, true, { startedAtMs: 1 }));
+  advance(300);
+  registry.apply(put('fe-02', clock.now, true, { startedAtMs: 2 }));
+  assert.ok(registry.unsettled('fe-02'));
+  advance(300);
+  registry.apply(put('fe-02', clock.now, true, { startedAtMs: 1 }));
+  assert.equal(registry.unsettled('fe-02'), undefined);
+  assert.match(registry.conflict('fe-02') ?? '', /^two agents register as host fe-02/);
+});
+
 test('a replayed registration of a replaced agent is no conflict; the same heard live is', () => {
   const { clock, registry, dead, advance } = setup();
   registry.apply(put('fe-01', clock.now, true, { startedAtMs: 1 }));

@@ -88,6 +88,10 @@ export class FakeAgent implements AgentClient {
   readonly images: Map<string, string>;
   /** What PrePull says the image is here (PrePullResponse.imageIds); none by default. */
   buildIds: string[] = [];
+  /** What the registry says while it cannot yet tell a restart from a second agent (AgentClient.settling). */
+  settlingWhy: string | undefined;
+  /** Describe is answered by another agent under the same id, which runs nothing. */
+  impostor = false;
   /** A fresh heartbeat, as a registry would say; kill() and restart() move it. */
   alive = true;
   /** What describe says of a slot instead of running, healthy and UP: a new version gone bad. */
@@ -140,6 +144,10 @@ export class FakeAgent implements AgentClient {
     return this.alive;
   }
 
+  settling(): string | undefined {
+    return this.settlingWhy;
+  }
+
   private gone(): Promise<never> {
     if (this.twinned) return Promise.reject(new RemoteError('DUPLICATE_HOST_ID', this.twinned));
     return Promise.reject(new RemoteError('AGENT_UNREACHABLE', `no agent answers for ${this.hostId}`));
@@ -156,7 +164,7 @@ export class FakeAgent implements AgentClient {
       hostId: this.hostId,
       groups: [],
       slots,
-      activeRolloutId: this.running?.rolloutId ?? '',
+      activeRolloutId: this.impostor ? '' : (this.running?.rolloutId ?? ''),
       agentVersion: 'fake',
       warnings: [],
     });

@@ -274,3 +274,23 @@ test('detach during a save: the change it was saving is not acted on', async () 
   assert.equal(memory.get('r1')?.hosts[0]?.state, 'HOST_UPDATING', 'the save under way landed');
   assert.equal(agents.updated().length, 0, 'but the update was never sent');
 });
+
+test('restore keeps the pinned build: the updates it sends ask for it, a host prepared after it with another fails IMAGE_MISMATCH', async () => {
+  const { saved, fleet, store } = await crashedRollout(
+    { serial: ['1'], maxFail: '100%' },
+    3,
+    (call) => call.host === 'h02' && call.kind === 'update',
+  );
+  const pinned = [`sha256:${'a'.repeat(64)}`];
+  const status = { ...saved, imageIds: pinned, imageIdsHost: 'h01' };
+  fleet.agent('h03').buildIds = [`sha256:${'c'.repeat(64)}`];
+  const before = fleet.calls.length;
+  const final = await Rollout.restore(status, fleet, capturingLogger().log, { store }).run();
+
+  const updates = fleet.calls.slice(before).filter((c) => c.kind === 'update');
+  // h02 is asked again (twice when its first update was still running): h03 never.
+  assert.ok(updates.length > 0);
+  for (const call of updates) assert.deepEqual([call.host, call.imageIds], ['h02', pinned]);
+  assert.equal(host(final, 'h03')?.errorCode, 'IMAGE_MISMATCH');
+  assert.deepEqual(final.imageIds, pinned);
+});

@@ -194,6 +194,29 @@ test('a second agent starts under a host id mid-update: the host fails DUPLICATE
   await run;
 });
 
+test('a second agent registers mid-update and answers Describe first: nothing is sent again until a restart can be told from it, then the host fails DUPLICATE_HOST_ID', async () => {
+  const h = harness({ serial: ['1'], hostTimeoutMs: 60_000 }, inventory(2), { script: { slotMs: 30 } });
+  const agent = h.fleet.agent('h01');
+  onStep(h, agent, 'a', 'SLOT_STARTED', () => {
+    // The registry's first sight of the second agent looks like a restart, and cuts the update off.
+    agent.settlingWhy = 'a new agent process registered as h01 while the one before it was heard 0.2 s ago';
+    agent.impostor = true;
+    agent.loseStream();
+    // The first agent's next heartbeat tells them apart.
+    setTimeout(() => {
+      agent.settlingWhy = undefined;
+      agent.twin('two agents register as host h01');
+    }, 200);
+  });
+  const run = h.rollout.run();
+  await until(() => h.rollout.status().state === 'ROLLOUT_PAUSED', 'the failure pause', 5_000);
+  assert.equal(host(h.rollout.status(), 'h01').errorCode, 'DUPLICATE_HOST_ID');
+  assert.equal(h.fleet.updated().length, 1, 'the update was not sent again to whichever agent answered');
+  assert.ok(h.fleet.index('h01', 'abort') >= 0, 'asked to stop');
+  h.rollout.abort();
+  await run;
+});
+
 test('a host id two agents answer to before its batch: the host fails DUPLICATE_HOST_ID and is sent no update', async () => {
   const h = harness({ serial: ['1'], maxFail: '100%' }, inventory(2), { script: { slotMs: 10 } });
   h.fleet.agent('h02').twin('two agents register as host h02');

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startLocalFleet } from '@fleetroll/local-fleet';
-import { recordAgentSteps, type StepRecorder } from '../support/agent-steps.js';
+import { recordAgentSteps, untilStep } from '../support/agent-steps.js';
 import { runCli, startWithCli } from '../support/cli.js';
 import { serverWeights, slotVersions } from '../support/fleet-run.js';
 import { secondAgentOf } from '../support/local-host.js';
@@ -56,22 +56,6 @@ test('two agents under one host id: `fleetroll agents` warns, the rollout sends 
   assert.doesNotMatch(agentLog, /"step"/, 'the second agent ran no step');
 });
 
-/** Waits until an agent has published `step` for hostId. */
-async function untilStep(
-  steps: StepRecorder,
-  hostId: string,
-  step: string,
-  timeoutMs: number,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!steps.seen.some((s) => s.event.hostId === hostId && s.event.step === step)) {
-    const seen = steps.seen.map((s) => `${s.event.hostId} ${s.event.slot} ${s.event.step}`).join(', ');
-    if (Date.now() > deadline)
-      assert.fail(`no ${step} of ${hostId} within ${timeoutMs / 1000} s; seen: ${seen}`);
-    await sleep(50);
-  }
-}
-
 test('a second agent starts under a host id mid-update: the host fails DUPLICATE_HOST_ID and the update stops at the slot boundary, every weight back', async (t) => {
   const fleet = await startLocalFleet({
     name: 'ey',
@@ -90,7 +74,7 @@ test('a second agent starts under a host id mid-update: the host fails DUPLICATE
 
   // The first slot stays out 4 s: time for the controller to see the second agent while it is out.
   const run = startWithCli(t, fleet.controller.address, 'fleetroll-app:v2', '--min-drain', '4s');
-  await untilStep(steps, host.hostId, 'WEIGHT_ZERO', 30_000);
+  await untilStep(steps, host.hostId, 'WEIGHT_ZERO');
   const twinAtMs = Date.now();
   const twin = await secondAgentOf(host, twinDir);
   t.after(() => twin.stop());

@@ -1,9 +1,8 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { runDocker, startLocalFleet, TEST_PREFIX, type LocalFleet } from '@fleetroll/local-fleet';
-import { recordAgentSteps, type StepRecorder } from '../support/agent-steps.js';
+import { recordAgentSteps, stepsOf, untilStep } from '../support/agent-steps.js';
 import { startWithCli } from '../support/cli.js';
 import { serverWeights, slotVersions, waitForRollout, type Status } from '../support/fleet-run.js';
 
@@ -28,17 +27,6 @@ async function fleetWithSteps(t: TestContext, name: string, hosts: number, index
   t.after(() => steps.close());
   return { fleet, steps, ids: fleet.hosts.map((h) => h.hostId), weights: await serverWeights(fleet) };
 }
-
-async function untilStep(steps: StepRecorder, hostId: string, step: string): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (!steps.seen.some((s) => s.event.hostId === hostId && s.event.step === step)) {
-    if (Date.now() > deadline) assert.fail(`no ${step} of ${hostId} within 30 s`);
-    await sleep(50);
-  }
-}
-
-const stepsOf = (steps: StepRecorder, hostId: string) =>
-  steps.seen.filter((s) => s.event.hostId === hostId).map((s) => s.event.step);
 
 const hostOf = (status: Status, hostId: string) => status.hosts.find((h) => h.hostId === hostId);
 

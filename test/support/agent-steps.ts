@@ -1,3 +1,5 @@
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { codecs, connectNats, createLogger, type StepEvent } from '@fleetroll/shared';
 
 export interface SeenStep {
@@ -26,4 +28,26 @@ export async function recordAgentSteps(natsUrl: string): Promise<StepRecorder> {
     },
   });
   return { seen, close: () => nc.close() };
+}
+
+/** Waits until hostId's agent has published `step`; fails with every step seen so far. */
+export async function untilStep(
+  steps: StepRecorder,
+  hostId: string,
+  step: StepEvent['step'],
+  timeoutMs = 30_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!steps.seen.some((s) => s.event.hostId === hostId && s.event.step === step)) {
+    if (Date.now() > deadline) {
+      const seen = steps.seen.map((s) => `${s.event.hostId} ${s.event.slot} ${s.event.step}`).join(', ');
+      assert.fail(`no ${step} of ${hostId} within ${timeoutMs / 1000} s; seen: ${seen}`);
+    }
+    await sleep(50);
+  }
+}
+
+/** The steps hostId's agent published, in order. */
+export function stepsOf(steps: StepRecorder, hostId: string): StepEvent['step'][] {
+  return steps.seen.filter((s) => s.event.hostId === hostId).map((s) => s.event.step);
 }

@@ -38,6 +38,9 @@ type Look =
 async function look(client: AgentClient, budgetMs: number): Promise<Look> {
   // Over NATS an answer from a host the registry calls dead would be cut off by it at once.
   if (client.isAlive && !client.isAlive()) return { kind: 'gone', why: 'no heartbeat in the registry' };
+  // Until a restart can be told from a second agent, the one that answers might not be the one asked.
+  const settling = client.settling?.();
+  if (settling) return { kind: 'gone', why: settling };
   try {
     const answer = await within(client.describe(), Math.max(1, budgetMs));
     if (answer.done) return { kind: 'there', description: answer.value };

@@ -22,6 +22,12 @@ export interface AgentClient {
    * heartbeat in the registry. Absent where it learns nothing until it asks (gRPC).
    */
   isAlive?(): boolean;
+  /**
+   * Why the host may not be sent an update yet: another process registered under its id moments
+   * ago while the old one was still heard, so a restart cannot yet be told from a second agent, and
+   * both would take the update (over NATS). Undefined when it may.
+   */
+  settling?(): string | undefined;
 }
 
 /** Terminal steps of an UpdateHost stream. */

@@ -56,6 +56,8 @@ export interface Liveness {
   isAlive?(hostId: string): boolean;
   /** Why two agents seem to share the host id, while they do. */
   conflict?(hostId: string): string | undefined;
+  /** Why a restart cannot yet be told from a second agent under the host id (see AgentClient.settling). */
+  unsettled?(hostId: string): string | undefined;
 }
 
 export interface NatsDirectoryOptions {
@@ -114,6 +116,10 @@ export class NatsAgentClient implements AgentClient {
     return this.liveness.isAlive?.(this.hostId) ?? true;
   }
 
+  settling(): string | undefined {
+    return this.liveness.unsettled?.(this.hostId);
+  }
+
   prePull(image: string): Promise<PrePullResult> {
     const payload = codecs.prePullRequest.encode({ image });
     return this.call('PrePull', payload, this.timeouts.prePullMs, codecs.prePullResponse);
@@ -129,6 +135,8 @@ export class NatsAgentClient implements AgentClient {
     // agent's words); the agent checks the rest.
     const { rolloutId } = parseInput(ROLLOUT_ID_ONLY, { rolloutId: request.rolloutId }, 'UpdateHost');
     this.refuseTwo('UpdateHost');
+    const settling = this.settling();
+    if (settling) throw new AgentUnreachableError(`agent ${this.hostId}: ${settling} (UpdateHost not sent)`);
     return new Promise<StepEvent>((resolve, reject) => {
       let settled = false;
       let accepted = false;

@@ -228,6 +228,24 @@ export class AgentRegistry {
     return host && this.conflictOf(host, this.now());
   }
 
+  /**
+   * Set while a new process has registered under the host id and the one it replaced was heard
+   * less than deadAfterMs ago: a restarted agent's old process is never heard again, a second
+   * agent's is, within a heartbeat or two. Until then an update sent to the host could reach both.
+   */
+  unsettled(hostId: string): string | undefined {
+    const host = this.hosts.get(hostId);
+    const now = this.now();
+    if (!host || host.replaced.size === 0 || this.conflictOf(host, now)) return undefined;
+    const heardMs = now - Math.max(...host.replaced.values());
+    if (heardMs > this.deadAfterMs) return undefined;
+    return (
+      `a new agent process registered as ${hostId} while the one before it was heard ` +
+      `${(heardMs / 1000).toFixed(1)} s ago; waiting until that one has been silent ` +
+      `${(this.deadAfterMs / 1000).toFixed(1)} s, so that an update does not go to a second agent under the same id`
+    );
+  }
+
   private conflictOf(host: Host, now: number): string | undefined {
     const { conflict } = host;
     return conflict && now - conflict.seenMs <= this.deadAfterMs ? conflict.reason : undefined;

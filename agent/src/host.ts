@@ -76,9 +76,8 @@ export class HostAgent {
 
   async prePull(image: string, stop?: AbortSignal): Promise<PrePullResult> {
     const start = Date.now();
-    const { pulled } = await this.deps.runtime.ensureImage(image, stop);
-    const durationMs = Date.now() - start;
-    return { pulled, durationMs, imageIds: await this.deps.runtime.buildIds(image) };
+    const { pulled, buildIds } = await this.deps.runtime.ensureImage(image, stop);
+    return { pulled, durationMs: Date.now() - start, imageIds: buildIds };
   }
 
   /** Asks the running update of that rollout to stop: its pull at once, its slots at the next boundary. */

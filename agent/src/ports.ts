@@ -71,15 +71,12 @@ export interface ContainerRuntime {
   inspect(nameOrId: string): Promise<ContainerSnapshot>;
   /** Like inspect, but null when there is no such container. */
   find(nameOrId: string): Promise<ContainerSnapshot | null>;
-  /** The content id of a local image, or null when it is not present. */
-  imageId(ref: string): Promise<string | null>;
   /**
-   * What identifies the build a local image is (none when it is not present): its id, then the
-   * registry digests it was pulled by. See sameBuild.
+   * Pulls the image unless it is already present; throws ImagePullError, also when `stop` ends the
+   * pull. Says what identifies the build the reference names now: its id, then the registry digests
+   * it was pulled by (see sameBuild).
    */
-  buildIds(ref: string): Promise<string[]>;
-  /** Pulls the image unless it is already present; throws ImagePullError, also when `stop` ends the pull. */
-  ensureImage(ref: string, stop?: AbortSignal): Promise<{ pulled: boolean }>;
+  ensureImage(ref: string, stop?: AbortSignal): Promise<{ pulled: boolean; buildIds: string[] }>;
   /** Graceful stop (SIGTERM, then SIGKILL after timeoutS); no-op if already stopped. */
   stop(id: string, timeoutS: number): Promise<void>;
   rename(id: string, newName: string): Promise<void>;

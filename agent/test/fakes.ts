@@ -184,21 +184,13 @@ export class FakeRuntime implements ContainerRuntime {
     };
   }
 
-  async imageId(ref: string): Promise<string | null> {
-    return this.images.get(ref) ?? null;
-  }
-
-  async buildIds(ref: string): Promise<string[]> {
-    const id = this.images.get(ref);
-    return id === undefined ? [] : [id];
-  }
-
   /** Images whose pull never ends by itself (a registry that stopped sending); only `stop` ends it. */
   hangingPulls = new Set<string>();
 
-  async ensureImage(ref: string, stop?: AbortSignal): Promise<{ pulled: boolean }> {
+  async ensureImage(ref: string, stop?: AbortSignal): Promise<{ pulled: boolean; buildIds: string[] }> {
     this.trail.push(`pull ${ref}`);
-    if (!this.hangingPulls.has(ref)) return { pulled: false };
+    const id = this.images.get(ref);
+    if (!this.hangingPulls.has(ref)) return { pulled: false, buildIds: id === undefined ? [] : [id] };
     return new Promise((_, reject) =>
       stop?.addEventListener('abort', () => reject(new ImagePullError(`cannot pull image ${ref}: stopped`))),
     );

@@ -33,6 +33,25 @@ const runtime = new DockerRuntime({ socketPath: DOCKER_SOCKET });
 const random = () => randomBytes(4).toString('hex');
 const PATH = process.env['PATH'] ?? '';
 
+/**
+ * ensureImage pulled (or not), and says the build the tag names now: the image's id, then the
+ * digest it was pulled by from the registry.
+ */
+async function assertEnsured(
+  answer: Promise<{ pulled: boolean; buildIds: string[] }>,
+  pulled: boolean,
+  ref: string,
+): Promise<void> {
+  const { pulled: got, buildIds } = await answer;
+  assert.equal(got, pulled);
+  assert.equal(buildIds[0], await runtime.imageId(ref));
+  const repository = ref.slice(0, ref.lastIndexOf(':'));
+  assert.ok(
+    buildIds.slice(1).some((d) => d.startsWith(`${repository}@sha256:`)),
+    `no digest of ${repository} in ${buildIds.join(', ')}`,
+  );
+}
+
 async function waitHealthy(id: string, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let health = '';
@@ -76,9 +95,9 @@ describe('DockerRuntime against the real dockerd', () => {
       await runDocker(['rmi', ref]);
       assert.equal(await runtime.imageId(ref), null, `${ref} is still present locally`);
 
-      assert.deepEqual(await runtime.ensureImage(ref), { pulled: true });
+      await assertEnsured(runtime.ensureImage(ref), true, ref);
       assert.equal(await runtime.imageId(ref), await runtime.imageId('fleetroll-app:v2'));
-      assert.deepEqual(await runtime.ensureImage(ref), { pulled: false });
+      await assertEnsured(runtime.ensureImage(ref), false, ref);
 
       await assert.rejects(
         runtime.ensureImage(`${registry.url}/fleetroll-app:no-such-tag`),
@@ -159,7 +178,7 @@ describe('DockerRuntime against the real dockerd', () => {
 
       // A new login is used by the next pull, without a new runtime (an agent restart).
       await login(REGISTRY_USER.password);
-      assert.deepEqual(await withFile.ensureImage(ref), { pulled: true });
+      await assertEnsured(withFile.ensureImage(ref), true, ref);
       assert.equal(await runtime.imageId(ref), await runtime.imageId('fleetroll-app:v2'));
 
       // The same credentials from a credential helper the file names, as ECR's or pass's would be.
@@ -169,7 +188,7 @@ describe('DockerRuntime against the real dockerd', () => {
       await writeFile(helper, `#!/bin/sh\ncat >/dev/null\necho '${answer}'\n`, { mode: 0o755 });
       await writeFile(authFile, JSON.stringify({ credHelpers: { [registry.url]: 'frt-it' } }));
       process.env['PATH'] = `${dir}:${PATH}`;
-      assert.deepEqual(await withFile.ensureImage(ref), { pulled: true });
+      await assertEnsured(withFile.ensureImage(ref), true, ref);
     } finally {
       process.env['PATH'] = PATH;
       await runDocker(['rmi', ref]).catch(() => undefined);
@@ -213,7 +232,7 @@ describe('DockerRuntime against the real dockerd', () => {
 
       // Nothing of the stalled pull stands in the way of the next one once the registry sends again.
       proxy.heal();
-      assert.deepEqual(await stalling.ensureImage(ref), { pulled: true });
+      await assertEnsured(stalling.ensureImage(ref), true, ref);
     } finally {
       await proxy?.stop();
       for (const image of [ref, stored]) if (image) await runDocker(['rmi', image]).catch(() => undefined);

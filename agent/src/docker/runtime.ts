@@ -74,14 +74,10 @@ export class DockerRuntime implements ContainerRuntime {
     return (await this.inspectImage(ref))?.Id ?? null;
   }
 
-  async buildIds(ref: string): Promise<string[]> {
+  async ensureImage(ref: string, stop?: AbortSignal): Promise<{ pulled: boolean; buildIds: string[] }> {
     checkImageRef(ref);
-    const image = await this.inspectImage(ref);
-    return image ? [image.Id, ...(image.RepoDigests ?? [])] : [];
-  }
-
-  async ensureImage(ref: string, stop?: AbortSignal): Promise<{ pulled: boolean }> {
-    if ((await this.imageId(ref)) !== null) return { pulled: false };
+    const present = await this.inspectImage(ref);
+    if (present) return { pulled: false, buildIds: buildIdsOf(present) };
     const failure: Failure = { action: `pull image ${ref}`, as: ImagePullError };
     const creds = await this.credentialsFor(ref);
     const opts = creds.auth ? { authconfig: creds.auth } : {};
@@ -96,10 +92,9 @@ export class DockerRuntime implements ContainerRuntime {
     if (!end.ok)
       throw explainRefusal(new ImagePullError(`cannot pull image ${ref}: ${end.reason}`), ref, creds);
     // The caller is about to create a container from this tag; a pull that left it absent did not do its job.
-    if ((await this.imageId(ref)) === null) {
-      throw new ImagePullError(`pulled image ${ref}, but Docker does not list it afterwards`);
-    }
-    return { pulled: true };
+    const pulled = await this.inspectImage(ref);
+    if (!pulled) throw new ImagePullError(`pulled image ${ref}, but Docker does not list it afterwards`);
+    return { pulled: true, buildIds: buildIdsOf(pulled) };
   }
 
   private async credentialsFor(ref: string): Promise<PullCredentials> {
@@ -281,4 +276,8 @@ function healthOf(c: ContainerInspect): HealthState {
   const status = c.State.Health?.Status;
   // A container with a healthcheck that has not reported yet (or never ran) is not known healthy.
   return status === 'healthy' || status === 'unhealthy' ? status : 'starting';
+}
+
+function buildIdsOf(image: ImageInspect): string[] {
+  return [image.Id, ...(image.RepoDigests ?? [])];
 }

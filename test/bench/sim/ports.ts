@@ -163,18 +163,10 @@ export class SimRuntime implements ContainerRuntime {
     };
   }
 
-  async imageId(ref: string): Promise<string | null> {
-    return this.images.get(ref) ?? null;
-  }
-
-  async buildIds(ref: string): Promise<string[]> {
+  async ensureImage(ref: string): Promise<{ pulled: boolean; buildIds: string[] }> {
     const id = this.images.get(ref);
-    return id === undefined ? [] : [id];
-  }
-
-  async ensureImage(ref: string): Promise<{ pulled: boolean }> {
-    if (!this.images.has(ref)) throw new Error(`the simulation has no image ${ref}`);
-    return { pulled: false };
+    if (id === undefined) throw new Error(`the simulation has no image ${ref}`);
+    return { pulled: false, buildIds: [id] };
   }
 
   async stop(id: string): Promise<void> {

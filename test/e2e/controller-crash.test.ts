@@ -6,14 +6,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parse, stringify } from 'yaml';
 import type { FleetrollError, msg } from '@fleetroll/shared';
 import type { ControllerApi } from '@fleetroll/controller';
-import {
-  spawnController,
-  startLocalFleet,
-  type ControllerProcess,
-  type LoadReport,
-  type LocalFleet,
-} from '@fleetroll/local-fleet';
-import { recordAgentSteps, type SeenStep, type StepRecorder } from '../support/agent-steps.js';
+import { spawnController, type LoadReport, type LocalFleet } from '@fleetroll/local-fleet';
+import { fleetWithSteps, type SeenStep, type StepRecorder } from '../support/agent-steps.js';
 import { assertNoFailedRequests } from '../support/assertions.js';
 import { runCli, type CliRun } from '../support/cli.js';
 import { testLoad, leadership, slotVersions } from '../support/fleet-run.js';
@@ -139,27 +133,6 @@ function assertWaitedOut(steps: StepRecorder, hostId: string): { endedAtMs: numb
   return { endedAtMs: done[0].seenAtMs, askedAgainAtMs: started[1].seenAtMs };
 }
 
-async function fleetWithSteps(t: TestContext, name: string, indexBase: number) {
-  const fleet = await startLocalFleet({
-    name,
-    hosts: HOSTS,
-    indexBase,
-    transport: 'nats',
-    dockerHealthcheck: false,
-  });
-  const extra: ControllerProcess[] = [];
-  const steps = await recordAgentSteps(fleet.nats.url).catch(async (err: unknown) => {
-    await fleet.stop();
-    throw err;
-  });
-  t.after(async () => {
-    await Promise.all(extra.map((c) => c.stop('SIGKILL').catch(() => undefined)));
-    await steps.close().catch(() => undefined);
-    await fleet.stop();
-  });
-  return { fleet, steps, extra };
-}
-
 const ms = (n: number) => `${(n / 1000).toFixed(1)} s`;
 
 /**
@@ -204,7 +177,7 @@ test(
   'controller SIGKILLed mid-slot in batch 2 and started again: the rollout resumes and succeeds, nothing done is redone, 0 failed requests',
   { timeout: 600_000 },
   async (t) => {
-    const { fleet, steps, extra } = await fleetWithSteps(t, 'ec', 60);
+    const { fleet, steps, extra } = await fleetWithSteps(t, { name: 'ec', hosts: HOSTS, indexBase: 60 });
     const { result, report } = await underLoad(fleet, async () => {
       const { id } = await fleet.controller.api.start({ image: IMAGE, serial: ['1'] });
       const cli = watchWithCli(t, fleet.controller.address, id);
@@ -277,7 +250,7 @@ test(
   { timeout: 600_000 },
   async (t) => {
     const indexBase = 64;
-    const { fleet, steps, extra } = await fleetWithSteps(t, 'ed', indexBase);
+    const { fleet, steps, extra } = await fleetWithSteps(t, { name: 'ed', hosts: HOSTS, indexBase });
     const leader = fleet.controller.address;
     const standbyAddress = `127.0.0.1:${23000 + indexBase + 1}`;
     const config = await secondControllerConfig(fleet, standbyAddress, `127.0.0.1:${24000 + indexBase + 1}`);

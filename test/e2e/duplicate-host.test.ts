@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startLocalFleet } from '@fleetroll/local-fleet';
-import { recordAgentSteps, untilStep } from '../support/agent-steps.js';
+import { fleetWithSteps, untilStep } from '../support/agent-steps.js';
 import { runCli, startWithCli } from '../support/cli.js';
 import { serverWeights, slotVersions } from '../support/fleet-run.js';
 import { secondAgentOf } from '../support/local-host.js';
@@ -57,16 +57,7 @@ test('two agents under one host id: `fleetroll agents` warns, the rollout sends 
 });
 
 test('a second agent starts under a host id mid-update: the host fails DUPLICATE_HOST_ID and the update stops at the slot boundary, every weight back', async (t) => {
-  const fleet = await startLocalFleet({
-    name: 'ey',
-    hosts: 1,
-    indexBase: 84,
-    transport: 'nats',
-    dockerHealthcheck: false,
-  });
-  t.after(() => fleet.stop());
-  const steps = await recordAgentSteps(fleet.nats.url);
-  t.after(() => steps.close());
+  const { fleet, steps } = await fleetWithSteps(t, { name: 'ey', hosts: 1, indexBase: 84 });
   const twinDir = await mkdtemp(join(tmpdir(), 'fleetroll-twin-'));
   t.after(() => rm(twinDir, { recursive: true, force: true }));
   const host = fleet.hosts[0]!;

@@ -1,8 +1,8 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { runDocker, startLocalFleet, TEST_PREFIX, type LocalFleet } from '@fleetroll/local-fleet';
-import { recordAgentSteps, stepsOf, untilStep } from '../support/agent-steps.js';
+import { runDocker, TEST_PREFIX, type LocalFleet } from '@fleetroll/local-fleet';
+import { fleetWithSteps, stepsOf, untilStep } from '../support/agent-steps.js';
 import { startWithCli } from '../support/cli.js';
 import { serverWeights, slotVersions, waitForRollout, type Status } from '../support/fleet-run.js';
 
@@ -14,17 +14,9 @@ async function movingTag(t: TestContext): Promise<{ tag: string; move: () => Pro
   return { tag, move: () => runDocker(['tag', 'fleetroll-app:v1', tag]).then(() => undefined) };
 }
 
-async function fleetWithSteps(t: TestContext, name: string, hosts: number, indexBase: number) {
-  const fleet = await startLocalFleet({
-    name,
-    hosts,
-    indexBase,
-    transport: 'nats',
-    dockerHealthcheck: false,
-  });
-  t.after(() => fleet.stop());
-  const steps = await recordAgentSteps(fleet.nats.url);
-  t.after(() => steps.close());
+/** A fleet with its agents' steps recorded, its host ids and its weights before anything changes. */
+async function fleetOf(t: TestContext, name: string, hosts: number, indexBase: number) {
+  const { fleet, steps } = await fleetWithSteps(t, { name, hosts, indexBase });
   return { fleet, steps, ids: fleet.hosts.map((h) => h.hostId), weights: await serverWeights(fleet) };
 }
 
@@ -36,7 +28,7 @@ function resumeUntil(fleet: LocalFleet, id: string, ok: (s: Status) => boolean, 
 
 test('the tag is pushed again between batches: the next host fails IMAGE_MISMATCH at its agent, the one after at the controller, both untouched; one build on the fleet', async (t) => {
   const { tag, move } = await movingTag(t);
-  const { fleet, steps, ids, weights } = await fleetWithSteps(t, 'mt', 3, 96);
+  const { fleet, steps, ids, weights } = await fleetOf(t, 'mt', 3, 96);
   const [first, second, third] = ids as [string, string, string];
 
   // Held after batch 1: mt-2 was prepared (the image described and present) while mt-1 updated.
@@ -81,7 +73,7 @@ test('the tag is pushed again between batches: the next host fails IMAGE_MISMATC
 
 test('the tag is pushed again mid-update: the next slot would get the other build, so it keeps its old container and the host fails IMAGE_MISMATCH', async (t) => {
   const { tag, move } = await movingTag(t);
-  const { fleet, steps, ids, weights } = await fleetWithSteps(t, 'mu', 1, 89);
+  const { fleet, steps, ids, weights } = await fleetOf(t, 'mu', 1, 89);
   const [only] = ids as [string];
 
   const run = startWithCli(t, fleet.controller.address, tag);

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { TestContext } from 'node:test';
 import { codecs, connectNats, createLogger, type StepEvent } from '@fleetroll/shared';
+import { startLocalFleet, type ControllerProcess, type LocalFleet } from '@fleetroll/local-fleet';
 
 export interface SeenStep {
   event: StepEvent;
@@ -50,4 +52,26 @@ export async function untilStep(
 /** The steps hostId's agent published, in order. */
 export function stepsOf(steps: StepRecorder, hostId: string): StepEvent['step'][] {
   return steps.seen.filter((s) => s.event.hostId === hostId).map((s) => s.event.step);
+}
+
+/**
+ * A local fleet over NATS (no Docker HEALTHCHECK) with every agent step recorded; torn down after the
+ * test, with the controllers the test adds to `extra` (a restarted or standby one) killed first.
+ */
+export async function fleetWithSteps(
+  t: TestContext,
+  opts: { name: string; hosts: number; indexBase: number },
+): Promise<{ fleet: LocalFleet; steps: StepRecorder; extra: ControllerProcess[] }> {
+  const fleet = await startLocalFleet({ ...opts, transport: 'nats', dockerHealthcheck: false });
+  const extra: ControllerProcess[] = [];
+  const steps = await recordAgentSteps(fleet.nats.url).catch(async (err: unknown) => {
+    await fleet.stop();
+    throw err;
+  });
+  t.after(async () => {
+    await Promise.all(extra.map((c) => c.stop('SIGKILL').catch(() => undefined)));
+    await steps.close().catch(() => undefined);
+    await fleet.stop();
+  });
+  return { fleet, steps, extra };
 }

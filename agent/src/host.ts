@@ -233,6 +233,7 @@ export class HostAgent {
       slot: slot.id,
       container: slot.container,
       image: container?.image ?? '',
+      imageId: container?.imageId ?? '',
       backend: slot.backend,
       server: slot.server,
       weight: stat?.weight ?? 0,

@@ -139,7 +139,7 @@ test('abort while the update pulls its image ends the pull at once; no slot is t
   assert.deepEqual(h.trail, ['pull app:v2']);
 });
 
-test('describe reports each slot with image, weight and states', async () => {
+test('describe reports each slot with image, build, weight and states', async () => {
   const h = fakeHost();
   const host = new HostAgent(h.config, h.deps);
   const d = await host.describe();
@@ -150,6 +150,7 @@ test('describe reports each slot with image, weight and states', async () => {
     slot: 'app1',
     container: 'c1',
     image: 'app:v1',
+    imageId: 'sha256:v1',
     backend: 'app',
     server: 'app_1',
     weight: 37,

@@ -58,7 +58,7 @@ test('a host of a batch not begun yet is said to be prepared for it, ready, or t
   const ready = next(
     host('h2', 'HOST_PENDING', {
       message: 'pulled app:v2 in 12.3 s',
-      previousImages: [{ slot: 'app1', image: 'app:v1' }],
+      previousImages: [{ slot: 'app1', image: 'app:v1', imageId: '' }],
     }),
   );
   assert.deepEqual(p.lines({ status: ready, steps: [] }, 1_500), [

@@ -141,6 +141,55 @@ test('failure policy: rollback returns every host the rollout changed to its pre
   assert.equal(fleet.updated().filter((h) => h === 'h05').length, 0);
 });
 
+test('failure policy: a tag deployed again under its own name rolls back to the build each slot ran, by its id', async () => {
+  const PROD = 'registry:5000/app:prod';
+  const [V1, V2] = ['1', '2'].map((d) => `sha256:${d.repeat(64)}`) as [string, string];
+  const request = { image: PROD, serial: ['1'], failureAction: 'ROLLBACK' as const };
+  const { rollout, fleet } = harness(request, inventory(3), {
+    script: {
+      slots: [
+        { id: 'a', image: PROD },
+        { id: 'b', image: PROD },
+      ],
+    },
+  });
+  fleet.moveTag(PROD, V1);
+  // The new build is pushed under the same name: every slot still runs the old one.
+  fleet.moveTag(PROD, V2);
+  fleet.script('h02', { update: 'fail', failAt: 1 });
+  const final = await rollout.run();
+
+  assert.equal(final.state, 'ROLLOUT_ROLLED_BACK', final.message);
+  const rollbacks = fleet.calls
+    .filter((c) => c.kind === 'update' && c.image !== PROD)
+    .map((c) => `${c.host} ${c.image} ${c.slots?.join(',')} [${c.imageIds?.join(',')}]`);
+  assert.deepEqual(rollbacks.sort(), [`h01 ${V1} a,b [${V1}]`, `h02 ${V1} a,b [${V1}]`]);
+  for (const id of ['h01', 'h02']) {
+    assert.deepEqual([fleet.agent(id).buildOf('a'), fleet.agent(id).buildOf('b')], [V1, V1], id);
+    assert.equal(host(final, id).state, 'HOST_ROLLED_BACK', id);
+  }
+  assert.match(
+    host(final, 'h01').message,
+    /^back on registry:5000\/app:prod as it was \(sha256:111111111111\)$/,
+  );
+  assert.equal(host(final, 'h03').state, 'HOST_SKIPPED');
+});
+
+test('failure policy: a rollback to a tag pins the build the slots ran: the agent refuses a tag moved since', async () => {
+  const [V1, V2] = ['1', '2'].map((d) => `sha256:${d.repeat(64)}`) as [string, string];
+  const { rollout, fleet } = harness({ serial: ['1'], failureAction: 'ROLLBACK' }, inventory(2));
+  fleet.moveTag(OLD, V1);
+  fleet.moveTag(NEW, V2);
+  fleet.script('h02', { update: 'fail', failAt: 0 });
+  const final = await rollout.run();
+
+  const rollback = fleet.calls.find((c) => c.kind === 'update' && c.image === OLD);
+  assert.deepEqual(rollback?.imageIds, [V1]);
+  assert.equal(final.state, 'ROLLOUT_ROLLED_BACK', final.message);
+  assert.equal(host(final, 'h01').message, `back on ${OLD}`);
+  assert.deepEqual([fleet.agent('h01').buildOf('a'), fleet.agent('h01').buildOf('b')], [V1, V1]);
+});
+
 test('failure policy: a rollback that fails on a host ends the rollout failed, naming it', async () => {
   const { rollout, fleet } = harness({ serial: ['1'], failureAction: 'ROLLBACK' }, inventory(2));
   fleet.script('h02', { update: 'fail', failAt: 0 });

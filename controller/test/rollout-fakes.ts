@@ -67,11 +67,12 @@ interface FakeRun {
 }
 
 /** A slot as Describe reports it when all is well: running the image, healthy, UP, never down. */
-export function servingSlot(slot: string, image: string, container = slot): SlotStatus {
+export function servingSlot(slot: string, image: string, container = slot, imageId = ''): SlotStatus {
   return {
     slot,
     container,
     image,
+    imageId,
     backend: 'app',
     server: slot,
     weight: 1,
@@ -100,6 +101,8 @@ export class FakeAgent implements AgentClient {
   /** Set once another agent registers under this host id: the NATS client refuses the host then. */
   private twinned: string | undefined;
   private running: FakeRun | null = null;
+  /** Slot → the build it runs, once a tag it runs moved (FakeFleet.moveTag) or the slot was replaced. */
+  private readonly ids = new Map<string, string>();
   private cutOff: ((err: Error) => void) | null = null;
 
   constructor(
@@ -140,6 +143,19 @@ export class FakeAgent implements AgentClient {
     this.cutOff?.(new RemoteError('AGENT_UNREACHABLE', `lost the update stream of ${this.hostId}`));
   }
 
+  /** Docker's id of what the slot runs: the build it was created from, not what its tag names now. */
+  buildOf(slot: string): string {
+    return this.ids.get(slot) ?? this.fleet.buildOf(this.images.get(slot) ?? '');
+  }
+
+  /** Its slots keep the builds they run, whatever their tags name from now on. */
+  keepBuilds(): void {
+    for (const slot of this.images.keys()) {
+      const build = this.buildOf(slot);
+      if (build !== '') this.ids.set(slot, build);
+    }
+  }
+
   isAlive(): boolean {
     return this.alive;
   }
@@ -157,7 +173,7 @@ export class FakeAgent implements AgentClient {
     this.fleet.record({ host: this.hostId, kind: 'describe' });
     if (this.down || this.twinned) return this.gone();
     const slots = [...this.images].map(([slot, image]) => ({
-      ...servingSlot(slot, image, `${this.hostId}-${slot}`),
+      ...servingSlot(slot, image, `${this.hostId}-${slot}`, this.buildOf(slot)),
       ...this.degraded.get(slot),
     }));
     return Promise.resolve({
@@ -175,7 +191,9 @@ export class FakeAgent implements AgentClient {
     if (this.down || this.twinned) return this.gone();
     await sleep(1);
     if (this.script.prePull !== 'ok') return misbehave(this.script.prePull, this.hostId);
-    return { pulled: true, durationMs: 1, imageIds: this.buildIds };
+    const build = this.fleet.buildOf(image);
+    const imageIds = this.buildIds.length > 0 || build === '' ? this.buildIds : [build];
+    return { pulled: true, durationMs: 1, imageIds };
   }
 
   abort(rolloutId: string): Promise<boolean> {
@@ -229,7 +247,8 @@ export class FakeAgent implements AgentClient {
       const slots = request.slots?.length ? request.slots : [...this.images.keys()];
       for (const [i, slot] of slots.entries()) {
         if (run.aborted) return emit('HOST_ABORTED');
-        if (this.images.get(slot) === image) {
+        const build = this.fleet.buildOf(image);
+        if (build !== '' ? this.buildOf(slot) === build : this.images.get(slot) === image) {
           emit('SLOT_SKIPPED', slot);
           continue;
         }
@@ -241,6 +260,7 @@ export class FakeAgent implements AgentClient {
           return emit('HOST_FAILED', '', 'HEALTH_CHECK_FAILED');
         }
         this.images.set(slot, image);
+        this.ids.set(slot, build);
         emit('SLOT_DONE', slot);
       }
       return emit('HOST_DONE');
@@ -273,6 +293,8 @@ export class FakeFleet implements AgentDirectory {
   maxInFlight = 0;
   private inFlight = 0;
   private readonly agents = new Map<string, FakeAgent>();
+  /** Tag → Docker's image id on every host; none by default (agents that do not say). */
+  private readonly builds = new Map<string, string>();
   /** Called on every agent call, before the fake acts on it. */
   onCall: (call: Call) => void = () => undefined;
   /** Called on every step an agent takes, as it takes it: the rollout hears of steps later, in groups. */
@@ -280,6 +302,17 @@ export class FakeFleet implements AgentDirectory {
 
   constructor(hostIds: readonly string[], script: Partial<Script> = {}) {
     for (const id of hostIds) this.agents.set(id, new FakeAgent(id, this, { ...defaultScript(), ...script }));
+  }
+
+  /** Docker's id for a reference: what its tag names now; an image id names itself. */
+  buildOf(image: string): string {
+    return this.builds.get(image) ?? (/^sha256:[0-9a-f]{64}$/.test(image) ? image : '');
+  }
+
+  /** Points a tag at a build, as a push and a pull would; containers keep the build they run. */
+  moveTag(tag: string, id: string): void {
+    for (const agent of this.agents.values()) agent.keepBuilds();
+    this.builds.set(tag, id);
   }
 
   agent(hostId: string): FakeAgent {

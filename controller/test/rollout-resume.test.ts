@@ -122,8 +122,8 @@ test('restore mid-update: done hosts untouched, the host in flight waited out an
   assert.equal(host(saved, 'h01')?.state, 'HOST_SUCCEEDED');
   assert.equal(host(saved, 'h02')?.state, 'HOST_UPDATING');
   assert.deepEqual(host(saved, 'h02')?.previousImages, [
-    { slot: 'a', image: OLD },
-    { slot: 'b', image: OLD },
+    { slot: 'a', image: OLD, imageId: '' },
+    { slot: 'b', image: OLD, imageId: '' },
   ]);
   const before = fleet.calls.length;
   const { log } = capturingLogger();

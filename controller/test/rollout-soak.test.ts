@@ -34,45 +34,55 @@ function degradeAfterUpdate(fleet: FakeFleet, hostId: string, how: Partial<SlotS
   };
 }
 
-test('slotProblems: running the image, healthy (or without a check) and serving is fine; anything else is named', () => {
-  const ok = servingSlot('a', NEW);
+const ID_OLD = `sha256:${'0a'.repeat(32)}`;
+const ID_NEW = `sha256:${'0b'.repeat(32)}`;
 
-  assert.deepEqual(slotProblems(ok, NEW, true), []);
+test('slotProblems: running the image, healthy (or without a check) and serving is fine; anything else is named', () => {
+  const ok = servingSlot('a', NEW, 'a', ID_NEW);
+  const BUILD = { image: NEW, imageIds: [ID_NEW] };
+
+  assert.deepEqual(slotProblems(ok, BUILD, true), []);
   for (const lbStatus of ['UP 1/3', 'DRAIN', 'no check'])
-    assert.deepEqual(slotProblems({ ...ok, lbStatus }, NEW, true), []);
-  assert.deepEqual(slotProblems({ ...ok, health: 'none' }, NEW, true), []);
-  assert.deepEqual(slotProblems({ ...ok, lbStatus: 'DOWN', health: 'unhealthy' }, NEW, true), [
+    assert.deepEqual(slotProblems({ ...ok, lbStatus }, BUILD, true), []);
+  assert.deepEqual(slotProblems({ ...ok, health: 'none' }, BUILD, true), []);
+  assert.deepEqual(slotProblems({ ...ok, lbStatus: 'DOWN', health: 'unhealthy' }, BUILD, true), [
     'Docker health unhealthy',
     'HAProxy DOWN',
   ]);
   assert.deepEqual(
     slotProblems(
       { ...ok, image: '', containerState: 'missing', health: 'none', lbStatus: 'MAINT' },
-      NEW,
+      BUILD,
       true,
     ),
     ['runs no container', 'container missing', 'HAProxy MAINT'],
   );
-  assert.deepEqual(slotProblems({ ...ok, image: OLD }, NEW, true), [`runs ${OLD}`]);
+  assert.deepEqual(slotProblems({ ...ok, image: OLD }, BUILD, true), [`runs ${OLD}`]);
+  // The tag deployed again under its name: the slot that kept the old build is not done.
+  assert.deepEqual(slotProblems({ ...ok, imageId: ID_OLD }, BUILD, true), [
+    `runs another build of ${NEW} (${ID_OLD.slice(0, 19)})`,
+  ]);
+  // An agent that does not say which build: the name is all there is to go by.
+  assert.deepEqual(slotProblems({ ...ok, imageId: '' }, BUILD, true), []);
   assert.deepEqual(
-    slotProblems({ ...ok, restartCount: 2 }, NEW, true),
+    slotProblems({ ...ok, restartCount: 2 }, BUILD, true),
     ['restarted 2 times'],
     'crashed, and back healthy',
   );
   // Over the soak: what went wrong and came right again, against the slot as the soak began.
   const before = { ...ok, restartCount: 1, lbDownCount: 4 };
-  assert.deepEqual(slotProblems({ ...ok, restartCount: 1, lbDownCount: 5 }, NEW, false, before), [
+  assert.deepEqual(slotProblems({ ...ok, restartCount: 1, lbDownCount: 5 }, BUILD, false, before), [
     'went DOWN in HAProxy 1 time during the soak',
   ]);
-  assert.deepEqual(slotProblems({ ...ok, restartCount: 3, lbDownCount: 4 }, NEW, false, before), [
+  assert.deepEqual(slotProblems({ ...ok, restartCount: 3, lbDownCount: 4 }, BUILD, false, before), [
     'restarted 2 times',
   ]);
   assert.deepEqual(
-    slotProblems({ ...ok, lbDownCount: 0 }, NEW, false, before),
+    slotProblems({ ...ok, lbDownCount: 0 }, BUILD, false, before),
     [],
     'HAProxy restarted: no evidence',
   );
-  assert.deepEqual(slotProblems({ ...ok, health: 'starting', lbStatus: 'DOWN 1/2' }, NEW, true), [
+  assert.deepEqual(slotProblems({ ...ok, health: 'starting', lbStatus: 'DOWN 1/2' }, BUILD, true), [
     'Docker health starting',
     'HAProxy DOWN 1/2',
   ]);

@@ -12,6 +12,8 @@ test('image references that Docker accepts pass', () => {
     'localhost/app_x__y:latest',
     `app@sha256:${'a'.repeat(64)}`,
     `127.0.0.1:5000/app:v2@sha256:${'0'.repeat(64)}`,
+    // An image id: what a rollback asks for when the old build's name now names the new one.
+    `sha256:${'b'.repeat(64)}`,
   ]) {
     assert.equal(imageRefSchema.safeParse(ref).success, true, ref);
   }

@@ -1,10 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import type { StepEvent } from '@fleetroll/shared';
 import { assertNoFailedRequests } from '../support/assertions.js';
 import { rollUnderLoad, slotVersions } from '../support/fleet-run.js';
-import { CLI_MAIN, startLocalFleet, type LocalFleet } from '@fleetroll/local-fleet';
+import { CLI_MAIN, runDocker, startLocalFleet, TEST_PREFIX, type LocalFleet } from '@fleetroll/local-fleet';
 
 function plannedBatches(fleet: LocalFleet, serial: string): string[][] {
   const out = execFileSync(process.execPath, [
@@ -95,16 +96,17 @@ for (const [transport, indexBase, dockerHealthcheck] of [
   });
 }
 
+// The fleet shares one dockerd, so every host sees the same image. A host is made to fail the way a
+// real host does: its containers run an operator command (kept by the clone) that refuses to start
+// on v2, so the new container exits.
+const refuseV2 = [
+  '/bin/sh',
+  '-c',
+  'if [ "$APP_VERSION" = v2 ]; then echo "this host cannot run v2" >&2; exit 1; fi; ' +
+    "trap 'exit 0' TERM; httpd -f -p 8080 -h /www & wait $!",
+];
+
 test('a host of batch 2 cannot run the new version: its slot rolls back, the rollout pauses, batch 3 never starts, 0 failed requests', async (t) => {
-  // The fleet shares one dockerd, so every host sees the same image. Host 4 is made
-  // to fail the way a real host does: its containers run an operator command
-  // (kept by the clone) that refuses to start on v2, so the new container exits.
-  const refuseV2 = [
-    '/bin/sh',
-    '-c',
-    'if [ "$APP_VERSION" = v2 ]; then echo "this host cannot run v2" >&2; exit 1; fi; ' +
-      "trap 'exit 0' TERM; httpd -f -p 8080 -h /www & wait $!",
-  ];
   const fleet = await startLocalFleet({
     name: 'ef',
     hosts: 6,
@@ -135,4 +137,58 @@ test('a host of batch 2 cannot run the new version: its slot rolls back, the rol
   assert.deepEqual(await slotVersions(fleet, ['ef-5', 'ef-6']), Array(6).fill('v1'));
   assertNoFailedRequests(report, fleet.hosts);
   await fleet.controller.api.abort(status.id);
+});
+
+/** Each container's build and the reference it was created from, as Docker has them. */
+async function builds(fleet: LocalFleet, hostId: string): Promise<string[]> {
+  const host = fleet.hosts.find((h) => h.hostId === hostId);
+  assert.ok(host, `no host ${hostId}`);
+  const out = await runDocker(['inspect', '--format', '{{.Image}} {{.Config.Image}}', ...host.containers]);
+  return out.trim().split('\n');
+}
+
+// Runs after the test above has stopped its fleet: its hosts' port blocks (30-33) are free again.
+// Four hosts, two of them only serving: the test load on fewer frontends overruns the app servers.
+test('the failure action rollback returns each slot to the build it ran: by its tag, and by id when the rollout deployed that tag again; 0 failed requests', async (t) => {
+  const prod = `${TEST_PREFIX}prod:${randomBytes(4).toString('hex')}`;
+  await runDocker(['tag', 'fleetroll-app:v1', prod]);
+  t.after(() => runDocker(['rmi', prod]).catch(() => undefined));
+  const v1 = (await runDocker(['image', 'inspect', '--format', '{{.Id}}', prod])).trim();
+  const fleet = await startLocalFleet({
+    name: 'rb',
+    hosts: 4,
+    indexBase: 30,
+    transport: 'nats',
+    image: prod,
+    cmd: (i) => (i === 2 ? refuseV2 : undefined),
+    dockerHealthcheck: false,
+  });
+  t.after(() => fleet.stop());
+  const request = { serial: ['1'], failureAction: 'ROLLBACK' as const };
+
+  const byTag = await rollUnderLoad(fleet, { ...request, image: 'fleetroll-app:v2' });
+  assert.equal(byTag.status.state, 'ROLLOUT_ROLLED_BACK', byTag.status.message);
+  const first = byTag.status.hosts.find((h) => h.hostId === 'rb-1');
+  assert.equal(first?.state, 'HOST_ROLLED_BACK', first?.message);
+  assert.equal(first.message, `back on ${prod}`);
+  assert.equal(byTag.status.hosts.find((h) => h.hostId === 'rb-2')?.errorCode, 'HEALTH_CHECK_FAILED');
+  assert.deepEqual(await slotVersions(fleet, ['rb-1', 'rb-2', 'rb-3']), Array(9).fill('v1'));
+  assert.deepEqual(await builds(fleet, 'rb-1'), Array(3).fill(`${v1} ${prod}`));
+  assertNoFailedRequests(byTag.report, fleet.hosts);
+
+  // The new build is pushed under the name the fleet runs: the name no longer leads back.
+  await runDocker(['tag', 'fleetroll-app:v2', prod]);
+  const byId = await rollUnderLoad(fleet, { ...request, image: prod });
+  assert.equal(byId.status.state, 'ROLLOUT_ROLLED_BACK', byId.status.message);
+  const again = byId.status.hosts.find((h) => h.hostId === 'rb-1');
+  assert.equal(again?.state, 'HOST_ROLLED_BACK', again?.message);
+  assert.equal(again.message, `back on ${prod} as it was (${v1.slice(0, 19)})`);
+  assert.equal(
+    byId.steps.filter((e) => e.hostId === 'rb-1' && e.step === 'SLOT_DONE').length,
+    6,
+    'rb-1 went to v2 and back',
+  );
+  assert.deepEqual(await slotVersions(fleet, ['rb-1', 'rb-2', 'rb-3']), Array(9).fill('v1'));
+  assert.deepEqual(await builds(fleet, 'rb-1'), Array(3).fill(`${v1} ${v1}`));
+  assertNoFailedRequests(byId.report, fleet.hosts);
 });

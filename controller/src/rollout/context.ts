@@ -1,6 +1,7 @@
 import type { FleetrollError, Logger } from '@fleetroll/shared';
 import type { AgentDirectory } from '../transport/agent-client.js';
 import type { AgentCall } from './agent-call.js';
+import type { RolloutBuild, SlotBuild } from './builds.js';
 import type { StatusLedger } from './ledger.js';
 import type { RolloutSpec } from './spec.js';
 import { groupOf, hostOf, isTerminal, type HostStatus } from './status.js';
@@ -32,12 +33,17 @@ export class RolloutContext {
   }
 
   /**
-   * Slot → image before the rollout touched the host (from describe, kept in the status so that a
-   * restarted controller has it too): what a rollback returns to. Undefined until it was described.
+   * Slot → what it ran before the rollout touched the host (from describe, kept in the status so
+   * that a restarted controller has it too): what a rollback returns to. Undefined until described.
    */
-  previousImages(hostId: string): ReadonlyMap<string, string> | undefined {
+  previousImages(hostId: string): ReadonlyMap<string, SlotBuild> | undefined {
     const previous = this.host(hostId).previousImages;
-    return previous.length === 0 ? undefined : new Map(previous.map((p) => [p.slot, p.image]));
+    return previous.length === 0 ? undefined : new Map(previous.map((p) => [p.slot, p]));
+  }
+
+  /** The rollout's image, and the build it stands for once the first host was prepared. */
+  build(): RolloutBuild {
+    return { image: this.spec.image, imageIds: this.ledger.live.imageIds };
   }
 
   /** Whether an update of this host may begin now. */

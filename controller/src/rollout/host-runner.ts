@@ -67,7 +67,7 @@ export async function prepareHost(ctx: RolloutContext, hostId: string, ahead = f
     kind: 'host-ready',
     hostId,
     slotsTotal: description.slots.length,
-    previous: description.slots.map((s) => ({ slot: s.slot, image: s.image })),
+    previous: description.slots.map((s) => ({ slot: s.slot, image: s.image, imageId: s.imageId })),
     imageIds: pull.imageIds,
     message: pull.pulled
       ? `pulled ${image} in ${formatDuration(pull.durationMs)}`

@@ -1,17 +1,19 @@
 import { asFleetrollError, type HostDescription } from '@fleetroll/shared';
 import type { AgentClient } from '../transport/agent-client.js';
 import { awaitAgentReturn } from './agent-return.js';
+import { isRolloutBuild, type SlotBuild } from './builds.js';
 import type { RolloutContext } from './context.js';
 import { HostTimeoutError } from './errors.js';
 import { formatDuration } from './timeout.js';
 
-/** Slots now on the image that ran another one before the rollout: replaced, whoever saw it happen. */
+/** Slots now on the rollout's build that ran another before it: replaced, whoever saw it happen. */
 function replacedSlots(ctx: RolloutContext, hostId: string, description: HostDescription): number {
-  const before = ctx.previousImages(hostId) ?? new Map<string, string>();
-  const { image } = ctx.spec;
-  const replaced = description.slots.filter(
-    (s) => s.image === image && before.has(s.slot) && before.get(s.slot) !== image,
-  );
+  const before = ctx.previousImages(hostId) ?? new Map<string, SlotBuild>();
+  const build = ctx.build();
+  const replaced = description.slots.filter((s) => {
+    const was = before.get(s.slot);
+    return was !== undefined && isRolloutBuild(s, build) && !isRolloutBuild(was, build);
+  });
   return replaced.length;
 }
 

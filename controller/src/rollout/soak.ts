@@ -1,4 +1,11 @@
-import { asFleetrollError, type HostDescription, type SlotStatus, type msg } from '@fleetroll/shared';
+import {
+  asFleetrollError,
+  shortImageId,
+  type HostDescription,
+  type SlotStatus,
+  type msg,
+} from '@fleetroll/shared';
+import { isRolloutBuild, type RolloutBuild } from './builds.js';
 import type { RolloutContext } from './context.js';
 import { SoakCheckError } from './errors.js';
 import { exceedsMaxFail } from './failure-policy.js';
@@ -12,14 +19,21 @@ type Baseline = Pick<msg.SoakBaseline__Output, 'restartCount' | 'lbDownCount'>;
 const times = (n: number) => `${n} time${n > 1 ? 's' : ''}`;
 
 /**
- * What keeps one slot from counting as serving the new image; empty when nothing does. `created`:
- * the rollout made the slot's container (it ran another image before), so any restart is a crash
+ * What keeps one slot from counting as serving the rollout's build; empty when nothing does. `created`:
+ * the rollout made the slot's container (it ran another build before), so any restart is a crash
  * since the update; an older container's restarts may be from long before. `before`: the slot as
  * the soak began, when it could be asked: what went wrong and came right again in between.
  */
-export function slotProblems(slot: SlotStatus, image: string, created: boolean, before?: Baseline): string[] {
+export function slotProblems(
+  slot: SlotStatus,
+  build: RolloutBuild,
+  created: boolean,
+  before?: Baseline,
+): string[] {
   const problems: string[] = [];
-  if (slot.image !== image) problems.push(`runs ${slot.image || 'no container'}`);
+  if (slot.image !== build.image) problems.push(`runs ${slot.image || 'no container'}`);
+  else if (!isRolloutBuild(slot, build))
+    problems.push(`runs another build of ${slot.image} (${shortImageId([slot.imageId])})`);
   if (slot.containerState !== 'running') problems.push(`container ${slot.containerState}`);
   if (slot.health !== 'healthy' && slot.health !== 'none') problems.push(`Docker health ${slot.health}`);
   if (!SERVING.test(slot.lbStatus)) problems.push(`HAProxy ${slot.lbStatus}`);
@@ -83,11 +97,15 @@ async function checkHost(
     if (!outcome.done) problem = `its agent did not answer within ${formatDuration(hostTimeoutMs)}`;
     else {
       const previous = ctx.previousImages(hostId);
-      const created = (slot: string) => previous?.has(slot) === true && previous.get(slot) !== image;
+      const build = ctx.build();
+      const created = (slot: string) => {
+        const was = previous?.get(slot);
+        return was !== undefined && !isRolloutBuild(was, build);
+      };
       const bad = outcome.value.slots
         .map((s) => ({
           slot: s.slot,
-          problems: slotProblems(s, image, created(s.slot), before?.get(s.slot)),
+          problems: slotProblems(s, build, created(s.slot), before?.get(s.slot)),
         }))
         .filter((s) => s.problems.length > 0);
       if (bad.length === 0) return;

@@ -15,6 +15,8 @@ export interface FleetOptions {
   indexBase: number;
   transport: 'nats' | 'grpc';
   groups?: (i: number) => string[];
+  /** What every app container runs at the start (default fleetroll-app:v1). */
+  image?: string;
   /** App container command per host (1-based), for hosts that must behave differently. */
   cmd?: (i: number) => string[] | undefined;
   /**
@@ -93,6 +95,7 @@ export async function startLocalFleet(opts: FleetOptions): Promise<LocalFleet> {
           hostId: `${opts.name}-${i}`,
           index: opts.indexBase + i - 1,
           groups: opts.groups?.(i) ?? ['all'],
+          image: opts.image,
           cmd: opts.cmd?.(i),
           // 18 containers checked every 200 ms would keep two cores busy with docker execs alone.
           healthcheck: opts.dockerHealthcheck === false ? 'none' : { intervalMs: 1_000 },

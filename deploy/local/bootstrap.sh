@@ -14,7 +14,7 @@ export PATH="$PATH:/usr/sbin:/sbin"
 # /usr/local/bin/docker on some machines is a different client; always talk to Debian's.
 docker_bin=/usr/bin/docker
 # chromium: the dashboard's browser test drives it through playwright-core (never its own download).
-packages=(docker.io haproxy nats-server socat busybox-static docker-registry chromium)
+packages=(docker.io haproxy nats-server socat busybox-static gcc libc6-dev docker-registry chromium)
 nats_host=127.0.0.1
 nats_port=4222
 daemon_wait_s=60

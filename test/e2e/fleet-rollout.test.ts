@@ -103,7 +103,7 @@ const refuseV2 = [
   '/bin/sh',
   '-c',
   'if [ "$APP_VERSION" = v2 ]; then echo "this host cannot run v2" >&2; exit 1; fi; ' +
-    "trap 'exit 0' TERM; httpd -f -p 8080 -h /www & wait $!",
+    "trap 'exit 0' TERM; app-httpd -p 8080 -h /www & wait $!",
 ];
 
 test('a host of batch 2 cannot run the new version: its slot rolls back, the rollout pauses, batch 3 never starts, 0 failed requests', async (t) => {

@@ -10,7 +10,7 @@ import { localHostForTests } from '../support/local-host.js';
 // on until the shell that got the signal exits. Its HAProxy has no server state file, so a reload
 // in that time gives app_2 its configured weight back, and requests that reach the stopping
 // container are cut when it exits, unless the agent sets the weight back to 0 at once.
-const SLOW_STOP = ['/bin/sh', '-c', "trap 'sleep 2; exit 0' TERM; httpd -f -p 8080 -h /www & wait $!"];
+const SLOW_STOP = ['/bin/sh', '-c', "trap 'sleep 2; exit 0' TERM; app-httpd -p 8080 -h /www & wait $!"];
 
 const local = localHostForTests({ hostId: 'h8', index: 8, cmd: SLOW_STOP, haproxyServerState: false });
 

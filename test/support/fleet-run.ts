@@ -183,7 +183,7 @@ export function describeEntries(entries: LogEntry[], field: 'msg' | 'reason' = '
 
 /**
  * The load of the tests under load: 240 req/s spread over the frontends, every 5th request a 0.5-s
- * CGI, so that a slot taken out while one is in flight has to drain it. Half the benches' 1 s: as
+ * request, so that a slot taken out while one is in flight has to drain it. Half the benches' 1 s: as
  * good a proof of draining, and the 9 slot windows of a 3-batch rollout take 4 s less.
  */
 export function testLoad(

@@ -33,7 +33,7 @@ export async function spawnAgent(
   configPath: string,
   address: string,
   logFile: string,
-  { readyTimeoutMs = 15_000, pidNamespace = false }: SpawnAgentOptions = {},
+  { readyTimeoutMs = 30_000, pidNamespace = false }: SpawnAgentOptions = {},
 ): Promise<AgentProcess> {
   const agentArgs = [AGENT_MAIN, '--config', configPath];
   // --kill-child: the agent goes too when unshare is killed (the test process's exit hook).

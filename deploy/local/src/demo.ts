@@ -39,7 +39,7 @@ async function main(): Promise<number> {
   await cli(['plan', '--inventory', fleet.inventoryPath, '--serial', SERIAL]);
 
   load = startLoad({ targets: fleet.frontends, rps: 240, slowEvery: 7, maxDurationMs: 300_000 });
-  console.log(`\nload: 240 req/s spread over the ${HOSTS} frontends, every 7th request a 1-s CGI\n`);
+  console.log(`\nload: 240 req/s spread over the ${HOSTS} frontends, every 7th request a 1-s slow one\n`);
   await sleep(1_500);
 
   console.log(`$ fleetroll rollout start --image ${IMAGE} --serial ${SERIAL}`);

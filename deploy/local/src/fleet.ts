@@ -27,11 +27,11 @@ export interface FleetOptions {
   /** The controller's dashboard and /metrics port on 127.0.0.1; by default 24000 + indexBase. */
   httpPort?: number;
   /**
-   * Whether the app containers keep a Docker HEALTHCHECK, probed every second (default true).
+   * Whether the app containers keep a Docker HEALTHCHECK, probed every 2 s (default true).
    * Without one the agents wait minReady, then HAProxy UP (its HTTP check of /health). Every probe
-   * is a `docker exec`: 18 containers' probes took about half of what two cores gave a 6-host
-   * rollout, which a real fleet spreads over its machines. Tests that are not about Docker's
-   * health check leave it out and run a third faster.
+   * is a `docker exec`, which a real fleet spreads over its machines: probed every second, 18
+   * containers' probes took 1.3 of the two cores of a machine where a process costs milliseconds
+   * to start (docs/decisions.md). Tests that are not about Docker's health check leave it out.
    */
   dockerHealthcheck?: boolean;
   /** Every agent's docker.pullStallTimeoutMs. */
@@ -98,7 +98,7 @@ export async function startLocalFleet(opts: FleetOptions): Promise<LocalFleet> {
           image: opts.image,
           cmd: opts.cmd?.(i),
           // 18 containers checked every 200 ms would keep two cores busy with docker execs alone.
-          healthcheck: opts.dockerHealthcheck === false ? 'none' : { intervalMs: 1_000 },
+          healthcheck: opts.dockerHealthcheck === false ? 'none' : { intervalMs: 2_000 },
           pullStallTimeoutMs: opts.pullStallTimeoutMs,
           nats,
           agentPidNamespace: opts.agentPidNamespace?.(i),

@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import type { StepEvent } from '@fleetroll/shared';
 import { assertNoFailedRequests } from '../support/assertions.js';
 import { rollUnderLoad, slotVersions } from '../support/fleet-run.js';
-import { CLI_MAIN, runDocker, startLocalFleet, TEST_PREFIX, type LocalFleet } from '@fleetroll/local-fleet';
+import { movingTag } from '../support/moving-tag.js';
+import { CLI_MAIN, runDocker, startLocalFleet, type LocalFleet } from '@fleetroll/local-fleet';
 
 function plannedBatches(fleet: LocalFleet, serial: string): string[][] {
   const out = execFileSync(process.execPath, [
@@ -150,9 +150,7 @@ async function builds(fleet: LocalFleet, hostId: string): Promise<string[]> {
 // Runs after the test above has stopped its fleet: its hosts' port blocks (30-33) are free again.
 // Four hosts, two of them only serving: the test load on fewer frontends overruns the app servers.
 test('the failure action rollback returns each slot to the build it ran: by its tag, and by id when the rollout deployed that tag again; 0 failed requests', async (t) => {
-  const prod = `${TEST_PREFIX}prod:${randomBytes(4).toString('hex')}`;
-  await runDocker(['tag', 'fleetroll-app:v1', prod]);
-  t.after(() => runDocker(['rmi', prod]).catch(() => undefined));
+  const { tag: prod, move: pushV2 } = await movingTag(t, 'prod', 'v1', 'v2');
   const v1 = (await runDocker(['image', 'inspect', '--format', '{{.Id}}', prod])).trim();
   const fleet = await startLocalFleet({
     name: 'rb',
@@ -177,7 +175,7 @@ test('the failure action rollback returns each slot to the build it ran: by its 
   assertNoFailedRequests(byTag.report, fleet.hosts);
 
   // The new build is pushed under the name the fleet runs: the name no longer leads back.
-  await runDocker(['tag', 'fleetroll-app:v2', prod]);
+  await pushV2();
   const byId = await rollUnderLoad(fleet, { ...request, image: prod });
   assert.equal(byId.status.state, 'ROLLOUT_ROLLED_BACK', byId.status.message);
   const again = byId.status.hosts.find((h) => h.hostId === 'rb-1');

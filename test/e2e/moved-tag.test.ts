@@ -1,18 +1,10 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { runDocker, TEST_PREFIX, type LocalFleet } from '@fleetroll/local-fleet';
+import type { LocalFleet } from '@fleetroll/local-fleet';
 import { fleetWithSteps, stepsOf, untilStep } from '../support/agent-steps.js';
 import { startWithCli } from '../support/cli.js';
+import { movingTag } from '../support/moving-tag.js';
 import { serverWeights, slotVersions, waitForRollout, type Status } from '../support/fleet-run.js';
-
-/** A tag of the test's own, on the v2 build; `move()` puts it on the v1 build, as a push would. */
-async function movingTag(t: TestContext): Promise<{ tag: string; move: () => Promise<void> }> {
-  const tag = `${TEST_PREFIX}moving:${randomBytes(4).toString('hex')}`;
-  await runDocker(['tag', 'fleetroll-app:v2', tag]);
-  t.after(() => runDocker(['rmi', tag]).catch(() => undefined));
-  return { tag, move: () => runDocker(['tag', 'fleetroll-app:v1', tag]).then(() => undefined) };
-}
 
 /** A fleet with its agents' steps recorded, its host ids and its weights before anything changes. */
 async function fleetOf(t: TestContext, name: string, hosts: number, indexBase: number) {
@@ -27,7 +19,7 @@ function resumeUntil(fleet: LocalFleet, id: string, ok: (s: Status) => boolean, 
 }
 
 test('the tag is pushed again between batches: the next host fails IMAGE_MISMATCH at its agent, the one after at the controller, both untouched; one build on the fleet', async (t) => {
-  const { tag, move } = await movingTag(t);
+  const { tag, move } = await movingTag(t, 'moving', 'v2', 'v1');
   const { fleet, steps, ids, weights } = await fleetOf(t, 'mt', 3, 96);
   const [first, second, third] = ids as [string, string, string];
 
@@ -72,7 +64,7 @@ test('the tag is pushed again between batches: the next host fails IMAGE_MISMATC
 });
 
 test('the tag is pushed again mid-update: the next slot would get the other build, so it keeps its old container and the host fails IMAGE_MISMATCH', async (t) => {
-  const { tag, move } = await movingTag(t);
+  const { tag, move } = await movingTag(t, 'moving', 'v2', 'v1');
   const { fleet, steps, ids, weights } = await fleetOf(t, 'mu', 1, 89);
   const [only] = ids as [string];
 

@@ -32,7 +32,7 @@ function slowRequest(seconds: number): Promise<number | string> {
 }
 
 /**
- * Holds requests on the worker about to be replaced (5 seconds on app_1, 2 seconds three times on
+ * Holds requests on the worker about to be replaced (8 seconds on app_1, 2 seconds three times on
  * app_2), reloads HAProxy, and replaces app2 at once, under load: the drain must wait for the old
  * worker's app_2 requests, and only for those.
  */
@@ -42,9 +42,11 @@ async function reloadJustBeforeSlot(rolloutId: string, image: string): Promise<v
   let report;
   try {
     await sleep(1_000);
-    // Through the worker about to be replaced: 5 seconds on app_1, 2 seconds (three times) on app_2.
+    // Through the worker about to be replaced: 8 seconds on app_1, 2 seconds (three times) on app_2.
+    // app_1's outlasts the whole slot, whose stop, create and start took up to 2 s on a machine
+    // slow to create processes, where 5 s left the old worker gone before the slot ended.
     await route([100, 0, 0]);
-    const onApp1 = slowRequest(5);
+    const onApp1 = slowRequest(8);
     await sleep(200);
     await route([0, 100, 0]);
     const onApp2 = [1, 2, 3].map(() => slowRequest(2));
@@ -74,7 +76,7 @@ async function reloadJustBeforeSlot(rolloutId: string, image: string): Promise<v
       `HAProxy had been reloaded just before: waited for the old HAProxy process (pid ${oldWorker}) ` +
         'to finish its requests to app/app_2',
     );
-    // The app_2 requests had under 2 s left; the old worker runs until app_1's ends, 4.5 s on.
+    // The app_2 requests had under 2 s left; the old worker runs until app_1's ends, 7.5 s on.
     const ms = drained?.durationMs ?? 0;
     assert.ok(ms >= 1_000 && ms < 3_500, `drained in ${ms} ms`);
     assert.deepEqual(await Promise.all([...onApp2, onApp1]), [200, 200, 200, 200]);

@@ -5,7 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Page } from 'playwright-core';
 import type { StepEvent, msg } from '@fleetroll/shared';
-import { freeLoopbackPort, startLocalFleet, type LoadReport } from '@fleetroll/local-fleet';
+import { freeLoopbackPort, startLocalFleet, type LoadReport, type LocalHost } from '@fleetroll/local-fleet';
+import { HaproxyClient } from '@fleetroll/agent';
 import { testLoad } from '../support/fleet-run.js';
 import { assertNoFailedRequests } from '../support/assertions.js';
 import { hostStates, launchChromium, recordHostStates } from '../support/browser.js';
@@ -22,6 +23,28 @@ const HOSTS = 4;
 const SLOTS = 3;
 // Long enough to be seen between two of the page's updates, short enough to cost the suite little.
 const SOAK_S = 1.5;
+// Outlasts the time from the click to the reloaded host's first slot (0.7 s here), within its
+// drainTimeout (10 s).
+const HELD_S = 4;
+
+/**
+ * A request of `seconds` on `host`'s app_1, which the first slot's drain then waits for: a reload
+ * asked as that slot goes to weight 0 falls inside its drain, however quickly the other requests end.
+ */
+async function holdOnApp1(host: LocalHost, seconds: number): Promise<{ held: Promise<number | string> }> {
+  const lb = new HaproxyClient({ socketPath: host.socketPath, timeoutMs: 2_000 });
+  const others = ['app_2', 'app_3'];
+  await Promise.all(others.map((s) => lb.setWeight('app', s, 0)));
+  const held = fetch(`${host.frontendUrl}/cgi-bin/slow?${seconds}`, {
+    signal: AbortSignal.timeout((seconds + 10) * 1_000),
+  }).then(
+    (res) => res.status,
+    (err: Error) => err.message,
+  );
+  await sleep(200);
+  await Promise.all(others.map((s) => lb.setWeight('app', s, 100)));
+  return { held };
+}
 
 const tile = (page: Page, group: string, state: string) =>
   page.locator(`article[data-group="${group}"] [data-host][data-state="${state}"]`);
@@ -79,8 +102,10 @@ test('dashboard in a real browser: a 4-host rollout started from the page, eu pa
   const steps: StepEvent[] = [];
   let watching: Promise<void> = Promise.resolve();
   let reload: Promise<void> | undefined;
+  const reloadAt: { asked?: number; done?: number } = {};
   try {
     await sleep(1_000);
+    const { held } = await holdOnApp1(reloadedHost, HELD_S);
     await page.getByLabel('Image').fill('fleetroll-app:v2');
     await page.getByLabel('Serial').fill('1');
     await page.getByLabel('Groups in parallel').check();
@@ -95,7 +120,10 @@ test('dashboard in a real browser: a 4-host rollout started from the page, eu pa
       if (update.status) statuses.push({ at: Date.now(), status: update.status });
       steps.push(...update.steps);
       if (!reload && update.steps.some((e) => e.hostId === reloadedHost.hostId && e.step === 'WEIGHT_ZERO')) {
-        reload = reloadedHost.reloadHaproxy();
+        reloadAt.asked = Date.now();
+        reload = reloadedHost.reloadHaproxy().then(() => {
+          reloadAt.done = Date.now();
+        });
       }
       return true;
     });
@@ -148,13 +176,19 @@ test('dashboard in a real browser: a 4-host rollout started from the page, eu pa
     await watching;
     assert.ok(reload, `${reloadedHost.hostId} never reached WEIGHT_ZERO`);
     await reload;
+    assert.equal(await held, 200, `the request held on ${reloadedHost.hostId}'s app_1 failed`);
 
     // What the agents said of slots that did not go plainly stays in the rollout's status, and is
     // on the page, on the host's tile.
     const said = steps.filter((e) => ['DRAINED', 'HEALTHY'].includes(e.step) && e.message !== '');
     assert.ok(
       said.some((e) => e.hostId === reloadedHost.hostId),
-      `${reloadedHost.hostId}'s agent said nothing of its HAProxy reload`,
+      `${reloadedHost.hostId}'s agent said nothing of its HAProxy reload (asked at ${reloadAt.asked}, ` +
+        `done at ${reloadAt.done}): ${JSON.stringify(
+          steps
+            .filter((e) => e.hostId === reloadedHost.hostId)
+            .map((e) => `${e.atUnixMs} ${e.slot} ${e.step} ${e.message}`),
+        )}`,
     );
     const final = await fleet.controller.api.get(id);
     for (const e of said) {

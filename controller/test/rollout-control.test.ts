@@ -113,6 +113,25 @@ test('abort(): no new host starts, hosts in flight are asked to stop, the rollou
   assert.deepEqual(fleet.updated().sort(), ['h01', 'h02']);
 });
 
+test('abort() while a batch pre-pulls: the rollout ends ABORTED at once, not when the pull ends; the batch never began', async () => {
+  // Minutes, as a large image on a slow link may take (short enough for this process to end).
+  const { rollout, fleet } = harness({ serial: ['2'], hostTimeoutMs: 30_000 }, inventory(4));
+  fleet.script('h01', { prePull: 'hang' });
+  const run = rollout.run();
+  await until(() => hostState(rollout, 'h01') === 'HOST_PULLING', 'h01 pulling');
+  await until(() => hostState(rollout, 'h02') === 'HOST_PENDING', 'h02 pulled');
+  rollout.abort();
+  const final = await Promise.race([run, sleep(2_000).then(() => undefined)]);
+  assert.ok(final, 'the rollout still waited on the pull 2 s after the abort');
+  assert.equal(final.state, 'ROLLOUT_ABORTED');
+  assert.equal(final.batches[0]?.startedAtMs, 0, 'batch 1 shown as begun');
+  assert.deepEqual(fleet.updated(), []);
+  assert.deepEqual(
+    final.hosts.map((h) => [h.hostId, h.state, h.message]),
+    ['h01', 'h02', 'h03', 'h04'].map((id) => [id, 'HOST_SKIPPED', 'not started: the rollout was aborted']),
+  );
+});
+
 test('abort() during a failure pause ends the rollout ABORTED', async () => {
   const { rollout, fleet } = harness({ serial: ['1'] }, inventory(2));
   fleet.script('h01', { update: 'fail' });

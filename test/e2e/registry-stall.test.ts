@@ -1,15 +1,28 @@
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { runDocker, startLocalFleet, TEST_PREFIX } from '@fleetroll/local-fleet';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { runDocker, startLocalFleet, TEST_PREFIX, type LoadReport } from '@fleetroll/local-fleet';
 import { assertNoFailedRequests } from '../support/assertions.js';
-import { rollUnderLoad, serverWeights, slotVersions } from '../support/fleet-run.js';
+import {
+  loggedSteps,
+  rollUnderLoad,
+  serverWeights,
+  slotVersions,
+  testLoad,
+  waitForRollout,
+  type Status,
+} from '../support/fleet-run.js';
 import { pushImageWithOwnLayer, startRegistry } from '../support/registry.js';
-import { startStallingProxy } from '../support/stalling-proxy.js';
+import { startStallingProxy, type StallingProxy } from '../support/stalling-proxy.js';
 
 const STALL_MS = 2_000;
 
-test('the registry stops sending mid-layer: the first host fails IMAGE_PULL_FAILED within seconds, nothing is drained, the rollout pauses, 0 failed requests', async (t) => {
+/**
+ * An image whose pull stalls: pushed to a registry of the test's own, pulled through a proxy that
+ * stops sending mid-layer. Everything is gone again after the test.
+ */
+async function stallingImage(t: TestContext): Promise<{ image: string; proxy: StallingProxy }> {
   const registry = await startRegistry();
   t.after(() => registry.stop());
   const stored = `${registry.url}/fleetroll-stall:${randomBytes(4).toString('hex')}`;
@@ -18,7 +31,11 @@ test('the registry stops sending mid-layer: the first host fails IMAGE_PULL_FAIL
   t.after(() => proxy.stop());
   const image = proxy.through(stored);
   t.after(() => runDocker(['rmi', image]).catch(() => undefined));
+  return { image, proxy };
+}
 
+test('the registry stops sending mid-layer: the first host fails IMAGE_PULL_FAILED within seconds, nothing is drained, the rollout pauses, 0 failed requests', async (t) => {
+  const { image, proxy } = await stallingImage(t);
   const fleet = await startLocalFleet({
     name: 'stall',
     hosts: 2,
@@ -65,4 +82,68 @@ test('the registry stops sending mid-layer: the first host fails IMAGE_PULL_FAIL
   );
   assertNoFailedRequests(report, fleet.hosts);
   await fleet.controller.api.abort(status.id);
+});
+
+test('an abort while a batch pulls (the registry stalls, the agents wait on it): the rollout ends ABORTED within seconds, not when the pulls end; the batch never began, nothing drained, 0 failed requests', async (t) => {
+  const { image, proxy } = await stallingImage(t);
+  // The first test's ports, its fleet gone: the agents wait a minute on a stalled pull.
+  const fleet = await startLocalFleet({
+    name: 'stallab',
+    hosts: 2,
+    indexBase: 94,
+    transport: 'nats',
+    pullStallTimeoutMs: 60_000,
+    dockerHealthcheck: false,
+  });
+  t.after(() => fleet.stop());
+  const before = await serverWeights(fleet);
+  const load = testLoad(fleet.frontends, 60_000);
+  let report: LoadReport;
+  let status: Status;
+  let abortMs: number;
+  try {
+    await sleep(1_000);
+    // serial 0: one batch of both hosts, which pull side by side.
+    const { id } = await fleet.controller.api.start({ image, serial: ['0'], hostTimeoutMs: 120_000 });
+    await waitForRollout(
+      fleet,
+      id,
+      (s) => s.hosts.every((h) => h.state === 'HOST_PULLING') && proxy.stalls() >= 1,
+      'both hosts pulling, the pull stalled',
+      30_000,
+    );
+    const abortAt = Date.now();
+    await fleet.controller.api.abort(id);
+    status = await waitForRollout(
+      fleet,
+      id,
+      (s) => s.state === 'ROLLOUT_ABORTED',
+      'the rollout aborted',
+      90_000,
+    );
+    abortMs = Date.now() - abortAt;
+  } finally {
+    report = await load.stop();
+  }
+  assert.ok(abortMs < 5_000, `the rollout ended ${abortMs} ms after the abort`);
+  assert.equal(status.message, 'aborted by operator');
+  assert.equal(status.batches[0]?.startedAtMs, 0, 'the batch is shown as begun');
+  assert.deepEqual(
+    status.hosts.map((h) => [h.hostId, h.state, h.message]),
+    fleet.hosts.map((h) => [h.hostId, 'HOST_SKIPPED', 'not started: the rollout was aborted']),
+  );
+  for (const h of fleet.hosts) {
+    const steps = await loggedSteps(h.agent.logFile, status.id);
+    assert.deepEqual(steps, [], `${h.hostId}'s agent took steps`);
+  }
+  assert.deepEqual(await serverWeights(fleet), before);
+  assert.deepEqual(
+    await slotVersions(
+      fleet,
+      fleet.hosts.map((h) => h.hostId),
+    ),
+    Array(6).fill('v1'),
+  );
+  console.log(`# aborted while both hosts pulled: the rollout ended ${abortMs} ms after the abort`);
+  assertNoFailedRequests(report, fleet.hosts);
 });

@@ -30,10 +30,24 @@ async function prepareBatch(ctx: RolloutContext, hostIds: readonly string[], ahe
 }
 
 /**
+ * Waits for `work` unless the rollout halts first (false then). A pull may take minutes: an abort
+ * or the failure action ends the rollout without it, and the agents' pulls change no slot.
+ */
+async function unlessHalted(ctx: RolloutContext, work: Promise<void>): Promise<boolean> {
+  // Once halted, what it still brings is dropped (see prepareHost), and so is how it ends.
+  work.catch(() => undefined);
+  const done = work.then(() => true);
+  while (!ctx.halt) {
+    if (await Promise.race([done, ctx.wakeup.next().then(() => false)])) return true;
+  }
+  return false;
+}
+
+/**
  * Opens a batch: waits until one of its hosts may start, prepares (describes, pre-pulls) every host
  * that may start and was not prepared ahead, so that the image is on all of them before any drains,
  * and stamps its start: a batch starts when its updates do, its pre-pull is the preparation. False
- * when the rollout halted before the batch began.
+ * when the rollout halted before the batch began, its preparation included.
  */
 async function openBatch(
   ctx: RolloutContext,
@@ -47,8 +61,11 @@ async function openBatch(
     if (ctx.halt || ctx.ledger.failure) return false;
     await ctx.wakeup.next();
   }
-  await preparedAhead;
-  await prepareBatch(ctx, hostIds);
+  const prepared = (async () => {
+    await preparedAhead;
+    await prepareBatch(ctx, hostIds);
+  })();
+  if (!(await unlessHalted(ctx, prepared))) return false;
   // Saved with the first change an agent is asked on; a restarted controller starts the batch again.
   ctx.ledger.record({ kind: 'batch-started', lane, index });
   return true;

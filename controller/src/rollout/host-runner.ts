@@ -54,6 +54,8 @@ export async function prepareHost(ctx: RolloutContext, hostId: string, ahead = f
   } catch (err) {
     return prepareFailed(ctx, hostId, asFleetrollError(err), ahead);
   }
+  // The rollout halted meanwhile and went on without this host (see unlessHalted): it starts no more.
+  if (ctx.halt) return;
   if (!outcome.done) {
     const what = [...pending].join(' and ');
     const error = new HostTimeoutError(`${what} did not finish within ${formatDuration(hostTimeoutMs)}`);
@@ -95,6 +97,8 @@ function otherBuild(
 }
 
 function prepareFailed(ctx: RolloutContext, hostId: string, error: FleetrollError, ahead: boolean) {
+  // Halted meanwhile: the host was never started, and the rollout's end says so.
+  if (ctx.halt) return Promise.resolve();
   if (!ahead) return ctx.failHost(hostId, error);
   ctx.log.warn(
     { hostId, code: error.code },

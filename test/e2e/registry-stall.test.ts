@@ -2,7 +2,13 @@ import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { runDocker, startLocalFleet, TEST_PREFIX, type LoadReport } from '@fleetroll/local-fleet';
+import {
+  runDocker,
+  startLocalFleet,
+  TEST_PREFIX,
+  type LoadReport,
+  type LocalFleet,
+} from '@fleetroll/local-fleet';
 import { assertNoFailedRequests } from '../support/assertions.js';
 import {
   loggedSteps,
@@ -34,18 +40,37 @@ async function stallingImage(t: TestContext): Promise<{ image: string; proxy: St
   return { image, proxy };
 }
 
-test('the registry stops sending mid-layer: the first host fails IMAGE_PULL_FAILED within seconds, nothing is drained, the rollout pauses, 0 failed requests', async (t) => {
-  const { image, proxy } = await stallingImage(t);
+/** Two hosts on v1 whose agents give a pull that stalls `pullStallTimeoutMs`; their weights before. */
+async function stallFleet(
+  t: TestContext,
+  name: string,
+  pullStallTimeoutMs: number,
+): Promise<{ fleet: LocalFleet; before: string[] }> {
   const fleet = await startLocalFleet({
-    name: 'stall',
+    name,
     hosts: 2,
     indexBase: 94,
     transport: 'nats',
-    pullStallTimeoutMs: STALL_MS,
+    pullStallTimeoutMs,
     dockerHealthcheck: false,
   });
   t.after(() => fleet.stop());
-  const before = await serverWeights(fleet);
+  return { fleet, before: await serverWeights(fleet) };
+}
+
+/** Every weight as it was, every slot still on v1. */
+async function assertUntouched(fleet: LocalFleet, before: string[]): Promise<void> {
+  assert.deepEqual(await serverWeights(fleet), before);
+  const versions = await slotVersions(
+    fleet,
+    fleet.hosts.map((h) => h.hostId),
+  );
+  assert.deepEqual(versions, Array(6).fill('v1'));
+}
+
+test('the registry stops sending mid-layer: the first host fails IMAGE_PULL_FAILED within seconds, nothing is drained, the rollout pauses, 0 failed requests', async (t) => {
+  const { image, proxy } = await stallingImage(t);
+  const { fleet, before } = await stallFleet(t, 'stall', STALL_MS);
 
   // The host timeout bounds the test should the stall go unnoticed (it would end the pull, and fail the check below).
   const { status, steps, report } = await rollUnderLoad(fleet, {
@@ -69,14 +94,7 @@ test('the registry stops sending mid-layer: the first host fails IMAGE_PULL_FAIL
     [],
     'no slot may leave HAProxy for an image that is not there',
   );
-  assert.deepEqual(await serverWeights(fleet), before);
-  assert.deepEqual(
-    await slotVersions(
-      fleet,
-      fleet.hosts.map((h) => h.hostId),
-    ),
-    Array(6).fill('v1'),
-  );
+  await assertUntouched(fleet, before);
   console.log(
     `# the stalled pull failed ${first?.hostId} ${tookMs} ms after the rollout began: ${first?.message}`,
   );
@@ -87,16 +105,7 @@ test('the registry stops sending mid-layer: the first host fails IMAGE_PULL_FAIL
 test('an abort while a batch pulls (the registry stalls, the agents wait on it): the rollout ends ABORTED within seconds, not when the pulls end; the batch never began, nothing drained, 0 failed requests', async (t) => {
   const { image, proxy } = await stallingImage(t);
   // The first test's ports, its fleet gone: the agents wait a minute on a stalled pull.
-  const fleet = await startLocalFleet({
-    name: 'stallab',
-    hosts: 2,
-    indexBase: 94,
-    transport: 'nats',
-    pullStallTimeoutMs: 60_000,
-    dockerHealthcheck: false,
-  });
-  t.after(() => fleet.stop());
-  const before = await serverWeights(fleet);
+  const { fleet, before } = await stallFleet(t, 'stallab', 60_000);
   const load = testLoad(fleet.frontends, 60_000);
   let report: LoadReport;
   let status: Status;
@@ -136,14 +145,7 @@ test('an abort while a batch pulls (the registry stalls, the agents wait on it):
     const steps = await loggedSteps(h.agent.logFile, status.id);
     assert.deepEqual(steps, [], `${h.hostId}'s agent took steps`);
   }
-  assert.deepEqual(await serverWeights(fleet), before);
-  assert.deepEqual(
-    await slotVersions(
-      fleet,
-      fleet.hosts.map((h) => h.hostId),
-    ),
-    Array(6).fill('v1'),
-  );
+  await assertUntouched(fleet, before);
   console.log(`# aborted while both hosts pulled: the rollout ended ${abortMs} ms after the abort`);
   assertNoFailedRequests(report, fleet.hosts);
 });

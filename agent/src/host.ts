@@ -144,8 +144,10 @@ export class HostAgent {
       const pull = await this.prePull(cmd.image, run.halt.signal);
       if (cmd.imageIds.length > 0 && !sameBuild(pull.imageIds, cmd.imageIds)) {
         throw new ImageMismatchError(
-          `${cmd.image} is ${shortImageId(pull.imageIds)} here, not ${shortImageId(cmd.imageIds)} as on the hosts before: ` +
-            'the tag was pushed again during the rollout, or this host keeps an older image under it; no slot was touched',
+          // Worded for both: a rollout pins the build its first host pulled, a rollback the one a slot ran.
+          `${cmd.image} is ${shortImageId(pull.imageIds)} here, not ${shortImageId(cmd.imageIds)}, the build this ` +
+            'update must install: the tag was pushed again since that build was chosen, or this host keeps another ' +
+            'image under it; no slot was touched',
         );
       }
       hostStep('IMAGE_READY', {

@@ -53,7 +53,10 @@ test('an image that names another build here than the rollout rolls out fails th
   const last = h.events.at(-1);
   assert.equal(last?.step, 'HOST_FAILED');
   assert.equal(last?.errorCode, 'IMAGE_MISMATCH');
-  assert.match(last?.message ?? '', /^app:v2 is sha256:v2 here, not sha256:v1 as on the hosts before/);
+  assert.match(
+    last?.message ?? '',
+    /^app:v2 is sha256:v2 here, not sha256:v1, the build this update must install: /,
+  );
   assert.equal(
     (await host.update(cmd('app:v2', [], ['sha256:other-platform', 'sha256:v2']), h.emit)).status,
     'done',

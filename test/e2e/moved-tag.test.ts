@@ -42,7 +42,9 @@ test('the tag is pushed again between batches: the next host fails IMAGE_MISMATC
   assert.equal(hostOf(paused, second)?.errorCode, 'IMAGE_MISMATCH', paused.message);
   assert.match(
     hostOf(paused, second)?.message ?? '',
-    new RegExp(`^${tag} is sha256:[0-9a-f]{12} here, not sha256:[0-9a-f]{12} as on the hosts before`),
+    new RegExp(
+      `^${tag} is sha256:[0-9a-f]{12} here, not sha256:[0-9a-f]{12}, the build this update must install: `,
+    ),
   );
   assert.deepEqual(stepsOf(steps, second), ['HOST_STARTED', 'HOST_FAILED'], 'its agent touched no slot');
 

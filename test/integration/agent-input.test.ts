@@ -72,7 +72,7 @@ test('UpdateHost for another build than the image names here (the tag moved) fai
   assert.equal(failed?.errorCode, 'IMAGE_MISMATCH');
   assert.match(
     failed?.message ?? '',
-    /^fleetroll-app:v2 is sha256:[0-9a-f]{12} here, not sha256:000000000000 as on the hosts before/,
+    /^fleetroll-app:v2 is sha256:[0-9a-f]{12} here, not sha256:000000000000, the build this update must install: /,
   );
   assert.equal(await snapshot(), before);
 });

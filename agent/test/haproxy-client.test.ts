@@ -15,6 +15,7 @@ import {
 } from '@fleetroll/shared';
 import { oldWorkers, takenOverFrom } from '../src/haproxy/old-workers.js';
 import { HaproxyClient, sendCommand } from '../src/haproxy/index.js';
+import { PatientLoadBalancer } from '../src/patient-lb.js';
 import { STATE_DUMP, capturingLog } from './fakes.js';
 
 /**
@@ -80,6 +81,22 @@ const STAT_HEADER =
   '# pxname,svname,qcur,qmax,scur,smax,slim,stot,bin,bout,dreq,dresp,ereq,econ,eresp,wretr,wredis,status,weight,act,bck,chkfail,chkdown,lastchg,downtime,qlimit,pid,iid,sid,throttle,lbtot,tracked,type,rate,rate_lim,rate_max,check_status,';
 
 describe('HaproxyClient over a fake socket', () => {
+  it('a connection closed without a byte (HAProxy stopping) is a reset, which a slot waits out', async () => {
+    fake.respond = () => '';
+    await assert.rejects(
+      client.setWeight('app', 'app_1', 0),
+      (err: unknown) =>
+        err instanceof HaproxyUnexpectedReplyError &&
+        /without answering "set weight app\/app_1 0" \(stopping\?\)/.test(err.message) &&
+        (err.cause as NodeJS.ErrnoException).code === 'ECONNRESET',
+    );
+    let closes = 2;
+    fake.respond = () => (closes-- > 0 ? '' : '\n');
+    const patient = new PatientLoadBalancer(client, 5_000);
+    await patient.setWeight('app', 'app_1', 0);
+    assert.equal(patient.takeAbsences().length, 1);
+  });
+
   it('sends one well-formed command per connection', async () => {
     fake.respond = () => '37 (initial 100)\n\n';
     assert.equal(await client.getWeight('app', 'app_1'), 37);

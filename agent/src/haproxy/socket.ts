@@ -19,6 +19,18 @@ const MAX_REPLY_BYTES = 64 * 1024 * 1024;
  * in non-interactive mode HAProxy closes the connection after answering, which is
  * what delimits the reply (there is no length or terminator to trust otherwise).
  */
+/**
+ * HAProxy ends every answer with a newline, so a connection it closed without a byte is one it
+ * took as it stopped (a restart): a reset, as a slot's patience counts it, not an empty answer
+ * that a parser would call malformed and fail the slot over.
+ */
+function closedUnanswered(command: string, socketPath: string): HaproxyUnexpectedReplyError {
+  return new HaproxyUnexpectedReplyError(
+    `HAProxy closed the runtime socket ${socketPath} without answering ${excerpt(command)} (stopping?)`,
+    { cause: Object.assign(new Error('closed without an answer'), { code: 'ECONNRESET' }) },
+  );
+}
+
 export async function sendCommand(options: SocketOptions, command: string): Promise<string> {
   // Names are checked earlier; this catches a caller that builds a command some other way.
   if (/[\r\n;]/.test(command)) {
@@ -58,6 +70,10 @@ export async function sendCommand(options: SocketOptions, command: string): Prom
       chunks.push(chunk);
     });
     socket.once('end', () => {
+      if (size === 0) {
+        fail(closedUnanswered(command, socketPath));
+        return;
+      }
       clearTimeout(timer);
       resolve(Buffer.concat(chunks).toString('utf8'));
     });

@@ -15,11 +15,6 @@ export interface SocketOptions {
 const MAX_REPLY_BYTES = 64 * 1024 * 1024;
 
 /**
- * Sends one command and returns HAProxy's whole reply. One command per connection:
- * in non-interactive mode HAProxy closes the connection after answering, which is
- * what delimits the reply (there is no length or terminator to trust otherwise).
- */
-/**
  * HAProxy ends every answer with a newline, so a connection it closed without a byte is one it
  * took as it stopped (a restart): a reset, as a slot's patience counts it, not an empty answer
  * that a parser would call malformed and fail the slot over.
@@ -31,6 +26,11 @@ function closedUnanswered(command: string, socketPath: string): HaproxyUnexpecte
   );
 }
 
+/**
+ * Sends one command and returns HAProxy's whole reply. One command per connection:
+ * in non-interactive mode HAProxy closes the connection after answering, which is
+ * what delimits the reply (there is no length or terminator to trust otherwise).
+ */
 export async function sendCommand(options: SocketOptions, command: string): Promise<string> {
   // Names are checked earlier; this catches a caller that builds a command some other way.
   if (/[\r\n;]/.test(command)) {

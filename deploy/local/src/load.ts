@@ -72,6 +72,8 @@ export interface LoadRun {
 const MAX_FAILURES = 50;
 const MAX_BODY_BYTES = 256;
 const TICK_MS = 5;
+/** Well under HAProxy's 30 s: see the agent's `timeout` below. Only idle sockets are closed on it. */
+const IDLE_SOCKET_MS = 10_000;
 
 interface Target {
   url: string;
@@ -140,7 +142,14 @@ export function startLoad(opts: LoadOptions): LoadRun {
 
   const targets: Target[] = parsed.map((t) => ({
     ...t,
-    agent: new http.Agent({ keepAlive: opts.keepAlive ?? true, maxSockets: maxInFlight }),
+    // timeout: an idle kept-alive socket is closed here before HAProxy closes it (its `timeout
+    // client`, 30 s in the kit): a request sent on one as HAProxy closed it failed ECONNRESET, 5 at
+    // once on sockets a burst had opened and the agent's LIFO reuse then left idle (a CI run).
+    agent: new http.Agent({
+      keepAlive: opts.keepAlive ?? true,
+      maxSockets: maxInFlight,
+      timeout: IDLE_SOCKET_MS,
+    }),
     sent: 0,
   }));
   const r: LoadReport = {
